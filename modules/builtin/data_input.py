@@ -1,0 +1,174 @@
+"""Data input: Import Data and Enter Data Manually."""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+from modules.sdk import (
+    Bool, Choice, Code, Input, Module, ModuleError, Output, Params, PortType, StepContext,
+    String, register,
+)
+from modules.sdk.artifacts import read_table
+
+from .samples import SAMPLE_NAMES, load_sample, sample_fingerprint
+from .tabular_io import FORMATS, read_table_file
+
+CATEGORY = "Data Input and Output"
+URL_MAX_BYTES = 512 * 1024 * 1024
+
+
+def dataset_version_dir(datasets_dir: str | None, name: str, version: str) -> Path:
+    """The folder of a registered dataset version: `<datasets_dir>/<name>/v<N>/`."""
+    if not datasets_dir:
+        raise ModuleError("no dataset catalog is configured on this compute", param="source")
+    root = Path(datasets_dir) / name
+    versions = sorted(
+        (int(p.name[1:]) for p in root.glob("v*") if p.name[1:].isdigit()), reverse=True
+    ) if root.is_dir() and "/" not in name and not name.startswith(".") else []
+    if not versions:
+        raise ModuleError(f"there is no dataset named {name!r}", code="unknown_dataset", param="name")
+    if version in ("", "latest"):
+        return root / f"v{versions[0]}"
+    if not version.isdigit() or int(version) not in versions:
+        raise ModuleError(
+            f"dataset {name!r} has no version {version!r} (it has {', '.join(map(str, sorted(versions)))})",
+            code="unknown_dataset",
+            param="version",
+        )
+    return root / f"v{int(version)}"
+
+
+def resolve_data_path(path: str, data_roots: list[str]) -> Path:
+    """A path the user gave, allowed only inside one of the configured data roots."""
+    if not data_roots:
+        raise ModuleError("reading files by path is not enabled here (no data roots are configured)", param="path")
+    for root in data_roots:
+        resolved = Path(os.path.realpath(Path(root) / path))
+        if resolved.is_relative_to(os.path.realpath(root)) and resolved.is_file():
+            return resolved
+    raise ModuleError(
+        f"{path!r} is not a file under the configured data roots", code="bad_path", param="path"
+    )
+
+
+@register
+class ImportData(Module):
+    """Load a table: a shipped sample, a registered dataset, a URL, or a file under a data root."""
+
+    id = "import_data"
+    name = "Import Data"
+    category = CATEGORY
+    help = (
+        "Loads a table into the pipeline.\n\n"
+        f"- **sample**: a dataset shipped with Atelier ({', '.join(SAMPLE_NAMES)});\n"
+        "- **dataset**: a dataset uploaded or exported earlier (`name`, `version`);\n"
+        "- **url**: an http(s) address of a CSV, TSV, Parquet or JSON file;\n"
+        "- **path**: a file under one of the data roots the operator configured.\n\n"
+        "CSV delimiters are detected unless given; `?` and empty fields are read as missing."
+    )
+
+    class Outputs:
+        dataset = Output(type=PortType.DATAFRAME, help="The loaded table")
+
+    class Params:
+        source = Choice(choices=("sample", "dataset", "url", "path"), default="sample")
+        name = String(default="automobile-price-raw", help="Sample or registered dataset name")
+        version = String(default="latest", help="Dataset version number, or latest")
+        url = String(default="", help="http(s) address of the file")
+        path = String(default="", help="File path relative to a configured data root")
+        format = Choice(choices=FORMATS, default="auto")
+        delimiter = String(default="auto", help="Field separator for CSV (auto-detected by default)")
+        has_header = Bool(default=True, help="The first line holds the column names")
+        encoding = String(default="utf-8")
+
+    def run(self, ctx: StepContext, params: Params) -> dict[str, Any]:
+        options = dict(
+            fmt=params.format, delimiter=params.delimiter, has_header=params.has_header,
+            encoding=params.encoding,
+        )
+        if params.source == "sample":
+            if params.name not in SAMPLE_NAMES:
+                raise ModuleError(
+                    f"there is no sample named {params.name!r}; samples: {', '.join(SAMPLE_NAMES)}",
+                    code="unknown_sample",
+                    param="name",
+                )
+            df = load_sample(params.name)
+        elif params.source == "dataset":
+            df = read_table(dataset_version_dir(ctx.resources.get("datasets_dir"), params.name, params.version))
+        elif params.source == "path":
+            path = resolve_data_path(params.path, list(ctx.resources.get("data_roots") or []))
+            df = read_table_file(path, filename=path.name, **options)
+        else:
+            df = read_table_file(io.BytesIO(_download(params.url)), filename=params.url, **options)
+        if df.shape[1] == 0:
+            raise ModuleError("the imported table has no columns", code="empty_table")
+        ctx.log(f"imported {len(df)} rows x {df.shape[1]} columns")
+        return {"dataset": df}
+
+    @classmethod
+    def fingerprint(cls, params: Params, resources: Mapping[str, Any]) -> str | None:
+        if params.source == "sample":
+            return sample_fingerprint(params.name) if params.name in SAMPLE_NAMES else None
+        try:
+            if params.source == "dataset":
+                folder = dataset_version_dir(resources.get("datasets_dir"), params.name, params.version)
+                return f"{folder.name}:{_file_digest(folder / 'table.parquet')}"
+            if params.source == "path":
+                return _file_digest(resolve_data_path(params.path, list(resources.get("data_roots") or [])))
+        except ModuleError:
+            return None  # the step itself reports the problem
+        # A URL's content can change at any time: never reuse an old download.
+        return uuid.uuid4().hex
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _download(url: str) -> bytes:
+    if not url.startswith(("http://", "https://")):
+        raise ModuleError("the url must start with http:// or https://", param="url")
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (scheme checked)
+            data = response.read(URL_MAX_BYTES + 1)
+    except OSError as exc:
+        raise ModuleError(f"could not download {url}: {exc}", code="download_failed", param="url") from None
+    if len(data) > URL_MAX_BYTES:
+        raise ModuleError(f"the file at {url} is larger than {URL_MAX_BYTES >> 20} MiB", param="url")
+    return data
+
+
+@register
+class EnterDataManually(Module):
+    """Type or paste a small table as CSV or TSV text."""
+
+    id = "enter_data_manually"
+    name = "Enter Data Manually"
+    category = CATEGORY
+
+    class Outputs:
+        dataset = Output(type=PortType.DATAFRAME)
+
+    class Params:
+        data = Code(required=True, language="csv", help="The table as text, one row per line")
+        format = Choice(choices=("csv", "tsv"), default="csv")
+        has_header = Bool(default=True)
+
+    def run(self, ctx: StepContext, params: Params) -> dict[str, Any]:
+        df = read_table_file(
+            io.BytesIO(params.data.encode()), fmt=params.format, delimiter="," if params.format == "csv" else "\t",
+            has_header=params.has_header,
+        )
+        return {"dataset": df}

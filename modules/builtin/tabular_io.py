@@ -1,0 +1,102 @@
+"""Parsing user-supplied tables (CSV, TSV, Parquet, JSON) with errors that say where."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+from typing import IO
+
+import pandas as pd
+import pyarrow.lib
+
+from modules.sdk import ModuleError
+
+FORMATS = ("auto", "csv", "tsv", "parquet", "json")
+_LINE = re.compile(r"line (\d+)")
+
+
+def guess_format(filename: str) -> str:
+    suffix = Path(filename).suffix.lower().lstrip(".")
+    return {"txt": "csv", "pq": "parquet", "jsonl": "json", "ndjson": "json"}.get(suffix, suffix)
+
+
+def read_table_file(
+    source: str | Path | IO[bytes],
+    *,
+    fmt: str = "auto",
+    filename: str = "",
+    delimiter: str = "auto",
+    has_header: bool = True,
+    encoding: str = "utf-8",
+) -> pd.DataFrame:
+    """Read one table; raise ModuleError naming the line, byte or field at fault."""
+    if fmt == "auto":
+        fmt = guess_format(filename or str(source if isinstance(source, (str, Path)) else ""))
+        if fmt not in FORMATS:
+            fmt = "csv"
+    if fmt == "parquet":
+        try:
+            return pd.read_parquet(source)
+        except (pyarrow.lib.ArrowException, OSError) as exc:
+            raise ModuleError(f"the file is not a readable Parquet file: {exc}", code="bad_file") from None
+    raw = source.read() if hasattr(source, "read") else Path(source).read_bytes()  # type: ignore[union-attr, arg-type]
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ModuleError(
+            f"the file is not valid {encoding} text (byte {exc.start}, line {line}); "
+            "set the encoding param, e.g. latin-1",
+            code="bad_encoding",
+            param="encoding",
+            details={"line": line, "byte": exc.start},
+        ) from None
+    except LookupError:
+        raise ModuleError(f"unknown encoding {encoding!r}", code="invalid_param", param="encoding") from None
+    if not text.strip():
+        raise ModuleError("the file is empty", code="empty_table")
+    if fmt == "json":
+        return _read_json(text)
+    return _read_delimited(text, "\t" if fmt == "tsv" else delimiter, has_header)
+
+
+def _read_json(text: str) -> pd.DataFrame:
+    try:
+        stripped = text.lstrip()
+        if stripped.startswith("["):
+            return pd.read_json(io.StringIO(text), orient="records")
+        return pd.read_json(io.StringIO(text), lines=True)
+    except ValueError as exc:
+        raise ModuleError(f"the file is not JSON records: {exc}", code="bad_file") from None
+
+
+def _read_delimited(text: str, delimiter: str, has_header: bool) -> pd.DataFrame:
+    if delimiter == "auto":
+        try:
+            delimiter = csv.Sniffer().sniff(text[:20_000], delimiters=",\t;|").delimiter
+        except csv.Error:
+            delimiter = ","
+    delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
+    try:
+        df = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=0 if has_header else None,
+            skipinitialspace=True,
+            na_values=["?"],
+        )
+    except pd.errors.ParserError as exc:
+        match = _LINE.search(str(exc))
+        line = int(match.group(1)) if match else None
+        detail = str(exc).split("C error: ")[-1].strip()
+        raise ModuleError(
+            f"the file does not parse as a table{f' at line {line}' if line else ''}: {detail}",
+            code="bad_csv",
+            details={"line": line} if line else {},
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise ModuleError("the file has no columns", code="empty_table") from None
+    if not has_header:
+        df.columns = [f"Col{i + 1}" for i in range(df.shape[1])]
+    return df

@@ -1,0 +1,173 @@
+"""The declarative `Module` base class and its immutable spec.
+
+A module declares its ports and params in three nested classes, Orange style::
+
+    @register
+    class SplitData(Module):
+        id = "split_data"
+        name = "Split Data"
+        category = "Data Transformation"
+
+        class Inputs:
+            dataset = Input(type=PortType.DATAFRAME)
+
+        class Outputs:
+            first = Output(type=PortType.DATAFRAME)
+            second = Output(type=PortType.DATAFRAME)
+
+        class Params:
+            fraction = Float(default=0.5, min=0, max=1)
+
+        def run(self, ctx, params, dataset):
+            ...
+            return {"first": a, "second": b}
+
+Inputs and outputs live in separate namespaces because many modules have an input and an
+output of the same name (`dataset` in, `dataset` out).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+
+from .params import Param, ParamError
+from .ports import Input, Output
+
+if TYPE_CHECKING:
+    from .context import StepContext
+    from .schema import Schema
+
+
+@dataclass(frozen=True)
+class ModuleSpec:
+    id: str
+    version: int
+    name: str
+    category: str
+    description: str
+    help: str
+    deterministic: bool
+    replaces: tuple[str, ...]
+    inputs: Mapping[str, Input]
+    outputs: Mapping[str, Output]
+    params: Mapping[str, Param]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "version": self.version,
+            "name": self.name,
+            "category": self.category,
+            "description": self.description,
+            "help": self.help,
+            "deterministic": self.deterministic,
+            "replaces": list(self.replaces),
+            "inputs": [p.to_json() for p in self.inputs.values()],
+            "outputs": [p.to_json() for p in self.outputs.values()],
+            "params": [p.to_json() for p in self.params.values()],
+        }
+
+    def clean_params(self, raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """Validate raw params against the declarations.
+
+        Returns (cleaned values for every declared param, {param: error message}).
+        Unknown params are errors too: a typo must not be silently ignored.
+        """
+        cleaned: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for name in raw:
+            if name not in self.params:
+                errors[name] = f"is not a param of {self.id} (known: {', '.join(self.params) or 'none'})"
+        for name, decl in self.params.items():
+            try:
+                cleaned[name] = decl.clean(raw.get(name, decl.default))
+            except ParamError as exc:
+                errors[name] = str(exc)
+        return cleaned, errors
+
+
+class Params(dict[str, Any]):
+    """Cleaned param values with attribute access (`params.fraction`)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _collect(holder: type | None, kind: type) -> dict[str, Any]:
+    if holder is None:
+        return {}
+    found = {}
+    for attr, value in vars(holder).items():
+        if isinstance(value, kind):
+            found[attr] = dataclasses.replace(value, name=attr)  # type: ignore[type-var]
+    return found
+
+
+class Module:
+    """Base class of every module. Subclasses declare; `run` does the work.
+
+    Class attributes: `id`, `version`, `name`, `category`, `description`, `help`
+    (markdown shown in the palette), `deterministic` (False disables output reuse),
+    `replaces` (ids this module supersedes, so old pipelines keep loading).
+    """
+
+    id: ClassVar[str] = ""
+    version: ClassVar[int] = 1
+    name: ClassVar[str] = ""
+    category: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    help: ClassVar[str] = ""
+    deterministic: ClassVar[bool] = True
+    replaces: ClassVar[tuple[str, ...]] = ()
+    spec: ClassVar[ModuleSpec]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.id:
+            return  # an abstract intermediate base
+        cls.spec = ModuleSpec(
+            id=cls.id,
+            version=cls.version,
+            name=cls.name or cls.id.replace("_", " ").title(),
+            category=cls.category or "Other",
+            description=cls.description or (cls.__doc__ or "").strip().split("\n")[0],
+            help=cls.help or (cls.__doc__ or "").strip(),
+            deterministic=cls.deterministic,
+            replaces=tuple(cls.replaces),
+            inputs=MappingProxyType(_collect(getattr(cls, "Inputs", None), Input)),
+            outputs=MappingProxyType(_collect(getattr(cls, "Outputs", None), Output)),
+            params=MappingProxyType(_collect(getattr(cls, "Params", None), Param)),
+        )
+
+    def run(self, ctx: "StepContext", params: Params, **inputs: Any) -> dict[str, Any]:
+        """Do the work. Inputs arrive by port name (None for an unconnected optional input);
+        return a dict of outputs by port name."""
+        raise NotImplementedError
+
+    @classmethod
+    def infer_schema(
+        cls, params: Params, inputs: Mapping[str, "Schema | None"]
+    ) -> Mapping[str, "Schema | None"]:
+        """Output table schemas computed from input schemas, before anything runs.
+
+        Used by column pickers; return None for a port whose columns can't be known.
+        """
+        return {}
+
+    @classmethod
+    def migrate_params(cls, from_version: int, params: dict[str, Any]) -> dict[str, Any]:
+        """Turn params saved for an older version of this module into current ones."""
+        return params
+
+    @classmethod
+    def fingerprint(cls, params: Params, resources: Mapping[str, Any]) -> str | None:
+        """Extra cache-key material for what the inputs don't capture (e.g. a file read).
+
+        Return None when nothing outside the inputs and params matters.
+        """
+        return None

@@ -1,0 +1,121 @@
+"""The module registry: built-ins registered by decorator, packs found by entry point.
+
+The registry is frozen once loaded; a pack that fails to import is logged and skipped,
+never fatal (one broken plugin must not take the product down).
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import Iterable, Iterator
+
+from .artifacts import trust_types_from
+from .module import Module
+
+logger = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "atelier.modules"
+_builtin: list[type[Module]] = []
+
+
+def register(cls: type[Module]) -> type[Module]:
+    """Class decorator for built-in modules."""
+    _builtin.append(cls)
+    return cls
+
+
+class RegistryFrozen(RuntimeError):
+    pass
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._by_id: dict[str, dict[int, type[Module]]] = {}
+        self._replaced: dict[str, str] = {}
+        self._frozen = False
+        self.load_errors: list[str] = []
+
+    def add(self, cls: type[Module]) -> None:
+        if self._frozen:
+            raise RegistryFrozen(f"cannot register {cls.id}: the registry is frozen")
+        versions = self._by_id.setdefault(cls.id, {})
+        if cls.version in versions and versions[cls.version] is not cls:
+            raise ValueError(f"module {cls.id} version {cls.version} is registered twice")
+        versions[cls.version] = cls
+        for old in cls.replaces:
+            self._replaced[old] = cls.id
+
+    def freeze(self) -> "Registry":
+        self._frozen = True
+        return self
+
+    def canonical_id(self, module_id: str) -> str:
+        return self._replaced.get(module_id, module_id) if module_id not in self._by_id else module_id
+
+    def get(self, module_id: str, version: int | None = None) -> type[Module] | None:
+        versions = self._by_id.get(self.canonical_id(module_id))
+        if not versions:
+            return None
+        if version is None:
+            return versions[max(versions)]
+        return versions.get(version)
+
+    def versions(self, module_id: str) -> list[int]:
+        return sorted(self._by_id.get(self.canonical_id(module_id), {}))
+
+    def __iter__(self) -> Iterator[type[Module]]:
+        for module_id in sorted(self._by_id):
+            versions = self._by_id[module_id]
+            yield versions[max(versions)]
+
+    def __contains__(self, module_id: object) -> bool:
+        return isinstance(module_id, str) and self.get(module_id) is not None
+
+    def load_pack(self, name: str, loaded: object) -> None:
+        for cls in _module_classes(loaded):
+            if "." not in cls.id:
+                raise ValueError(f"pack module id {cls.id!r} must be namespaced, e.g. 'acme.{cls.id}'")
+            self.add(cls)
+            trust_types_from(cls.__module__.split(".")[0] + ".")
+
+
+def _module_classes(loaded: object) -> Iterable[type[Module]]:
+    if inspect.isclass(loaded) and issubclass(loaded, Module):
+        return [loaded]
+    if isinstance(loaded, ModuleType):
+        return [
+            v for v in vars(loaded).values()
+            if inspect.isclass(v) and issubclass(v, Module) and v.id and v.__module__ == loaded.__name__
+        ]
+    if callable(loaded):
+        return list(loaded())
+    return list(loaded)  # type: ignore[call-overload]
+
+
+def load_registry(*, with_packs: bool = True) -> Registry:
+    importlib.import_module("modules.builtin")
+    registry = Registry()
+    for cls in _builtin:
+        registry.add(cls)
+    if with_packs:
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                registry.load_pack(ep.name, ep.load())
+            except Exception as exc:  # a broken pack is skipped, whatever it raised
+                message = f"module pack {ep.name!r} ({ep.value}) could not be loaded: {exc}"
+                logger.warning(message)
+                registry.load_errors.append(message)
+    return registry.freeze()
+
+
+_default: Registry | None = None
+
+
+def default_registry() -> Registry:
+    global _default
+    if _default is None:
+        _default = load_registry()
+    return _default

@@ -1,0 +1,121 @@
+"""The step runner: one step = one process, files in, files out.
+
+    python -m modules.sdk.runner STEP.json
+
+STEP.json names the module, its params, one folder per connected input, the output
+folder and the scratch folder. The runner writes each output port to
+`<output_dir>/<port>/` and then `<output_dir>/result.json`, the manifest the executor
+reads (status, output metadata, metrics, warnings, and a user-facing error). Logs go to
+stdout/stderr; progress and metrics go out as `::atelier::{json}` lines.
+
+The same contract runs in a subprocess, a forked warm worker, a container, or a Celery
+worker on another machine.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from .artifacts import read_value, write_value
+from .context import StepContext, emit_event
+from .errors import ModuleError
+from .module import Params
+from .registry import default_registry
+
+RESULT_FILE = "result.json"
+
+
+def _fail(error: dict[str, Any]) -> dict[str, Any]:
+    return {"status": "failed", "outputs": {}, "metrics": {}, "warnings": [], "error": error}
+
+
+def execute(request: dict[str, Any]) -> dict[str, Any]:
+    """Run one step in this process and return its manifest (also written to disk)."""
+    started = time.perf_counter()
+    output_dir = Path(request["output_dir"])
+    work_dir = Path(request.get("work_dir") or output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    manifest = _execute(request, output_dir, work_dir)
+    manifest["duration_s"] = round(time.perf_counter() - started, 6)
+    tmp = output_dir / (RESULT_FILE + ".tmp")
+    tmp.write_text(json.dumps(manifest, default=str))
+    tmp.replace(output_dir / RESULT_FILE)
+    return manifest
+
+
+def _execute(request: dict[str, Any], output_dir: Path, work_dir: Path) -> dict[str, Any]:
+    registry = default_registry()
+    module_cls = registry.get(request["module"], request.get("version"))
+    if module_cls is None:
+        return _fail({"code": "unknown_module", "message": f"unknown module {request['module']!r}"})
+    spec = module_cls.spec
+    params, errors = spec.clean_params(request.get("params") or {})
+    if errors:
+        name, message = next(iter(errors.items()))
+        return _fail({"code": "invalid_param", "message": f"param {name!r} {message}", "param": name})
+
+    ctx = StepContext(
+        node=request.get("node", spec.id),
+        work_dir=work_dir,
+        output_dir=output_dir,
+        resources=request.get("resources") or {},
+    )
+    try:
+        inputs: dict[str, Any] = {}
+        for name, decl in spec.inputs.items():
+            folder = (request.get("inputs") or {}).get(name)
+            if folder is None:
+                if not decl.optional:
+                    raise ModuleError(f"input {name!r} is not connected", code="missing_input", port=name)
+                inputs[name] = None
+            else:
+                inputs[name] = read_value(decl.type, Path(folder))
+        emit_event({"type": "progress", "fraction": 0.0, "message": "running"})
+        produced = module_cls().run(ctx, Params(params), **inputs) or {}
+        outputs: dict[str, Any] = {}
+        for name, decl in spec.outputs.items():
+            if produced.get(name) is None:
+                raise RuntimeError(f"module {spec.id} did not produce output {name!r}")
+            outputs[name] = write_value(decl.type, produced[name], output_dir / name)
+    except ModuleError as exc:
+        manifest = _fail(exc.as_dict())
+    except MemoryError:
+        manifest = _fail({"code": "out_of_memory", "message": "the step ran out of memory"})
+    except Exception as exc:  # anything else is a bug in the module, reported as such
+        traceback.print_exc()
+        manifest = _fail(
+            {
+                "code": "internal_error",
+                "message": f"internal error in module {spec.id}: {type(exc).__name__}: {exc}",
+            }
+        )
+    else:
+        manifest = {"status": "completed", "outputs": outputs, "error": None}
+    manifest.update(
+        metrics=ctx.metrics,
+        visuals=ctx.visuals,
+        warnings=ctx.warnings,
+        images=ctx.images,
+        exports=ctx.exports,
+    )
+    return manifest
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m modules.sdk.runner STEP.json", file=sys.stderr)
+        return 2
+    request = json.loads(Path(argv[0]).read_text())
+    os.chdir(request.get("work_dir") or request["output_dir"])
+    manifest = execute(request)
+    return 0 if manifest["status"] == "completed" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
