@@ -124,6 +124,9 @@ class Module:
     help: ClassVar[str] = ""
     deterministic: ClassVar[bool] = True
     replaces: ClassVar[tuple[str, ...]] = ()
+    # Params with which the conformance check runs this module on `example_table()`
+    # (see modules.sdk.conformance); only needed where defaults can't run there.
+    example_params: ClassVar[dict[str, Any]] = {}
     spec: ClassVar[ModuleSpec]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
