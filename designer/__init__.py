@@ -1,0 +1,1 @@
+"""Atelier: the Django project and the engine it drives."""

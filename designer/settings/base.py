@@ -1,0 +1,86 @@
+"""Settings shared by every environment. The one place that reads the environment."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+env = os.environ.get
+
+# Everything Atelier writes (SQLite database, artifact store, datasets) lives here.
+DATA_DIR = Path(env("ATELIER_DATA_DIR", BASE_DIR / "var")).resolve()
+
+# A random key per process is fine for the CLI and tests; production requires one.
+SECRET_KEY = env("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50)
+DEBUG = env("DJANGO_DEBUG", "false").lower() == "true"
+ALLOWED_HOSTS = [h for h in env("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "designer.runs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "designer.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+WSGI_APPLICATION = None
+ASGI_APPLICATION = "designer.asgi.application"
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'atelier.sqlite3'}", conn_max_age=60
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+ATELIER = {
+    # Content-addressed artifact store (a local folder).
+    "ARTIFACT_STORE": Path(env("ATELIER_ARTIFACT_STORE", DATA_DIR / "artifacts")),
+    # Registered datasets (uploads and Export Data), one folder per name and version.
+    "DATASETS_DIR": Path(env("ATELIER_DATASETS_DIR", DATA_DIR / "datasets")),
+    # Folders Import Data may read with `source: path` (colon-separated); none by default.
+    "DATA_ROOTS": [p for p in env("ATELIER_DATA_ROOTS", "").split(os.pathsep) if p],
+    # Steps run at once on the local compute target.
+    "LOCAL_MAX_PARALLEL": int(env("ATELIER_LOCAL_MAX_PARALLEL", str(os.cpu_count() or 2))),
+    # Default per-step timeout in seconds (a node's `timeout` overrides it).
+    "STEP_TIMEOUT_S": float(env("ATELIER_STEP_TIMEOUT", "3600")),
+}
