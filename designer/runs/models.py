@@ -1,1 +1,99 @@
-from django.db import models  # noqa: F401
+"""Runs, their step runs and their event log."""
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from designer.engine.events import Status
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = Status.QUEUED.value
+    RUNNING = Status.RUNNING.value
+    COMPLETED = Status.COMPLETED.value
+    FAILED = Status.FAILED.value
+    CANCELLED = Status.CANCELLED.value
+
+
+class StepStatus(models.TextChoices):
+    QUEUED = Status.QUEUED.value
+    PREPARING = Status.PREPARING.value
+    RUNNING = Status.RUNNING.value
+    COMPLETED = Status.COMPLETED.value
+    REUSED = Status.REUSED.value
+    FAILED = Status.FAILED.value
+    CANCELLED = Status.CANCELLED.value
+    SKIPPED = Status.SKIPPED.value
+
+
+class RunSource(models.TextChoices):
+    CLI = "cli"
+    API = "api"
+    CANVAS = "canvas"
+
+
+class Run(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    pipeline_name = models.CharField(max_length=200)
+    # The pipeline file as submitted, and the plan compiled from it: what ran, exactly.
+    pipeline = models.JSONField()
+    plan = models.JSONField()
+    parameters = models.JSONField(default=dict)
+    compute = models.CharField(max_length=100, default="local")
+    force_rerun = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    source = models.CharField(max_length=20, choices=RunSource.choices)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_by", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline_name} ({self.status})"
+
+
+class StepRun(models.Model):
+    run = models.ForeignKey(Run, related_name="steps", on_delete=models.CASCADE)
+    node = models.CharField(max_length=100)
+    module = models.CharField(max_length=200)
+    module_version = models.PositiveIntegerField()
+    compute = models.CharField(max_length=100)
+    status = models.CharField(max_length=20, choices=StepStatus.choices, default=StepStatus.QUEUED)
+    reused = models.BooleanField(default=False)
+    reused_from = models.CharField(max_length=64, blank=True)
+    cache_key = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_s = models.FloatField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    outputs = models.JSONField(default=dict)
+    metrics = models.JSONField(default=dict)
+    visuals = models.JSONField(default=dict)
+    images = models.CharField(max_length=64, blank=True)
+    warnings = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "node"], name="unique_step_per_run")]
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.node} ({self.status})"
+
+
+class RunEvent(models.Model):
+    run = models.ForeignKey(Run, related_name="events", on_delete=models.CASCADE)
+    seq = models.PositiveBigIntegerField()
+    type = models.CharField(max_length=40)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "seq"], name="unique_event_seq")]
+        ordering = ["seq"]

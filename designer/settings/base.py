@@ -12,6 +12,7 @@ env = os.environ.get
 
 # Everything Atelier writes (SQLite database, artifact store, datasets) lives here.
 DATA_DIR = Path(env("ATELIER_DATA_DIR", BASE_DIR / "var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 # A random key per process is fine for the CLI and tests; production requires one.
 SECRET_KEY = env("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50)

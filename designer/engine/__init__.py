@@ -1,0 +1,1 @@
+"""The engine: pipeline files, validation, compilation, execution. Plain Python, no Django."""

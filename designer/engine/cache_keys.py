@@ -1,0 +1,58 @@
+"""Cache keys: the fingerprint deciding whether a step's earlier outputs can be reused.
+
+key = sha256(module id + version, normalized params, environment, external fingerprint,
+             content hashes of the input artifacts)
+
+The first four are known at compile time (the step's *signature*); input hashes are
+known once the upstream steps have produced their artifacts.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Mapping
+
+_LIBRARIES = ("pandas", "numpy", "scikit-learn", "scipy", "pyarrow", "skops", "duckdb")
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@cache
+def local_environment_id() -> str:
+    """What the local compute runs with: Python, the libraries and Atelier's own modules."""
+    import modules
+
+    parts = [platform.python_version()]
+    for name in _LIBRARIES:
+        try:
+            parts.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            parts.append(f"{name}==?")
+    code = hashlib.sha256()
+    # A module's code change must invalidate cached outputs even without a version bump.
+    for path in sorted(Path(modules.__file__).parent.rglob("*.py")):
+        code.update(path.read_bytes())
+    parts.append(code.hexdigest()[:16])
+    return sha256_text("|".join(parts))[:32]
+
+
+def step_signature(
+    *, module_id: str, version: int, params: Mapping[str, Any], environment: str, fingerprint: str | None
+) -> str:
+    return sha256_text(canonical_json(
+        {"module": module_id, "version": version, "params": params, "env": environment, "fp": fingerprint}
+    ))
+
+
+def cache_key(signature: str, input_hashes: Mapping[str, str]) -> str:
+    return sha256_text(canonical_json({"sig": signature, "inputs": dict(sorted(input_hashes.items()))}))

@@ -1,0 +1,81 @@
+"""The engine's event vocabulary: what the executor reports while a run goes on.
+
+The CLI prints these, the server stores them and pushes them over WebSockets; the same
+names are used end to end.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class Status(str, enum.Enum):
+    QUEUED = "queued"
+    PREPARING = "preparing"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    REUSED = "reused"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL
+
+
+ACTIVE = frozenset({Status.QUEUED, Status.PREPARING, Status.RUNNING})
+TERMINAL = frozenset({Status.COMPLETED, Status.REUSED, Status.FAILED, Status.CANCELLED, Status.SKIPPED})
+SUCCEEDED = frozenset({Status.COMPLETED, Status.REUSED})
+
+
+@dataclass
+class Event:
+    type: str = field(init=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class RunStatusEvent(Event):
+    status: Status
+    type: str = field(init=False, default="run_status")
+
+
+@dataclass
+class StepStatusEvent(Event):
+    node: str
+    status: Status
+    reused: bool = False
+    started_at: float | None = None
+    finished_at: float | None = None
+    duration_s: float | None = None
+    error: dict[str, Any] | None = None
+    cache_key: str | None = None
+    reused_from: str | None = None
+    type: str = field(init=False, default="step_status")
+
+
+@dataclass
+class StepLogEvent(Event):
+    node: str
+    lines: list[str]
+    type: str = field(init=False, default="step_log")
+
+
+@dataclass
+class StepProgressEvent(Event):
+    node: str
+    fraction: float
+    message: str = ""
+    type: str = field(init=False, default="step_progress")
+
+
+@dataclass
+class StepMetricEvent(Event):
+    node: str
+    name: str
+    value: float | None
+    type: str = field(init=False, default="step_metric")

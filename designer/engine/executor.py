@@ -1,0 +1,388 @@
+"""The executor: runs a plan's steps on their compute targets, in dependency order.
+
+One thread drives everything: it starts ready steps up to each target's capacity, reuses
+cached outputs, reads the steps' output streams (log lines and `::atelier::` events),
+enforces timeouts, stores outputs in the artifact store, and reports every change through
+`on_event`. Ctrl-C (KeyboardInterrupt) or `cancel()` stops the running steps and records
+them as cancelled.
+"""
+from __future__ import annotations
+
+import json
+import select
+import signal
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Protocol
+
+from modules.sdk.context import EVENT_PREFIX
+from modules.sdk.runner import RESULT_FILE
+
+from .artifact_store import LocalArtifactStore
+from .cache_keys import cache_key
+from .compiler import Plan, PlanStep
+from .dataset_catalog import DatasetCatalog
+from .events import (
+    SUCCEEDED, Event, RunStatusEvent, Status, StepLogEvent, StepMetricEvent, StepProgressEvent,
+    StepStatusEvent,
+)
+
+LOG_TAIL_LINES = 200
+
+
+class StepHandle(Protocol):
+    output_fd: int
+    sentinel: int
+
+    def read_output(self) -> bytes: ...
+    def exit_code(self) -> int | None: ...
+    def kill(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class ComputeBackend(Protocol):
+    name: str
+    capacity: int
+
+    def start(self, request: dict[str, Any], step_dir: Path) -> StepHandle: ...
+
+
+@dataclass
+class StepResult:
+    node: str
+    status: Status = Status.QUEUED
+    reused: bool = False
+    reused_from: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    error: dict[str, Any] | None = None
+    cache_key: str | None = None
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    visuals: dict[str, Any] = field(default_factory=dict)
+    images: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    log_tail: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_TAIL_LINES))
+
+    @property
+    def duration_s(self) -> float:
+        if self.started_at is None or self.finished_at is None:
+            return 0.0
+        return round(self.finished_at - self.started_at, 3)
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    status: Status
+    steps: dict[str, StepResult]
+
+    def summary(self) -> dict[str, Any]:
+        """The run as `run_pipeline --json` prints it."""
+        steps: dict[str, Any] = {}
+        for node, step in self.steps.items():
+            entry: dict[str, Any] = {"status": step.status.value, "reused": step.reused, "duration_s": step.duration_s}
+            if step.error:
+                entry["error"] = step.error
+            steps[node] = entry
+        metrics = {node: dict(step.metrics) for node, step in self.steps.items() if step.metrics}
+        return {"run_id": self.run_id, "status": self.status.value, "steps": steps, "metrics": metrics}
+
+
+class _Cancelled(Exception):
+    pass
+
+
+@dataclass
+class _Running:
+    step: PlanStep
+    run_id: str
+    handle: StepHandle
+    step_dir: Path
+    deadline: float
+    partial: bytes = b""
+
+
+class Executor:
+    def __init__(
+        self,
+        *,
+        store: LocalArtifactStore,
+        backends: Mapping[str, ComputeBackend],
+        resources: Mapping[str, Any] | None = None,
+        datasets: DatasetCatalog | None = None,
+        on_event: Callable[[Event], None] | None = None,
+        default_timeout: float = 3600.0,
+    ) -> None:
+        self.store = store
+        self.backends = backends
+        self.resources = dict(resources or {})
+        self.datasets = datasets
+        self.on_event = on_event or (lambda event: None)
+        self.default_timeout = default_timeout
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        """Ask a run in progress (in another thread) to stop."""
+        self._cancel.set()
+
+    def run(
+        self,
+        plan: Plan,
+        *,
+        run_id: str | None = None,
+        force_rerun: bool = False,
+        force_nodes: Iterable[str] = (),
+    ) -> RunResult:
+        run_id = run_id or uuid.uuid4().hex
+        forced = set(force_nodes)
+        results = {s.node: StepResult(s.node) for s in plan.steps}
+        pending = list(plan.steps)
+        running: dict[str, _Running] = {}
+        self.on_event(RunStatusEvent(Status.RUNNING))
+        for step in plan.steps:
+            self._emit_step(results[step.node])
+        cancelled = False
+        # SIGTERM (e.g. from a process manager) stops a run as cleanly as Ctrl-C does.
+        previous = self._install_sigterm()
+        try:
+            while pending or running:
+                if self._cancel.is_set():
+                    raise _Cancelled
+                pending = self._start_ready(plan, pending, running, results, run_id, force_rerun, forced)
+                if running:
+                    self._wait(running, results)
+                elif pending:
+                    # Nothing runs and nothing can start: what is left waits on a failure.
+                    for step in pending:
+                        self._finish(results[step.node], Status.SKIPPED)
+                    pending = []
+        except (KeyboardInterrupt, _Cancelled):
+            cancelled = True
+            for node, item in list(running.items()):
+                item.handle.kill()
+                item.handle.close()
+                self.store.discard(item.step_dir)
+                self._finish(results[node], Status.CANCELLED, error={"code": "cancelled", "message": "cancelled by the user"})
+            for step in pending:
+                self._finish(results[step.node], Status.CANCELLED)
+        finally:
+            self._restore_sigterm(previous)
+        if cancelled:
+            status = Status.CANCELLED
+        elif all(r.status in SUCCEEDED for r in results.values()):
+            status = Status.COMPLETED
+        else:
+            status = Status.FAILED
+        self.on_event(RunStatusEvent(status))
+        return RunResult(run_id=run_id, status=status, steps=results)
+
+    # -- scheduling -------------------------------------------------------------------
+
+    def _start_ready(
+        self,
+        plan: Plan,
+        pending: list[PlanStep],
+        running: dict[str, _Running],
+        results: dict[str, StepResult],
+        run_id: str,
+        force_rerun: bool,
+        forced: set[str],
+    ) -> list[PlanStep]:
+        halted = not plan.continue_on_step_failure and any(r.status is Status.FAILED for r in results.values())
+        still: list[PlanStep] = []
+        for step in pending:
+            upstream = [results[n].status for n in step.upstream]
+            if halted or any(s in (Status.FAILED, Status.SKIPPED, Status.CANCELLED) for s in upstream):
+                self._finish(results[step.node], Status.SKIPPED)
+                continue
+            if not all(s in SUCCEEDED for s in upstream):
+                still.append(step)
+                continue
+            backend = self.backends[step.compute]
+            if sum(1 for r in running.values() if r.step.compute == step.compute) >= backend.capacity:
+                still.append(step)
+                continue
+            result = results[step.node]
+            inputs = {port: results[src].outputs[src_port]["artifact"] for port, (src, src_port) in step.inputs.items()}
+            result.cache_key = cache_key(step.signature, inputs)
+            force = force_rerun or plan.force_rerun or step.force_rerun or step.node in forced or not step.deterministic
+            entry = None if force else self.store.lookup(result.cache_key)
+            if entry is not None:
+                self._reuse(result, entry)
+                continue
+            running[step.node] = self._launch(step, inputs, run_id, backend)
+            result.status = Status.RUNNING
+            result.started_at = time.time()
+            self._emit_step(result)
+        return still
+
+    def _launch(self, step: PlanStep, inputs: Mapping[str, str], run_id: str, backend: ComputeBackend) -> _Running:
+        step_dir = self.store.new_step_dir(run_id, step.node)
+        request = {
+            "node": step.node,
+            "module": step.module,
+            "version": step.version,
+            "params": step.params,
+            "inputs": {port: str(self.store.path(digest)) for port, digest in inputs.items()},
+            "output_dir": str(step_dir / "out"),
+            "work_dir": str(step_dir / "work"),
+            "resources": self.resources,
+        }
+        (step_dir / "work").mkdir()
+        (step_dir / "step.json").write_text(json.dumps(request))
+        handle = backend.start(request, step_dir)
+        return _Running(step, run_id, handle, step_dir, time.monotonic() + (step.timeout or self.default_timeout))
+
+    def _wait(self, running: dict[str, _Running], results: dict[str, StepResult]) -> None:
+        now = time.monotonic()
+        timeout = max(0.0, min(min(r.deadline for r in running.values()) - now, 0.5))
+        watched = {}
+        for node, item in running.items():
+            watched[item.handle.output_fd] = node
+            watched[item.handle.sentinel] = node
+        ready, _, _ = select.select(list(watched), [], [], timeout)
+        for node in {watched[fd] for fd in ready}:
+            self._pump(running[node], results[node])
+        for node, item in list(running.items()):
+            if item.handle.exit_code() is not None:
+                self._pump(item, results[node])
+                self._complete(item, results[node])
+                del running[node]
+            elif time.monotonic() > item.deadline:
+                item.handle.kill()
+                self._pump(item, results[node])
+                item.handle.close()
+                self.store.discard(item.step_dir)
+                limit = item.step.timeout or self.default_timeout
+                self._finish(results[node], Status.FAILED, error={
+                    "code": "timeout", "node": node,
+                    "message": f"the step ran longer than its {limit:g} s timeout and was stopped",
+                })
+                del running[node]
+
+    def _pump(self, item: _Running, result: StepResult) -> None:
+        data = item.partial + item.handle.read_output()
+        *lines, item.partial = data.split(b"\n")
+        log_lines = []
+        for raw in lines:
+            line = raw.decode("utf-8", errors="replace").rstrip("\r")
+            if line.startswith(EVENT_PREFIX):
+                self._structured(result, line[len(EVENT_PREFIX):])
+            else:
+                log_lines.append(line)
+        if log_lines:
+            result.log_tail.extend(log_lines)
+            self.on_event(StepLogEvent(result.node, log_lines))
+
+    def _structured(self, result: StepResult, payload: str) -> None:
+        try:
+            event = json.loads(payload)
+        except ValueError:
+            return
+        kind = event.get("type")
+        if kind == "progress":
+            self.on_event(StepProgressEvent(result.node, float(event.get("fraction", 0)), str(event.get("message", ""))))
+        elif kind == "metric":
+            self.on_event(StepMetricEvent(result.node, str(event.get("name")), event.get("value")))
+        elif kind == "warning":
+            self.on_event(StepLogEvent(result.node, [f"warning: {event.get('message')}"]))
+
+    def _complete(self, item: _Running, result: StepResult) -> None:
+        code = item.handle.exit_code()
+        item.handle.close()
+        out = item.step_dir / "out"
+        try:
+            manifest = json.loads((out / RESULT_FILE).read_text())
+        except (OSError, ValueError):
+            manifest = None
+        try:
+            if manifest is None:
+                self._finish(result, Status.FAILED, error=self._crash_error(code, result.node))
+            elif manifest["status"] != "completed":
+                self._finish(result, Status.FAILED, error={**manifest["error"], "node": result.node})
+            else:
+                self._store_outputs(item, result, manifest)
+                self._finish(result, Status.COMPLETED)
+        finally:
+            self.store.discard(item.step_dir)
+
+    def _store_outputs(self, item: _Running, result: StepResult, manifest: dict[str, Any]) -> None:
+        out = item.step_dir / "out"
+        for port, meta in manifest["outputs"].items():
+            result.outputs[port] = {**meta, "artifact": self.store.put_folder(out / port)}
+        if (out / "_images").is_dir():
+            result.images = self.store.put_folder(out / "_images")
+        result.metrics = manifest.get("metrics") or {}
+        result.visuals = manifest.get("visuals") or {}
+        result.warnings = manifest.get("warnings") or []
+        for export in manifest.get("exports") or []:
+            if self.datasets is None:
+                raise RuntimeError("Export Data needs a dataset catalog")
+            version = self.datasets.register(export["name"], out / export["path"])
+            self.on_event(StepLogEvent(result.node, [f"registered dataset {export['name']!r} version {version}"]))
+        if item.step.deterministic:
+            self.store.record(result.cache_key or "", {
+                "artifacts": {port: o["artifact"] for port, o in result.outputs.items()},
+                "outputs": result.outputs,
+                "images": result.images,
+                "metrics": result.metrics,
+                "visuals": result.visuals,
+                "warnings": result.warnings,
+                "produced_by": {"run_id": item.run_id, "node": result.node},
+            })
+
+    def _reuse(self, result: StepResult, entry: dict[str, Any]) -> None:
+        result.reused = True
+        result.outputs = entry["outputs"]
+        result.images = entry.get("images")
+        result.metrics = entry.get("metrics") or {}
+        result.visuals = entry.get("visuals") or {}
+        result.warnings = entry.get("warnings") or []
+        result.reused_from = (entry.get("produced_by") or {}).get("run_id")
+        result.started_at = time.time()
+        self._finish(result, Status.REUSED)
+
+    @staticmethod
+    def _crash_error(code: int | None, node: str) -> dict[str, Any]:
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name
+            hint = " (it may have run out of memory)" if -code == signal.SIGKILL else ""
+            message = f"the step process was killed by {name}{hint}"
+        else:
+            message = f"the step process exited with code {code} without writing its result"
+        return {"code": "step_crashed", "message": message, "node": node}
+
+    def _finish(self, result: StepResult, status: Status, *, error: dict[str, Any] | None = None) -> None:
+        result.status = status
+        result.finished_at = time.time()
+        if result.started_at is None and status in (Status.SKIPPED, Status.CANCELLED):
+            result.started_at = result.finished_at
+        if error is not None:
+            result.error = {**error, "node": result.node}
+        self._emit_step(result)
+
+    def _emit_step(self, result: StepResult) -> None:
+        self.on_event(StepStatusEvent(
+            node=result.node, status=result.status, reused=result.reused, started_at=result.started_at,
+            finished_at=result.finished_at,
+            duration_s=result.duration_s if result.status.terminal else None,
+            error=result.error, cache_key=result.cache_key, reused_from=result.reused_from,
+        ))
+
+    def _install_sigterm(self) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            return None
+
+        def on_sigterm(signum: int, frame: Any) -> None:
+            raise _Cancelled
+
+        return signal.signal(signal.SIGTERM, on_sigterm)
+
+    def _restore_sigterm(self, previous: Any) -> None:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

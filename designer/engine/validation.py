@@ -1,0 +1,283 @@
+"""Whole-graph validation. Every problem is reported, each naming its node and port/param.
+
+Validation also resolves the graph (modules looked up, pipeline parameters substituted,
+params cleaned), so that compilation never re-does that work.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Collection, Mapping
+
+import networkx as nx
+
+from modules.sdk import Module, Params, Registry
+
+from .errors import GraphError, PipelineInvalid
+from .pipeline_file import ParameterDoc, PipelineDoc
+
+PARAM_REF = re.compile(r"\$\{\{\s*parameters\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+@dataclass(frozen=True)
+class ResolvedNode:
+    id: str
+    module: type[Module]
+    params: Params
+    inputs: Mapping[str, tuple[str, str]]  # port -> (upstream node, upstream output port)
+    compute: str
+    force_rerun: bool
+    timeout: float | None
+
+    @property
+    def version(self) -> int:
+        return self.module.version
+
+
+@dataclass
+class ResolvedGraph:
+    doc: PipelineDoc
+    nodes: dict[str, ResolvedNode]
+    graph: nx.DiGraph
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Validation:
+    errors: list[GraphError]
+    resolved: ResolvedGraph | None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def require(self) -> ResolvedGraph:
+        if self.errors or self.resolved is None:
+            raise PipelineInvalid(self.errors)
+        return self.resolved
+
+
+def coerce_parameter(decl: ParameterDoc, value: Any) -> Any:
+    """A pipeline parameter value (typed, or text from the command line) as its type."""
+    if decl.type == "string":
+        if isinstance(value, (dict, list)):
+            raise ValueError("must be text")
+        return str(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if decl.type == "bool":
+            if text.lower() in _TRUE | _FALSE:
+                return text.lower() in _TRUE
+            raise ValueError(f"must be true or false, got {value!r}")
+        try:
+            return int(text) if decl.type == "int" else float(text)
+        except ValueError:
+            raise ValueError(f"must be {'an integer' if decl.type == 'int' else 'a number'}, got {value!r}") from None
+    if decl.type == "bool" and isinstance(value, bool):
+        return value
+    if decl.type == "int" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if decl.type == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    raise ValueError(f"must be of type {decl.type}, got {value!r}")
+
+
+def _resolve_parameters(doc: PipelineDoc, given: Mapping[str, Any]) -> tuple[dict[str, Any], list[GraphError]]:
+    values: dict[str, Any] = {}
+    errors = []
+    for name in given:
+        if name not in doc.parameters:
+            errors.append(GraphError(
+                "unknown_parameter",
+                f"the pipeline has no parameter {name!r} (it has: {', '.join(doc.parameters) or 'none'})",
+                details={"parameter": name},
+            ))
+    for name, decl in doc.parameters.items():
+        raw = given.get(name, decl.default)
+        if raw is None:
+            errors.append(GraphError("missing_parameter", f"pipeline parameter {name!r} has no value and no default",
+                                     details={"parameter": name}))
+            continue
+        try:
+            values[name] = coerce_parameter(decl, raw)
+        except ValueError as exc:
+            errors.append(GraphError("invalid_parameter", f"pipeline parameter {name!r} {exc}", details={"parameter": name}))
+    return values, errors
+
+
+class _Unresolved(Exception):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _substitute(value: Any, values: Mapping[str, Any]) -> Any:
+    if isinstance(value, str):
+        whole = PARAM_REF.fullmatch(value.strip())
+        if whole:  # the whole value is a reference: keep the parameter's type
+            if whole.group(1) not in values:
+                raise _Unresolved(whole.group(1))
+            return values[whole.group(1)]
+
+        def text(match: re.Match[str]) -> str:
+            if match.group(1) not in values:
+                raise _Unresolved(match.group(1))
+            return str(values[match.group(1)])
+
+        return PARAM_REF.sub(text, value)
+    if isinstance(value, dict):
+        return {k: _substitute(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, values) for v in value]
+    return value
+
+
+def validate_pipeline(
+    doc: PipelineDoc,
+    *,
+    registry: Registry,
+    parameters: Mapping[str, Any] | None = None,
+    computes: Collection[str] = ("local",),
+) -> Validation:
+    values, errors = _resolve_parameters(doc, parameters or {})
+    graph = nx.DiGraph()
+    nodes: dict[str, ResolvedNode] = {}
+
+    if doc.settings.default_compute not in computes:
+        errors.append(GraphError(
+            "unknown_compute",
+            f"default compute {doc.settings.default_compute!r} is not a compute target here "
+            f"(known: {', '.join(computes)})",
+        ))
+
+    modules: dict[str, type[Module]] = {}
+    for node_id, node in doc.nodes.items():
+        graph.add_node(node_id)
+        cls = registry.get(node.module, node.version)
+        if cls is None:
+            known = registry.versions(node.module)
+            if known:
+                errors.append(GraphError(
+                    "unknown_version",
+                    f"module {node.module!r} has no version {node.version} (it has {', '.join(map(str, known))})",
+                    node=node_id,
+                ))
+            else:
+                errors.append(GraphError("unknown_module", f"there is no module {node.module!r}", node=node_id))
+            continue
+        modules[node_id] = cls
+
+    for node_id, node in doc.nodes.items():
+        cls = modules.get(node_id)
+        if cls is None:
+            continue
+        spec = cls.spec
+        compute = node.compute or doc.settings.default_compute
+        if node.compute and node.compute not in computes:
+            errors.append(GraphError(
+                "unknown_compute", f"compute {node.compute!r} is not a compute target here (known: {', '.join(computes)})",
+                node=node_id,
+            ))
+
+        raw_params = node.params
+        if node.version is not None and node.version < cls.version:
+            raw_params = cls.migrate_params(node.version, dict(raw_params))
+        try:
+            substituted = _substitute(raw_params, values)
+        except _Unresolved as exc:
+            bad = next((k for k, v in raw_params.items() if _mentions(v, exc.name)), None)
+            errors.append(GraphError(
+                "unresolved_parameter",
+                f"${{{{parameters.{exc.name}}}}} does not name a pipeline parameter "
+                f"(the pipeline has: {', '.join(doc.parameters) or 'none'})",
+                node=node_id, param=bad,
+            ))
+            substituted = None
+        cleaned: dict[str, Any] = {}
+        if substituted is not None:
+            cleaned, param_errors = spec.clean_params(substituted)
+            for name, message in param_errors.items():
+                code = "unknown_param" if name not in spec.params else "invalid_param"
+                errors.append(GraphError(code, f"param {name!r} {message}", node=node_id, param=name))
+
+        inputs: dict[str, tuple[str, str]] = {}
+        for port, ref in node.inputs.items():
+            if port not in spec.inputs:
+                errors.append(GraphError(
+                    "unknown_port",
+                    f"{spec.id} has no input {port!r} (inputs: {', '.join(spec.inputs) or 'none'})",
+                    node=node_id, port=port,
+                ))
+                continue
+            source, _, source_port = ref.partition(".")
+            if not source or not source_port:
+                errors.append(GraphError(
+                    "bad_reference", f"input {port!r} must name an upstream output as NODE.PORT, got {ref!r}",
+                    node=node_id, port=port,
+                ))
+                continue
+            if source not in doc.nodes:
+                errors.append(GraphError(
+                    "unknown_node", f"input {port!r} refers to node {source!r}, which does not exist",
+                    node=node_id, port=port,
+                ))
+                continue
+            source_cls = modules.get(source)
+            if source_cls is None:
+                continue  # the unknown module is reported on its own node
+            out = source_cls.spec.outputs.get(source_port)
+            if out is None:
+                errors.append(GraphError(
+                    "unknown_port",
+                    f"input {port!r} refers to {ref!r}, but {source_cls.spec.id} has no output {source_port!r} "
+                    f"(outputs: {', '.join(source_cls.spec.outputs) or 'none'})",
+                    node=node_id, port=port,
+                ))
+                continue
+            expected = spec.inputs[port].type
+            if not expected.accepts(out.type):
+                errors.append(GraphError(
+                    "type_mismatch",
+                    f"input {port!r} takes a {expected.value}, but {ref} is a {out.type.value}",
+                    node=node_id, port=port, details={"expected": expected.value, "got": out.type.value},
+                ))
+                continue
+            inputs[port] = (source, source_port)
+            graph.add_edge(source, node_id)
+        for port, decl in spec.inputs.items():
+            if not decl.optional and port not in node.inputs:
+                errors.append(GraphError(
+                    "missing_input", f"required input {port!r} ({decl.type.value}) is not connected",
+                    node=node_id, port=port,
+                ))
+        nodes[node_id] = ResolvedNode(
+            id=node_id, module=cls, params=Params(cleaned), inputs=inputs, compute=compute,
+            force_rerun=node.force_rerun, timeout=node.timeout or doc.settings.step_timeout,
+        )
+
+    for cycle in _cycles(graph):
+        errors.append(GraphError(
+            "cycle", f"nodes {' -> '.join([*cycle, cycle[0]])} form a cycle", node=cycle[0], details={"nodes": cycle},
+        ))
+    for node_id in doc.layout:
+        if node_id not in doc.nodes:
+            errors.append(GraphError("unknown_node", f"layout names node {node_id!r}, which does not exist", node=node_id))
+
+    resolved = None if errors else ResolvedGraph(doc=doc, nodes=nodes, graph=graph, parameters=values)
+    return Validation(errors=errors, resolved=resolved)
+
+
+def _mentions(value: Any, name: str) -> bool:
+    return f"parameters.{name}" in str(value)
+
+
+def _cycles(graph: nx.DiGraph) -> list[list[str]]:
+    if nx.is_directed_acyclic_graph(graph):
+        return []
+    # One cycle per strongly connected component is enough to show the user where.
+    found = []
+    for component in nx.strongly_connected_components(graph):
+        if len(component) > 1 or any(graph.has_edge(n, n) for n in component):
+            found.append(list(nx.find_cycle(graph.subgraph(component)))[0:])
+    return [[edge[0] for edge in cycle] for cycle in found]

@@ -1,0 +1,47 @@
+"""The engine, configured from Django settings: the one place that wires store, backends
+and resources together for this deployment."""
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, Callable
+
+from django.conf import settings
+
+from designer.engine.artifact_store import LocalArtifactStore
+from designer.engine.dataset_catalog import FolderDatasetCatalog
+from designer.engine.events import Event
+from designer.engine.executor import Executor
+from designer.engine.local_backend import LocalBackend
+from modules.sdk import Registry, default_registry
+
+
+def registry() -> Registry:
+    return default_registry()
+
+
+def compute_targets() -> list[str]:
+    return ["local"]
+
+
+def step_resources() -> dict[str, Any]:
+    """What steps may read besides their inputs (passed to modules as ctx.resources)."""
+    conf = settings.ATELIER
+    return {"datasets_dir": str(conf["DATASETS_DIR"]), "data_roots": [str(p) for p in conf["DATA_ROOTS"]]}
+
+
+@cache
+def _local_backend(capacity: int) -> LocalBackend:
+    # One per process: its fork server is started once and reused by every run.
+    return LocalBackend(capacity=capacity)
+
+
+def build_executor(on_event: Callable[[Event], None]) -> Executor:
+    conf = settings.ATELIER
+    return Executor(
+        store=LocalArtifactStore(conf["ARTIFACT_STORE"]),
+        backends={"local": _local_backend(conf["LOCAL_MAX_PARALLEL"])},
+        resources=step_resources(),
+        datasets=FolderDatasetCatalog(conf["DATASETS_DIR"]),
+        on_event=on_event,
+        default_timeout=conf["STEP_TIMEOUT_S"],
+    )

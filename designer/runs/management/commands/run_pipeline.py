@@ -1,0 +1,50 @@
+import json
+import sys
+
+from django.core.management.base import BaseCommand
+
+from designer.engine.errors import PipelineInvalid
+from designer.runs import services
+from designer.runs.console import LiveConsole, print_errors, print_summary
+from designer.runs.models import RunSource
+
+from ._pipeline_args import parse_params, read_pipeline_file
+
+
+class Command(BaseCommand):
+    help = "Run a pipeline file on this machine, showing each step live; exit code 0 only if it completed."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--param", action="append", metavar="NAME=VALUE", help="a pipeline parameter value")
+        parser.add_argument("--compute", help="the compute target for nodes that don't name one (default: the file's)")
+        parser.add_argument("--force-rerun", action="store_true", help="run every step, reusing no earlier output")
+        parser.add_argument("--json", action="store_true", help="print one JSON document with the run's outcome")
+
+    def handle(self, *args, **options):
+        as_json = options["json"]
+        # With --json, stdout carries the JSON document alone; the live view goes to stderr.
+        live = sys.stderr if as_json else self.stdout
+        text = read_pipeline_file(options["file"])
+        try:
+            doc, plan = services.pipeline_prepare(
+                text=text, parameters=parse_params(options["param"]), compute=options["compute"]
+            )
+        except PipelineInvalid as exc:
+            if as_json:
+                self.stdout.write(json.dumps({
+                    "run_id": None, "status": "failed", "steps": {}, "metrics": {},
+                    "errors": [e.to_json() for e in exc.errors],
+                }))
+            else:
+                print_errors(exc.errors, live)
+            sys.exit(1)
+
+        run = services.run_create(doc=doc, plan=plan, source=RunSource.CLI, force_rerun=options["force_rerun"])
+        live.write(f"Run {run.pk}: {doc.name}, {len(plan.steps)} steps\n")
+        result = services.run_execute(run=run, on_event=LiveConsole(live, verbose=options["verbosity"] > 1))
+        if as_json:
+            self.stdout.write(json.dumps(result.summary()))
+        else:
+            print_summary(result, self.stdout)
+        sys.exit(0 if result.status.value == "completed" else 1)
