@@ -122,7 +122,7 @@ class Executor:
         self.backends = backends
         self.resources = dict(resources or {})
         self.datasets = datasets
-        self.on_event = on_event or (lambda event: None)
+        self.on_event = on_event if on_event is not None else (lambda event: None)
         self.default_timeout = default_timeout
         self._cancel = threading.Event()
 

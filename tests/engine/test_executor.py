@@ -1,0 +1,211 @@
+"""The executor on the local compute target: real step processes, a real artifact store."""
+from __future__ import annotations
+
+import os
+import textwrap
+import threading
+import time
+
+import pytest
+
+from designer.engine.artifact_store import LocalArtifactStore
+from designer.engine.compiler import compile_plan
+from designer.engine.events import Status, StepLogEvent, StepStatusEvent
+from designer.engine.executor import Executor
+from designer.engine.local_backend import LocalBackend
+from designer.engine.pipeline_file import pipeline_from_data
+from designer.engine.validation import validate_pipeline
+from modules.sdk import default_registry
+
+IRIS = {"module": "import_data", "params": {"source": "sample", "name": "iris"}}
+
+
+def script(body: str, *, inputs: str | None = "iris.dataset", **node) -> dict:
+    code = "import os, sys, time\n\ndef azureml_main(dataframe1=None, dataframe2=None):\n" + textwrap.indent(
+        textwrap.dedent(body).strip() + "\n", "    "
+    )
+    return {"module": "execute_python_script", "inputs": {"dataset1": inputs} if inputs else {},
+            "params": {"script": code}, **node}
+
+
+def plan_of(nodes: dict, **settings):
+    doc = pipeline_from_data({"format": "atelier/pipeline@1", "name": "t", "settings": settings, "nodes": nodes})
+    return compile_plan(validate_pipeline(doc, registry=default_registry()).require())
+
+
+class Recorder(list):
+    def __call__(self, event):
+        self.append(event)
+
+    def states(self, node):
+        return [e.status for e in self if isinstance(e, StepStatusEvent) and e.node == node]
+
+    def logs(self, node):
+        return [line for e in self if isinstance(e, StepLogEvent) and e.node == node for line in e.lines]
+
+
+@pytest.fixture
+def store(tmp_path):
+    return LocalArtifactStore(tmp_path / "store")
+
+
+@pytest.fixture
+def events():
+    return Recorder()
+
+
+@pytest.fixture
+def make_executor(store, events):
+    def make(capacity=2, **kw):
+        return Executor(store=store, backends={"local": LocalBackend(capacity=capacity)}, on_event=events, **kw)
+
+    return make
+
+
+def leftovers(store):
+    return list((store.root / "tmp").iterdir())
+
+
+def test_a_run_completes_then_a_second_run_reuses_every_step(make_executor, events, store):
+    plan = plan_of({"iris": IRIS, "double": script("return dataframe1 * 1,")})
+    first = make_executor().run(plan, run_id="r1")
+    assert first.status is Status.COMPLETED
+    assert first.steps["double"].outputs["dataset1"]["rows"] == 150
+    assert events.states("double") == [Status.QUEUED, Status.RUNNING, Status.COMPLETED]
+    events.clear()
+
+    second = make_executor().run(plan, run_id="r2")
+    assert second.status is Status.COMPLETED
+    assert all(s.reused and s.status is Status.REUSED for s in second.steps.values())
+    assert second.steps["double"].reused_from == "r1"
+    assert events.states("double") == [Status.QUEUED, Status.REUSED]
+    assert second.steps["double"].outputs == first.steps["double"].outputs
+    assert leftovers(store) == []
+
+
+def test_force_rerun_per_run_and_per_node(make_executor):
+    plan = plan_of({"iris": IRIS, "copy": script("return dataframe1,")})
+    make_executor().run(plan)
+    forced = make_executor().run(plan, force_rerun=True)
+    assert not any(s.reused for s in forced.steps.values())
+    one = make_executor().run(plan, force_nodes={"copy"})
+    assert one.steps["iris"].reused and not one.steps["copy"].reused
+    node_forced = plan_of({"iris": IRIS, "copy": script("return dataframe1,", force_rerun=True)})
+    result = make_executor().run(node_forced)
+    assert result.steps["iris"].reused and not result.steps["copy"].reused
+
+
+def test_a_changed_param_reruns_that_step_and_what_is_downstream_only(make_executor):
+    nodes = {"iris": IRIS, "a": script("return dataframe1,"), "b": script("return dataframe1,", inputs="a.dataset1")}
+    make_executor().run(plan_of(nodes))
+    nodes["a"] = script("return dataframe1.head(10),")
+    result = make_executor().run(plan_of(nodes))
+    assert [result.steps[n].reused for n in ("iris", "a", "b")] == [True, False, False]
+
+
+def test_independent_steps_run_in_parallel_up_to_capacity(make_executor):
+    nodes = {"iris": IRIS, **{name: script("time.sleep(0.6)\nreturn dataframe1,") for name in ("a", "b", "c")}}
+
+    def overlaps(result, x, y):
+        sx, sy = result.steps[x], result.steps[y]
+        return sx.started_at < sy.finished_at and sy.started_at < sx.finished_at
+
+    two = make_executor(capacity=2).run(plan_of(nodes), force_rerun=True)
+    pairs = [("a", "b"), ("a", "c"), ("b", "c")]
+    assert sum(overlaps(two, x, y) for x, y in pairs) >= 1
+    one = make_executor(capacity=1).run(plan_of(nodes), force_rerun=True)
+    assert not any(overlaps(one, x, y) for x, y in pairs)
+
+
+def test_logs_stream_while_the_step_runs(make_executor, events):
+    plan = plan_of({"iris": IRIS, "talk": script("print('hello from the script')\nprint('rows', len(dataframe1))\nreturn dataframe1,")})
+    make_executor().run(plan)
+    assert events.logs("talk")[:2] == ["hello from the script", "rows 150"]
+    log_at = next(i for i, e in enumerate(events) if isinstance(e, StepLogEvent) and e.node == "talk")
+    done_at = next(i for i, e in enumerate(events) if isinstance(e, StepStatusEvent) and e.node == "talk" and e.status.terminal)
+    assert log_at < done_at
+
+
+def test_a_script_error_fails_the_step_with_the_script_line_and_skips_downstream(make_executor, store):
+    nodes = {
+        "iris": IRIS,
+        "boom": script("x = 1\nreturn 1 / 0"),
+        "after": script("return dataframe1,", inputs="boom.dataset1"),
+    }
+    result = make_executor().run(plan_of(nodes))
+    assert result.status is Status.FAILED
+    error = result.steps["boom"].error
+    assert error["node"] == "boom" and error["param"] == "script"
+    assert "line 5" in error["message"] and "ZeroDivisionError" in error["message"]
+    assert result.steps["after"].status is Status.SKIPPED
+    assert leftovers(store) == []
+
+
+def test_continue_on_step_failure_lets_independent_branches_finish(make_executor):
+    nodes = {
+        "iris": IRIS,
+        "boom": script("raise ValueError('bad')"),
+        "slow": script("time.sleep(0.5)\nreturn dataframe1,"),
+        "after_slow": script("return dataframe1,", inputs="slow.dataset1"),
+    }
+    stopped = make_executor(capacity=1).run(plan_of(nodes))
+    assert stopped.steps["boom"].status is Status.FAILED
+    assert stopped.steps["after_slow"].status is Status.SKIPPED
+    going = make_executor(capacity=1).run(plan_of(nodes, continue_on_step_failure=True), force_rerun=True)
+    assert going.status is Status.FAILED
+    assert going.steps["after_slow"].status is Status.COMPLETED
+
+
+def test_a_step_over_its_timeout_is_stopped(make_executor):
+    plan = plan_of({"iris": IRIS, "sleepy": script("time.sleep(60)", timeout=1)})
+    started = time.monotonic()
+    result = make_executor().run(plan)
+    assert result.steps["sleepy"].status is Status.FAILED
+    assert result.steps["sleepy"].error["code"] == "timeout"
+    assert "1 s timeout" in result.steps["sleepy"].error["message"]
+    assert time.monotonic() - started < 30
+
+
+def test_cancel_stops_running_steps_and_their_children(make_executor, events, tmp_path):
+    pid_file = tmp_path / "pid"
+    plan = plan_of({
+        "iris": IRIS,
+        "sleepy": script(f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)"),
+        "after": script("return dataframe1,", inputs="sleepy.dataset1"),
+    })
+    executor = make_executor()
+
+    def cancel_when_running():
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        executor.cancel()
+
+    threading.Thread(target=cancel_when_running).start()
+    result = executor.run(plan)
+    assert result.status is Status.CANCELLED
+    assert result.steps["sleepy"].status is Status.CANCELLED
+    assert result.steps["after"].status is Status.CANCELLED
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
+
+
+def test_a_crashing_step_process_is_reported_not_hung(make_executor):
+    plan = plan_of({"iris": IRIS, "crash": script("os.kill(os.getpid(), 9)")})
+    result = make_executor().run(plan)
+    error = result.steps["crash"].error
+    assert error["code"] == "step_crashed" and "SIGKILL" in error["message"]
+
+
+def test_artifacts_are_content_addressed_and_read_only(make_executor, store):
+    plan = plan_of({"iris": IRIS, "a": script("return dataframe1,"), "b": script("return dataframe1,")})
+    result = make_executor().run(plan)
+    digest_a = result.steps["a"].outputs["dataset1"]["artifact"]
+    assert digest_a == result.steps["b"].outputs["dataset1"]["artifact"]
+    folder = store.path(digest_a)
+    assert folder.is_dir()
+    with pytest.raises(PermissionError):
+        if os.geteuid() == 0:  # root ignores file modes; check the mode itself
+            assert not (folder / "table.parquet").stat().st_mode & 0o222
+            raise PermissionError
+        (folder / "table.parquet").write_bytes(b"")
