@@ -112,25 +112,27 @@ class _Unresolved(Exception):
         self.name = name
 
 
-def _substitute(value: Any, values: Mapping[str, Any]) -> Any:
+class _BadValue(Exception):
+    """A declared parameter whose value is wrong: reported once, on the parameter."""
+
+
+def _substitute(value: Any, values: Mapping[str, Any], declared: Collection[str]) -> Any:
     if isinstance(value, str):
         whole = PARAM_REF.fullmatch(value.strip())
         if whole:  # the whole value is a reference: keep the parameter's type
-            if whole.group(1) not in values:
-                raise _Unresolved(whole.group(1))
-            return values[whole.group(1)]
-
-        def text(match: re.Match[str]) -> str:
-            if match.group(1) not in values:
-                raise _Unresolved(match.group(1))
-            return str(values[match.group(1)])
-
-        return PARAM_REF.sub(text, value)
+            return _lookup(whole.group(1), values, declared)
+        return PARAM_REF.sub(lambda match: str(_lookup(match.group(1), values, declared)), value)
     if isinstance(value, dict):
-        return {k: _substitute(v, values) for k, v in value.items()}
+        return {k: _substitute(v, values, declared) for k, v in value.items()}
     if isinstance(value, list):
-        return [_substitute(v, values) for v in value]
+        return [_substitute(v, values, declared) for v in value]
     return value
+
+
+def _lookup(name: str, values: Mapping[str, Any], declared: Collection[str]) -> Any:
+    if name in values:
+        return values[name]
+    raise _BadValue if name in declared else _Unresolved(name)
 
 
 def validate_pipeline(
@@ -184,7 +186,9 @@ def validate_pipeline(
         if node.version is not None and node.version < cls.version:
             raw_params = cls.migrate_params(node.version, dict(raw_params))
         try:
-            substituted = _substitute(raw_params, values)
+            substituted = _substitute(raw_params, values, doc.parameters.keys())
+        except _BadValue:
+            substituted = None
         except _Unresolved as exc:
             bad = next((k for k, v in raw_params.items() if _mentions(v, exc.name)), None)
             errors.append(GraphError(

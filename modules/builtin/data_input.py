@@ -31,7 +31,7 @@ def dataset_version_dir(datasets_dir: str | None, name: str, version: str) -> Pa
     root = Path(datasets_dir) / name
     versions = sorted(
         (int(p.name[1:]) for p in root.glob("v*") if p.name[1:].isdigit()), reverse=True
-    ) if root.is_dir() and "/" not in name and not name.startswith(".") else []
+    ) if name and root.is_dir() and "/" not in name and not name.startswith(".") else []
     if not versions:
         raise ModuleError(f"there is no dataset named {name!r}", code="unknown_dataset", param="name")
     if version in ("", "latest"):
@@ -157,6 +157,7 @@ class EnterDataManually(Module):
     id = "enter_data_manually"
     name = "Enter Data Manually"
     category = CATEGORY
+    example_params = {"data": "x,label\n1.5,yes\n2.5,no\n"}
 
     class Outputs:
         dataset = Output(type=PortType.DATAFRAME)

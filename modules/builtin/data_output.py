@@ -1,1 +1,81 @@
-"""(being written)"""
+"""Data output: Export Data and Convert to CSV."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+from modules.sdk import Choice, Input, Module, ModuleError, Output, Params, PortType, StepContext, String, register
+
+CATEGORY = "Data Input and Output"
+CSV_FILE = "data.csv"
+# Dataset names become folder names in the catalog: no path separators, no hidden names.
+_DATASET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+@register
+class ExportData(Module):
+    """Save a table as a new version of a named dataset."""
+
+    id = "export_data"
+    name = "Export Data"
+    category = CATEGORY
+    help = (
+        "Registers the table as a new version of the dataset `name` (created on first export), "
+        "so that Import Data (source: dataset) and other pipelines can read it. Column roles "
+        "are saved with it. `format` is the file format the dataset is stored and downloaded "
+        "in.\n\n"
+        "Names use letters, digits, `-`, `_` and `.`, starting with a letter or digit. The step "
+        "runs on every pipeline run, even when its input is unchanged, so that each run "
+        "registers its version."
+    )
+    # Registering a version is the point of the step: a cached result would register nothing.
+    deterministic = False
+    example_params = {"name": "conformance-check"}
+
+    class Inputs:
+        dataset = Input(type=PortType.DATAFRAME)
+
+    class Params:
+        name = String(required=True, max_length=128, help="The dataset to add a version to")
+        format = Choice(choices=("csv", "parquet"), default="parquet")
+
+    def run(self, ctx: StepContext, params: Params, dataset: pd.DataFrame) -> dict[str, Any]:
+        if not _DATASET_NAME.fullmatch(params.name):
+            raise ModuleError(
+                f"{params.name!r} is not a valid dataset name: use letters, digits, '-', '_' and '.', "
+                "starting with a letter or digit",
+                code="bad_name",
+                param="name",
+            )
+        ctx.export_dataset(params.name, dataset, fmt=params.format)
+        ctx.log(f"exported {len(dataset)} rows x {dataset.shape[1]} columns as dataset {params.name!r}")
+        return {}
+
+
+@register
+class ConvertToCsv(Module):
+    """Turn a table into a CSV file."""
+
+    id = "convert_to_csv"
+    name = "Convert to CSV"
+    category = CATEGORY
+    help = (
+        f"Writes the table as `{CSV_FILE}` (UTF-8, comma-separated, a header line with the column "
+        "names, no index column) into a folder output, for download or for modules that take "
+        "files. Missing values are empty fields; dates are written in ISO 8601 form. Column "
+        "roles are not kept: CSV has no place for them."
+    )
+
+    class Inputs:
+        dataset = Input(type=PortType.DATAFRAME)
+
+    class Outputs:
+        file = Output(type=PortType.FILES, help=f"A folder holding {CSV_FILE}")
+
+    def run(self, ctx: StepContext, params: Params, dataset: pd.DataFrame) -> dict[str, Any]:
+        folder = ctx.work_dir / "csv"
+        folder.mkdir(parents=True, exist_ok=True)
+        dataset.to_csv(folder / CSV_FILE, index=False, encoding="utf-8")
+        return {"file": folder}

@@ -13,7 +13,7 @@ import pyarrow.lib
 from modules.sdk import ModuleError
 
 FORMATS = ("auto", "csv", "tsv", "parquet", "json")
-_LINE = re.compile(r"line (\d+)")
+_LINE = re.compile(r" in line (\d+)")
 
 
 def guess_format(filename: str) -> str:
@@ -76,7 +76,10 @@ def _read_delimited(text: str, delimiter: str, has_header: bool) -> pd.DataFrame
         try:
             delimiter = csv.Sniffer().sniff(text[:20_000], delimiters=",\t;|").delimiter
         except csv.Error:
-            delimiter = ","
+            # The sniffer gives up on ragged rows; the header line still shows the separator,
+            # and with it the parser can name the bad line instead of reading one wide column.
+            header = text.split("\n", 1)[0]
+            delimiter = max(",\t;|", key=header.count)
     delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
     try:
         df = pd.read_csv(
@@ -88,8 +91,9 @@ def _read_delimited(text: str, delimiter: str, has_header: bool) -> pd.DataFrame
         )
     except pd.errors.ParserError as exc:
         match = _LINE.search(str(exc))
-        line = int(match.group(1)) if match else None
-        detail = str(exc).split("C error: ")[-1].strip()
+        line = _file_line(text, delimiter, int(match.group(1))) if match else None
+        # pandas' own line number counts records, which may not be the file line said above.
+        detail = _LINE.sub("", str(exc).split("C error: ")[-1].strip())
         raise ModuleError(
             f"the file does not parse as a table{f' at line {line}' if line else ''}: {detail}",
             code="bad_csv",
@@ -100,3 +104,18 @@ def _read_delimited(text: str, delimiter: str, has_header: bool) -> pd.DataFrame
     if not has_header:
         df.columns = [f"Col{i + 1}" for i in range(df.shape[1])]
     return df
+
+
+def _file_line(text: str, delimiter: str, record: int) -> int:
+    """The file line where record number `record` (what pandas calls its line) ends.
+
+    They differ once a quoted field above spans several lines.
+    """
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
+    try:
+        for number, _ in enumerate(reader, start=1):
+            if number == record:
+                return reader.line_num
+    except csv.Error:
+        pass  # a file the csv module reads differently: pandas' count is the best we have
+    return record

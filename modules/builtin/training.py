@@ -1,1 +1,513 @@
-"""(being written)"""
+"""Training and scoring: Train Model, Score Model, Cross Validate Model, and clustering.
+
+A trained model is an `Estimator` whose object is a scikit-learn Pipeline: a
+ColumnTransformer (one-hot encoding of text columns, and the learner's scaling of numeric
+ones) followed by the learner's estimator. Its meta adds to the learner's meta the
+`label`, the `features` with their kinds, and for classifiers the `classes`.
+"""
+from __future__ import annotations
+
+import warnings
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import pandas as pd
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
+
+from modules.sdk import (
+    Bool, Columns, Estimator, Input, Int, Module, ModuleError, Output, Params, PortType, StepContext,
+    register, resolve_columns, roles_of, set_roles,
+)
+from modules.sdk.schema import column_kind
+from modules.sdk.types import ColumnKind
+
+from .evaluation import (
+    ASSIGNMENTS, CLASS_PROBABILITY_PREFIX, DISTANCE_PREFIX, SCORED_LABELS, SCORED_PROBABILITIES,
+    evaluate_scored,
+)
+from .learners import BINARY, CLUSTERING, MINMAX_SCALING, MULTICLASS, REGRESSION, STANDARD_SCALING
+
+TRAINING = "Model Training"
+SCORING = "Model Scoring and Evaluation"
+SUPERVISED_TASKS = (REGRESSION, BINARY, MULTICLASS)
+FOLD = "Fold"
+
+# Feature kinds recorded in model meta, checked again when scoring.
+NUMERIC = "numeric"
+CATEGORICAL = "categorical"
+
+_SCALERS = {STANDARD_SCALING: StandardScaler, MINMAX_SCALING: MinMaxScaler}
+_LABEL_HELP = "The column to predict; may be left empty when a column has the label role"
+
+
+# --- choosing columns -------------------------------------------------------------------
+
+
+def label_column(df: pd.DataFrame, selector: dict[str, Any] | None) -> str:
+    """The label: the column `label_column` names, else the one with the label role."""
+    if selector is not None:
+        return resolve_columns(selector, df, param="label_column")[0]
+    marked = [c for c, r in roles_of(df).items() if r == "label"]
+    if len(marked) == 1:
+        return marked[0]
+    problem = f"several columns have the label role ({', '.join(marked)})" if marked else "no label column is set"
+    raise ModuleError(
+        f"{problem}: set label_column to the column to predict, or mark one as label with Edit Metadata",
+        code="no_label", param="label_column",
+    )
+
+
+def feature_columns(df: pd.DataFrame, label: str) -> list[str]:
+    """Every column except the label and score columns (earlier predictions)."""
+    roles = roles_of(df)
+    features = [c for c in df.columns if c != label and roles.get(c) != "score"]
+    if not features:
+        raise ModuleError("the table has no feature columns besides the label", code="no_features", port="dataset")
+    return features
+
+
+def cluster_columns(df: pd.DataFrame, selector: dict[str, Any] | None) -> list[str]:
+    """The selected columns; by default every numeric column but label and score columns."""
+    picked = resolve_columns(selector, df, param="columns", kinds={ColumnKind.NUMERIC.value})
+    if selector is None or selector["include"] == "all":
+        roles = roles_of(df)
+        picked = [c for c in picked if roles.get(c) not in ("label", "score")]
+    if not picked:
+        raise ModuleError("there are no columns to cluster on; choose some in columns", code="no_features", param="columns")
+    return picked
+
+
+# --- checks that turn scikit-learn failures into messages --------------------------------
+
+
+def require_rows(df: pd.DataFrame, *, port: str = "dataset") -> None:
+    if df.empty:
+        raise ModuleError("the table has no rows", code="empty_table", port=port)
+
+
+def refuse_missing(df: pd.DataFrame, columns: list[str], *, port: str = "dataset") -> None:
+    counts = df[columns].isna().sum()
+    counts = counts[counts > 0]
+    if not counts.empty:
+        listed = ", ".join(f"{name!r} ({n} row{'s' if n > 1 else ''})" for name, n in counts.items())
+        raise ModuleError(
+            f"missing values in {listed}; the model can't use them. Remove or replace them "
+            "first with Clean Missing Data",
+            code="missing_values", port=port, details={str(k): int(v) for k, v in counts.items()},
+        )
+
+
+def _feature_kinds(df: pd.DataFrame, features: list[str]) -> dict[str, str]:
+    kinds = {c: column_kind(df[c]) for c in features}
+    dates = [c for c, k in kinds.items() if k is ColumnKind.DATETIME]
+    if dates:
+        raise ModuleError(
+            f"date/time columns can't be features: {', '.join(dates)}; convert them with Edit "
+            "Metadata or leave them out with Select Columns",
+            code="unsupported_column", port="dataset",
+        )
+    return {c: NUMERIC if k is ColumnKind.NUMERIC else CATEGORICAL for c, k in kinds.items()}
+
+
+def _check_label(y: pd.Series, task: str) -> None:
+    if task == REGRESSION:
+        if column_kind(y) is not ColumnKind.NUMERIC:
+            raise ModuleError(
+                f"the label {y.name!r} is not numeric, but a regression model predicts numbers; "
+                "use a classification learner, or convert the column with Edit Metadata",
+                code="label_type", param="label_column",
+            )
+        return
+    values = sorted(y.unique())
+    if task == BINARY and len(values) != 2:
+        raise ModuleError(
+            f"a two-class model needs a label with exactly two values; {y.name!r} has "
+            f"{len(values)}: {', '.join(map(str, values[:10]))}{' …' if len(values) > 10 else ''}. "
+            "Use a multiclass learner for more",
+            code="label_classes", param="label_column",
+        )
+    if len(values) < 2:
+        raise ModuleError(
+            f"the label {y.name!r} has a single value ({values[0]!r}); there is nothing to learn",
+            code="label_classes", param="label_column",
+        )
+
+
+def _model_input(model: Estimator, df: pd.DataFrame) -> pd.DataFrame:
+    """The model's feature columns of `df`, checked against what it was trained on."""
+    features: dict[str, str] = model.meta["feature_kinds"]
+    absent = [c for c in features if c not in df.columns]
+    if absent:
+        raise ModuleError(
+            f"the table lacks columns the model was trained on: {', '.join(absent)}",
+            code="unknown_column", port="dataset", details={"missing": absent},
+        )
+    changed = [c for c, kind in features.items() if _feature_kinds(df, [c])[c] != kind]
+    if changed:
+        raise ModuleError(
+            "columns changed type since training (numeric vs text): " + ", ".join(changed)
+            + "; convert them back with Edit Metadata",
+            code="column_type", port="dataset",
+        )
+    refuse_missing(df, list(features))
+    return df[list(features)]
+
+
+@contextmanager
+def _relaying_convergence_warnings(ctx: StepContext, algorithm: str) -> Iterator[None]:
+    """Show scikit-learn's convergence warnings to the user; let other warnings through."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        yield
+    relayed = set()
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            relayed.add(str(w.message).strip().splitlines()[0])
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    for message in sorted(relayed):
+        ctx.warn(f"{algorithm}: {message}")
+
+
+# --- fitting and scoring -----------------------------------------------------------------
+
+
+def _pipeline(model: Estimator, kinds: dict[str, str]) -> Pipeline:
+    categorical = [c for c, k in kinds.items() if k == CATEGORICAL]
+    numeric = [c for c, k in kinds.items() if k == NUMERIC]
+    scaling = model.meta.get("scaling")
+    steps = [
+        ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
+        ("numeric", _SCALERS[scaling]() if scaling else "passthrough", numeric),
+    ]
+    encode = ColumnTransformer([step for step in steps if step[2]], remainder="drop")
+    return Pipeline([("features", encode), ("model", clone(model.obj))])
+
+
+def supervised_task(model: Estimator) -> str:
+    task = model.meta.get("task")
+    if task not in SUPERVISED_TASKS:
+        raise ModuleError(
+            f"this module needs a regression or classification model, got a {task} model"
+            + ("; use Train Clustering Model and Assign Data to Clusters" if task == CLUSTERING else ""),
+            code="model_type", port="model",
+        )
+    return str(task)
+
+
+def fit_supervised(ctx: StepContext, model: Estimator, df: pd.DataFrame, label: str, features: list[str]) -> Estimator:
+    task = supervised_task(model)
+    require_rows(df)
+    refuse_missing(df, [*features, label])
+    _check_label(df[label], task)
+    kinds = _feature_kinds(df, features)
+    pipeline = _pipeline(model, kinds)
+    with _relaying_convergence_warnings(ctx, model.meta.get("algorithm", "training")):
+        pipeline.fit(df[features], df[label])
+    meta = {**model.meta, "label": label, "features": features, "feature_kinds": kinds}
+    if task != REGRESSION:
+        meta["classes"] = pipeline.classes_.tolist()
+    if task == BINARY:
+        meta["positive_class"] = meta["classes"][1]
+    return Estimator(pipeline, meta)
+
+
+def fit_clusters(ctx: StepContext, model: Estimator, df: pd.DataFrame, features: list[str]) -> Estimator:
+    if model.meta.get("task") != CLUSTERING:
+        raise ModuleError("Train Clustering Model needs a clustering model such as K-Means", code="model_type", port="model")
+    require_rows(df)
+    refuse_missing(df, features)
+    n_clusters = int(model.obj.n_clusters)
+    if len(df) < n_clusters:
+        raise ModuleError(
+            f"{n_clusters} clusters need at least {n_clusters} rows; the table has {len(df)}",
+            code="too_few_rows", port="dataset",
+        )
+    kinds = _feature_kinds(df, features)
+    pipeline = _pipeline(model, kinds)
+    with _relaying_convergence_warnings(ctx, model.meta.get("algorithm", "clustering")):
+        pipeline.fit(df[features])
+    return Estimator(pipeline, {**model.meta, "features": features, "feature_kinds": kinds, "n_clusters": n_clusters})
+
+
+def _attach(df: pd.DataFrame, scores: pd.DataFrame, *, append: bool, label: str | None) -> pd.DataFrame:
+    """`scores` (score role) next to `df`, or next to its label only when not appending.
+
+    Score columns of an earlier scoring are dropped, so that Evaluate Model sees one set.
+    """
+    roles = roles_of(df)
+    if append:
+        stale = {c for c, r in roles.items() if r == "score"} | set(scores.columns)
+        kept = df.drop(columns=[c for c in df.columns if c in stale])
+    else:
+        kept = df[[label]] if label in df.columns else df.iloc[:, :0]
+    out = pd.concat([kept, scores], axis=1)
+    new_roles = {c: r for c, r in roles.items() if c in kept.columns and r != "score"}
+    if label in kept.columns:
+        new_roles[label] = "label"
+    new_roles.update({c: "score" for c in scores.columns})
+    return set_roles(out, new_roles)
+
+
+def score_table(model: Estimator, df: pd.DataFrame, *, append: bool) -> pd.DataFrame:
+    task = supervised_task(model)
+    require_rows(df)
+    X = _model_input(model, df)
+    scores = pd.DataFrame({SCORED_LABELS: model.obj.predict(X)}, index=df.index)
+    if task != REGRESSION:
+        probabilities = model.obj.predict_proba(X)
+        if task == BINARY:
+            scores[SCORED_PROBABILITIES] = probabilities[:, 1]
+        else:
+            for i, cls in enumerate(model.meta["classes"]):
+                scores[f"{CLASS_PROBABILITY_PREFIX}{cls}"] = probabilities[:, i]
+    return _attach(df, scores, append=append, label=model.meta["label"])
+
+
+def assign_table(model: Estimator, df: pd.DataFrame, *, append: bool) -> pd.DataFrame:
+    if model.meta.get("task") != CLUSTERING:
+        raise ModuleError("this module needs a trained clustering model", code="model_type", port="model")
+    require_rows(df)
+    X = _model_input(model, df)
+    scores = pd.DataFrame({ASSIGNMENTS: model.obj.predict(X)}, index=df.index)
+    # Distances are measured where the clusters were found: after normalization.
+    distances = model.obj.transform(X)
+    for k in range(distances.shape[1]):
+        scores[f"{DISTANCE_PREFIX}{k}"] = distances[:, k]
+    return _attach(df, scores, append=append, label=None)
+
+
+# --- modules -----------------------------------------------------------------------------
+
+
+@register
+class TrainModel(Module):
+    """Train a classification or regression model on a labelled table."""
+
+    id = "train_model"
+    name = "Train Model"
+    category = TRAINING
+    help = (
+        "Fits the untrained model from an algorithm module to the table.\n\n"
+        "- **label_column**: the column to predict; when empty, the column with the label "
+        "role is used. Every other column is a feature, except score columns of an earlier "
+        "scoring.\n"
+        "- Text, categorical and boolean features are one-hot encoded (values not seen in "
+        "training are ignored when scoring); linear and logistic models also standardize "
+        "numeric features. This is part of the trained model, so Score Model applies it.\n"
+        "- Missing values are refused: remove or replace them with Clean Missing Data first.\n"
+        "- Regression needs a numeric label; two-class models a label with exactly two "
+        "values, the second in sorted order being the positive class."
+    )
+    example_params = {"label_column": "target"}
+
+    class Inputs:
+        model = Input(type=PortType.UNTRAINED_MODEL, help="An untrained model from an algorithm module")
+        dataset = Input(type=PortType.DATAFRAME, help="The training table")
+
+    class Outputs:
+        model = Output(type=PortType.TRAINED_MODEL, help="The trained model")
+
+    class Params:
+        label_column = Columns(multiple=False, help=_LABEL_HELP)
+
+    def run(self, ctx: StepContext, params: Params, model: Estimator, dataset: pd.DataFrame) -> dict[str, Any]:
+        require_rows(dataset)
+        label = label_column(dataset, params.label_column)
+        trained = fit_supervised(ctx, model, dataset, label, feature_columns(dataset, label))
+        ctx.log(f"trained {trained.meta.get('algorithm')} on {len(dataset)} rows, {len(trained.meta['features'])} features")
+        return {"model": trained}
+
+
+@register
+class ScoreModel(Module):
+    """Predict with a trained model: adds the scored labels (and probabilities) to a table."""
+
+    id = "score_model"
+    name = "Score Model"
+    category = SCORING
+    help = (
+        "Adds the model's predictions to the table, with the score role:\n\n"
+        f"- `{SCORED_LABELS}`: the predicted value or class;\n"
+        f"- two-class models: `{SCORED_PROBABILITIES}`, the probability of the positive class "
+        "(the second label value in sorted order); the label is that class when it is above 0.5;\n"
+        f"- multiclass models: one `{CLASS_PROBABILITY_PREFIX}<class>` column per class.\n\n"
+        "The table needs the model's feature columns, without missing values; the label may be "
+        "absent. When present it keeps the label role, so Evaluate Model finds it. Score columns "
+        "of an earlier scoring are replaced. With `append_score_columns` off, the output holds "
+        "only the score columns (and the label)."
+    )
+
+    class Inputs:
+        model = Input(type=PortType.TRAINED_MODEL, help="A model from Train Model")
+        dataset = Input(type=PortType.DATAFRAME, help="The table to score")
+
+    class Outputs:
+        dataset = Output(type=PortType.DATAFRAME, help="The scored table")
+
+    class Params:
+        append_score_columns = Bool(default=True, help="Keep the input columns next to the scores")
+
+    def run(self, ctx: StepContext, params: Params, model: Estimator, dataset: pd.DataFrame) -> dict[str, Any]:
+        return {"dataset": score_table(model, dataset, append=params.append_score_columns)}
+
+
+@register
+class CrossValidateModel(Module):
+    """Estimate how well a model generalizes: train and score it on k folds of the table."""
+
+    id = "cross_validate_model"
+    name = "Cross Validate Model"
+    category = SCORING
+    help = (
+        "Splits the rows at random into `folds` parts (stratified by class for classifiers, so "
+        "each fold has about the same class mix). For each part, the model is trained on all "
+        "the other parts and scores that one; the label, features and checks are those of "
+        "Train Model.\n\n"
+        f"- **scored**: every row, scored by the model that did not see it, with a `{FOLD}` "
+        "column (0 to folds - 1);\n"
+        "- **folds**: the metrics of Evaluate Model for each fold, then their mean and "
+        "standard deviation; the means and deviations are also recorded as run metrics "
+        "(`mean.<metric>`, `std.<metric>`)."
+    )
+    example_params = {"label_column": "target", "folds": 4}
+
+    class Inputs:
+        model = Input(type=PortType.UNTRAINED_MODEL, help="An untrained model from an algorithm module")
+        dataset = Input(type=PortType.DATAFRAME, help="The labelled table")
+
+    class Outputs:
+        scored = Output(type=PortType.DATAFRAME, help="Every row scored by its fold's model")
+        folds = Output(type=PortType.DATAFRAME, help="Metrics per fold, with mean and std rows")
+
+    class Params:
+        label_column = Columns(multiple=False, help=_LABEL_HELP)
+        folds = Int(default=10, min=2, help="Number of folds")
+        seed = Int(default=0, min=0, help="Random seed for the split into folds")
+
+    def run(self, ctx: StepContext, params: Params, model: Estimator, dataset: pd.DataFrame) -> dict[str, Any]:
+        task = supervised_task(model)
+        require_rows(dataset)
+        label = label_column(dataset, params.label_column)
+        features = feature_columns(dataset, label)
+        # Checked once on the whole table, so messages count all rows, not one fold's.
+        refuse_missing(dataset, [*features, label])
+        _check_label(dataset[label], task)
+        data = dataset.reset_index(drop=True)
+        splits = self._splitter(ctx, params, task, data[label]).split(data, data[label])
+
+        scored_parts, fold_rows = [], []
+        for fold, (train_rows, test_rows) in enumerate(splits):
+            trained = fit_supervised(ctx, model, data.iloc[train_rows], label, features)
+            part = score_table(trained, data.iloc[test_rows], append=True)
+            fold_rows.append({FOLD: str(fold), "Rows": len(test_rows), **evaluate_scored(part).metrics})
+            part[FOLD] = fold
+            scored_parts.append(part)
+            ctx.progress((fold + 1) / params.folds, f"fold {fold + 1} of {params.folds}")
+
+        scored = pd.concat(scored_parts).sort_index()
+        roles = {c: r for part in scored_parts for c, r in roles_of(part).items()}
+        # A fold's model may not have seen a rare class: it gave that class no probability.
+        class_columns = [c for c in scored.columns if c.startswith(CLASS_PROBABILITY_PREFIX)]
+        scored[class_columns] = scored[class_columns].fillna(0.0)
+
+        folds = pd.DataFrame(fold_rows)
+        metric_names = [c for c in folds.columns if c not in (FOLD, "Rows")]
+        mean, std = folds[metric_names].mean(), folds[metric_names].std()
+        for name in metric_names:
+            ctx.metric(f"mean.{name}", mean[name])
+            ctx.metric(f"std.{name}", std[name])
+        folds = pd.concat(
+            [folds, pd.DataFrame([{FOLD: "mean", **mean}, {FOLD: "std", **std}])], ignore_index=True
+        ).astype({"Rows": "Int64"})
+        return {"scored": set_roles(scored, roles), "folds": folds}
+
+    @staticmethod
+    def _splitter(ctx: StepContext, params: Params, task: str, y: pd.Series) -> KFold | StratifiedKFold:
+        if params.folds > len(y):
+            raise ModuleError(
+                f"{params.folds} folds need at least {params.folds} rows; the table has {len(y)}",
+                code="too_few_rows", param="folds",
+            )
+        if task == REGRESSION:
+            return KFold(n_splits=params.folds, shuffle=True, random_state=params.seed)
+        counts = y.value_counts()
+        if counts.max() < params.folds:
+            raise ModuleError(
+                f"every class has fewer rows than the {params.folds} folds; use fewer folds",
+                code="too_few_rows", param="folds",
+            )
+        if counts.min() < params.folds:
+            ctx.warn(
+                f"class {counts.idxmin()!r} has only {counts.min()} rows, fewer than the "
+                f"{params.folds} folds: some folds will not contain it"
+            )
+        return StratifiedKFold(n_splits=params.folds, shuffle=True, random_state=params.seed)
+
+
+@register
+class TrainClusteringModel(Module):
+    """Find clusters in a table and assign every row to one."""
+
+    id = "train_clustering_model"
+    name = "Train Clustering Model"
+    category = TRAINING
+    help = (
+        "Fits a clustering model (such as K-Means) to the selected columns, by default every "
+        "numeric column except the label and score columns. Text columns you select are "
+        "one-hot encoded; missing values are refused (use Clean Missing Data first).\n\n"
+        f"The output table gets `{ASSIGNMENTS}` (the cluster number, from 0) and one "
+        f"`{DISTANCE_PREFIX}<k>` column per cluster (the distance to each center, measured "
+        "after the model's normalization), all with the score role; with `append` off it "
+        "holds only those columns."
+    )
+
+    class Inputs:
+        model = Input(type=PortType.UNTRAINED_CLUSTER_MODEL, help="An untrained clustering model")
+        dataset = Input(type=PortType.DATAFRAME, help="The table to cluster")
+
+    class Outputs:
+        model = Output(type=PortType.TRAINED_CLUSTER_MODEL, help="The trained clustering model")
+        dataset = Output(type=PortType.DATAFRAME, help="The table with cluster assignments")
+
+    class Params:
+        columns = Columns(kinds=("numeric",), help="Columns to cluster on (all numeric by default)")
+        append = Bool(default=True, help="Keep the input columns next to the assignments")
+
+    def run(self, ctx: StepContext, params: Params, model: Estimator, dataset: pd.DataFrame) -> dict[str, Any]:
+        require_rows(dataset)
+        trained = fit_clusters(ctx, model, dataset, cluster_columns(dataset, params.columns))
+        return {"model": trained, "dataset": assign_table(trained, dataset, append=params.append)}
+
+
+@register
+class AssignDataToClusters(Module):
+    """Assign each row of a table to the nearest cluster of a trained clustering model."""
+
+    id = "assign_data_to_clusters"
+    name = "Assign Data to Clusters"
+    category = SCORING
+    help = (
+        "Assigns each row to the cluster with the nearest center. The table needs the columns "
+        f"the model was trained on, without missing values. Adds `{ASSIGNMENTS}` and one "
+        f"`{DISTANCE_PREFIX}<k>` column per cluster, with the score role; with `append` off the "
+        "output holds only those columns."
+    )
+
+    class Inputs:
+        model = Input(type=PortType.TRAINED_CLUSTER_MODEL, help="A model from Train Clustering Model")
+        dataset = Input(type=PortType.DATAFRAME, help="The table to assign")
+
+    class Outputs:
+        dataset = Output(type=PortType.DATAFRAME, help="The table with cluster assignments")
+
+    class Params:
+        append = Bool(default=True, help="Keep the input columns next to the assignments")
+
+    def run(self, ctx: StepContext, params: Params, model: Estimator, dataset: pd.DataFrame) -> dict[str, Any]:
+        return {"dataset": assign_table(model, dataset, append=params.append)}

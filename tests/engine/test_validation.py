@@ -158,11 +158,9 @@ def test_every_error_is_reported_at_once(pipeline_text):
 
 
 def _chain(n: int) -> dict:
-    nodes = {"n0": CARS}
-    for i in range(1, n):
-        nodes[f"n{i}"] = {
-            "module": "split_data", "inputs": {"dataset": f"n{(i - 1) // 2}.first"}, "params": {"fraction": 0.5},
-        } if i > 1 else {"module": "split_data", "inputs": {"dataset": "n0.dataset"}}
+    nodes = {"n0": CARS, "n1": {"module": "split_data", "inputs": {"dataset": "n0.dataset"}}}
+    for i in range(2, n):
+        nodes[f"n{i}"] = {"module": "split_data", "inputs": {"dataset": f"n{i - 1}.first"}, "params": {"fraction": 0.9}}
     return {"format": "atelier/pipeline@1", "name": "big", "nodes": nodes}
 
 

@@ -1,0 +1,134 @@
+"""Apply SQL Transformation: results match pandas; the query sees the input tables only."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from modules.sdk import ModuleError, roles_of, set_roles
+from modules.sdk.conformance import example_table
+from modules.sdk.testing import call_module, run_through_runner
+
+MODULE = "apply_sql_transformation"
+
+
+def query(sql: str, **tables: pd.DataFrame) -> pd.DataFrame:
+    return call_module(MODULE, {"query": sql}, **tables).outputs["dataset"]
+
+
+def sql_error(sql: str, **tables: pd.DataFrame) -> ModuleError:
+    with pytest.raises(ModuleError) as caught:
+        query(sql, **tables)
+    assert caught.value.param == "query"
+    return caught.value
+
+
+def test_the_default_query_returns_t1() -> None:
+    df = example_table()
+    pd.testing.assert_frame_equal(call_module(MODULE, {}, t1=df).outputs["dataset"], df)
+
+
+def test_filter_and_aggregate_match_pandas() -> None:
+    df = example_table()
+    got = query(
+        "select color, count(*) as n, avg(target) as mean_target from t1 where x2 >= 3 group by color order by color",
+        t1=df,
+    )
+    expected = (
+        df[df["x2"] >= 3].groupby("color").agg(n=("target", "size"), mean_target=("target", "mean")).reset_index()
+    )
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+
+
+def test_a_join_of_two_inputs_matches_pandas() -> None:
+    left = example_table()
+    right = pd.DataFrame({"color": ["red", "green"], "price": [1.5, 2.5]})
+    got = query("select t1.x1, t1.color, t2.price from t1 join t2 using (color) order by t1.x1", t1=left, t2=right)
+    expected = left.merge(right, on="color")[["x1", "color", "price"]].sort_values("x1", ignore_index=True)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+
+
+def test_three_inputs_and_several_statements() -> None:
+    a, b, c = (pd.DataFrame({"v": [i]}) for i in (1, 2, 3))
+    got = query(
+        "create temp table u as select * from t1 union all select * from t2;"
+        " select * from u union all select * from t3 order by v",
+        t1=a,
+        t2=b,
+        t3=c,
+    )
+    assert got["v"].tolist() == [1, 2, 3]
+
+
+def test_roles_of_kept_column_names_survive() -> None:
+    df = set_roles(example_table(), {"target": "label", "x1": "feature"})
+    got = query("select x2, target from t1 where flag", t1=df)
+    assert roles_of(got) == {"target": "label"}
+
+
+@pytest.mark.parametrize("table", ["t2", "t3"])
+def test_an_unconnected_table_is_named(table: str) -> None:
+    error = sql_error(f"select * from t1 join {table} using (x1)", t1=example_table())
+    assert error.message == f"the query uses table {table}, but input {table} is not connected"
+    assert (error.code, error.port) == ("missing_input", table)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select * from read_csv('/etc/passwd')",
+        "select * from read_text('/etc/hostname')",
+        "select * from glob('/*')",
+        "copy t1 to '{tmp}/leak.csv'",
+        "attach '{tmp}/other.duckdb' as other",
+        "install httpfs",
+        "select * from read_parquet('https://example.com/data.parquet')",
+    ],
+)
+def test_the_query_cannot_reach_files_urls_or_extensions(sql: str, tmp_path: Path) -> None:
+    error = sql_error(sql.format(tmp=tmp_path), t1=example_table())
+    assert error.code == "sql_error"
+    assert "disabled" in error.message and "only read the input tables" in error.message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_quoted_path_is_not_a_table() -> None:
+    error = sql_error("select * from '/etc/passwd'", t1=example_table())
+    assert "Table with name /etc/passwd does not exist" in error.message
+
+
+def test_the_sandbox_cannot_be_switched_off() -> None:
+    error = sql_error("set enable_external_access = true; select * from read_csv('/etc/passwd')", t1=example_table())
+    assert "the configuration has been locked" in error.message
+
+
+def test_python_variables_are_not_tables() -> None:
+    # DuckDB would otherwise find DataFrames in the callers' variables by name.
+    secret = pd.DataFrame({"password": ["hunter2"]})
+    error = sql_error("select * from secret", t1=example_table())
+    assert "secret does not exist" in error.message
+    assert not secret.empty
+
+
+def test_a_syntax_error_says_where() -> None:
+    error = sql_error("select * from t1 wher x1 > 0", t1=example_table())
+    assert error.code == "sql_error"
+    assert error.message.startswith("the query failed: Parser Error: syntax error")
+    assert "LINE 1:" in error.message
+
+
+def test_an_unknown_column_is_named() -> None:
+    error = sql_error("select price from t1", t1=example_table())
+    assert "price" in error.message
+
+
+def test_a_failure_through_the_runner_is_a_user_error(tmp_path: Path) -> None:
+    manifest, _ = run_through_runner(MODULE, {"query": "select * from t2"}, tmp_path, t1=example_table())
+    assert manifest["status"] == "failed"
+    assert manifest["error"] == {
+        "code": "missing_input",
+        "message": "the query uses table t2, but input t2 is not connected",
+        "param": "query",
+        "port": "t2",
+    }
