@@ -17,6 +17,18 @@ from pathlib import Path
 from typing import Any
 
 _PRELOAD = ["modules.sdk.warm"]
+_mp = multiprocessing.get_context("forkserver")
+
+
+def start_fork_server() -> None:
+    """Start the warm process now, so that its imports overlap with the caller's own.
+
+    Cheap to call again; this module imports nothing heavy so callers can do it first.
+    """
+    _mp.set_forkserver_preload(_PRELOAD)
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
 
 
 def _step_main(request: dict[str, Any], pipe: multiprocessing.connection.Connection, memory_limit_mb: int | None) -> None:
@@ -92,18 +104,11 @@ class LocalBackend:
     def __init__(self, *, capacity: int = 2, memory_limit_mb: int | None = None) -> None:
         self.capacity = capacity
         self.memory_limit_mb = memory_limit_mb
-        self._mp = multiprocessing.get_context("forkserver")
-        self._mp.set_forkserver_preload(_PRELOAD)
-
-    def warm_up(self) -> None:
-        """Start the fork server now rather than at the first step."""
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
+        _mp.set_forkserver_preload(_PRELOAD)
 
     def start(self, request: dict[str, Any], step_dir: Path) -> LocalStepHandle:
-        reader, writer = self._mp.Pipe(duplex=False)
-        process = self._mp.Process(
+        reader, writer = _mp.Pipe(duplex=False)
+        process = _mp.Process(
             target=_step_main, args=(request, writer, self.memory_limit_mb), name=f"step-{request['node']}"
         )
         process.start()

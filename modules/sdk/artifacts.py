@@ -18,7 +18,6 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import skops.io as sio
 
 from .errors import ModuleError
 from .schema import roles_of, schema_of, set_roles
@@ -80,6 +79,8 @@ def read_table(folder: Path) -> pd.DataFrame:
 
 
 def write_estimator(value: Estimator, folder: Path) -> dict[str, Any]:
+    import skops.io as sio  # 0.5 s of imports that validation and the CLI never need
+
     folder.mkdir(parents=True, exist_ok=True)
     sio.dump(value.obj, folder / MODEL_FILE)
     (folder / META_FILE).write_text(json.dumps(value.meta, sort_keys=True, default=str))
@@ -87,6 +88,8 @@ def write_estimator(value: Estimator, folder: Path) -> dict[str, Any]:
 
 
 def read_estimator(folder: Path) -> Estimator:
+    import skops.io as sio
+
     path = folder / MODEL_FILE
     types = sio.get_untrusted_types(file=path)
     refused = [t for t in types if not t.startswith(tuple(TRUSTED_TYPE_PREFIXES))]

@@ -3,10 +3,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from designer.engine.errors import PipelineInvalid
-from designer.runs import services
-from designer.runs.console import LiveConsole, print_errors, print_summary
-from designer.runs.models import RunSource
+from designer.engine.local_backend import start_fork_server
 
 from ._pipeline_args import parse_params, read_pipeline_file
 
@@ -22,6 +19,14 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print one JSON document with the run's outcome")
 
     def handle(self, *args, **options):
+        # The steps' warm process imports pandas and scikit-learn on another core while this
+        # one loads the engine; hence the imports below, after it has started.
+        start_fork_server()
+        from designer.engine.errors import PipelineInvalid
+        from designer.runs import services
+        from designer.runs.console import LiveConsole, print_errors, print_summary
+        from designer.runs.models import RunSource
+
         as_json = options["json"]
         # With --json, stdout carries the JSON document alone; the live view goes to stderr.
         live = sys.stderr if as_json else self.stdout
