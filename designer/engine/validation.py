@@ -11,7 +11,7 @@ from typing import Any, Collection, Mapping
 
 import networkx as nx
 
-from modules.sdk import Module, Params, Registry
+from modules.sdk import Module, ParamValues, Registry
 
 from .errors import GraphError, PipelineInvalid
 from .pipeline_file import ParameterDoc, PipelineDoc
@@ -25,7 +25,7 @@ _FALSE = {"false", "0", "no", "off"}
 class ResolvedNode:
     id: str
     module: type[Module]
-    params: Params
+    params: ParamValues
     inputs: Mapping[str, tuple[str, str]]  # port -> (upstream node, upstream output port)
     compute: str
     force_rerun: bool
@@ -256,7 +256,7 @@ def validate_pipeline(
                     node=node_id, port=port,
                 ))
         nodes[node_id] = ResolvedNode(
-            id=node_id, module=cls, params=Params(cleaned), inputs=inputs, compute=compute,
+            id=node_id, module=cls, params=ParamValues(cleaned), inputs=inputs, compute=compute,
             force_rerun=node.force_rerun, timeout=node.timeout or doc.settings.step_timeout,
         )
 

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from modules.sdk import (
-    Bool, Choice, Code, Input, Module, ModuleError, Output, Params, PortType, StepContext,
+    Bool, Choice, Code, Input, Module, ModuleError, Output, ParamValues, PortType, StepContext,
     String, register,
 )
 from modules.sdk.artifacts import read_table
@@ -88,7 +88,7 @@ class ImportData(Module):
         has_header = Bool(default=True, help="The first line holds the column names")
         encoding = String(default="utf-8")
 
-    def run(self, ctx: StepContext, params: Params) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues) -> dict[str, Any]:
         options = dict(
             fmt=params.format, delimiter=params.delimiter, has_header=params.has_header,
             encoding=params.encoding,
@@ -114,7 +114,7 @@ class ImportData(Module):
         return {"dataset": df}
 
     @classmethod
-    def fingerprint(cls, params: Params, resources: Mapping[str, Any]) -> str | None:
+    def fingerprint(cls, params: ParamValues, resources: Mapping[str, Any]) -> str | None:
         if params.source == "sample":
             return sample_fingerprint(params.name) if params.name in SAMPLE_NAMES else None
         try:
@@ -167,7 +167,7 @@ class EnterDataManually(Module):
         format = Choice(choices=("csv", "tsv"), default="csv")
         has_header = Bool(default=True)
 
-    def run(self, ctx: StepContext, params: Params) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues) -> dict[str, Any]:
         df = read_table_file(
             io.BytesIO(params.data.encode()), fmt=params.format, delimiter="," if params.format == "csv" else "\t",
             has_header=params.has_header,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from modules.sdk import Choice, Input, Module, ModuleError, Output, Params, PortType, StepContext, String, register
+from modules.sdk import Choice, Input, Module, ModuleError, Output, ParamValues, PortType, StepContext, String, register
 
 CATEGORY = "Data Input and Output"
 CSV_FILE = "data.csv"
@@ -41,7 +41,7 @@ class ExportData(Module):
         name = String(required=True, max_length=128, help="The dataset to add a version to")
         format = Choice(choices=("csv", "parquet"), default="parquet")
 
-    def run(self, ctx: StepContext, params: Params, dataset: pd.DataFrame) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues, dataset: pd.DataFrame) -> dict[str, Any]:
         if not _DATASET_NAME.fullmatch(params.name):
             raise ModuleError(
                 f"{params.name!r} is not a valid dataset name: use letters, digits, '-', '_' and '.', "
@@ -74,7 +74,7 @@ class ConvertToCsv(Module):
     class Outputs:
         file = Output(type=PortType.FILES, help=f"A folder holding {CSV_FILE}")
 
-    def run(self, ctx: StepContext, params: Params, dataset: pd.DataFrame) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues, dataset: pd.DataFrame) -> dict[str, Any]:
         folder = ctx.work_dir / "csv"
         folder.mkdir(parents=True, exist_ok=True)
         dataset.to_csv(folder / CSV_FILE, index=False, encoding="utf-8")

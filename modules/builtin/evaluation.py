@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from modules.sdk import Input, Module, ModuleError, Output, Params, PortType, StepContext, register, roles_of
+from modules.sdk import Input, Module, ModuleError, Output, ParamValues, PortType, StepContext, register, roles_of
 from modules.sdk.schema import column_kind
 from modules.sdk.types import ColumnKind
 
@@ -292,7 +292,7 @@ class EvaluateModel(Module):
         results = Output(type=PortType.DATAFRAME, help="One row of metrics per connected input")
 
     def run(
-        self, ctx: StepContext, params: Params, scored: pd.DataFrame, scored_compare: pd.DataFrame | None = None
+        self, ctx: StepContext, params: ParamValues, scored: pd.DataFrame, scored_compare: pd.DataFrame | None = None
     ) -> dict[str, Any]:
         rows = []
         for port, prefix, table in (("scored", "", scored), ("scored_compare", COMPARE_PREFIX, scored_compare)):

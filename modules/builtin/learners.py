@@ -19,7 +19,7 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, SGDRegressor
 
 from modules.sdk import (
-    Bool, Choice, Estimator, Float, Int, Module, Output, Params, PortType, StepContext, register,
+    Bool, Choice, Estimator, Float, Int, Module, Output, ParamValues, PortType, StepContext, register,
 )
 
 CATEGORY = "Machine Learning Algorithms"
@@ -88,13 +88,13 @@ class _Learner(Module):
     class Outputs:
         model = Output(type=PortType.UNTRAINED_MODEL, help="The untrained model; connect it to Train Model")
 
-    def build(self, params: Params) -> BaseEstimator:
+    def build(self, params: ParamValues) -> BaseEstimator:
         raise NotImplementedError
 
-    def scaling_for(self, params: Params) -> str | None:
+    def scaling_for(self, params: ParamValues) -> str | None:
         return self.scaling
 
-    def run(self, ctx: StepContext, params: Params) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues) -> dict[str, Any]:
         meta = {
             "task": self.task, "algorithm": self.id, "scaling": self.scaling_for(params),
             "params": dict(params),
@@ -131,7 +131,7 @@ class LinearRegressionModule(_Learner):
         epochs = Int(default=10, min=1, help="Passes over the data (sgd only)")
         seed = SEED
 
-    def build(self, params: Params) -> BaseEstimator:
+    def build(self, params: ParamValues) -> BaseEstimator:
         if params.solver == "sgd":
             # tol=None runs exactly `epochs` passes, like the Azure module, and invscaling
             # is its "decrease learning rate" default.
@@ -162,7 +162,7 @@ class BoostedDecisionTreeRegression(_Learner):
         n_trees = BOOSTED_N_TREES
         seed = SEED
 
-    def build(self, params: Params) -> BaseEstimator:
+    def build(self, params: ParamValues) -> BaseEstimator:
         return HistGradientBoostingRegressor(
             max_leaf_nodes=params.max_leaves, min_samples_leaf=params.min_samples_per_leaf,
             learning_rate=params.learning_rate, max_iter=params.n_trees, early_stopping=False,
@@ -188,7 +188,7 @@ class DecisionForestRegression(_Learner):
         bootstrap = FOREST_BOOTSTRAP
         seed = SEED
 
-    def build(self, params: Params) -> BaseEstimator:
+    def build(self, params: ParamValues) -> BaseEstimator:
         return RandomForestRegressor(
             n_estimators=params.n_trees, max_depth=params.max_depth,
             min_samples_leaf=params.min_samples_per_leaf, bootstrap=params.bootstrap,
@@ -196,7 +196,7 @@ class DecisionForestRegression(_Learner):
         )
 
 
-def _logistic(params: Params) -> LogisticRegression:
+def _logistic(params: ParamValues) -> LogisticRegression:
     # C is the inverse of the penalty weight; C=inf means no penalty in scikit-learn.
     c = 1.0 / params.l2 if params.l2 > 0 else np.inf
     # The tight default tolerance needs more than scikit-learn's 100 iterations.
@@ -220,7 +220,7 @@ class TwoClassLogisticRegression(_Learner):
         tolerance = LOGISTIC_TOLERANCE
         seed = SEED
 
-    def build(self, params: Params) -> BaseEstimator:
+    def build(self, params: ParamValues) -> BaseEstimator:
         return _logistic(params)
 
 
@@ -242,7 +242,7 @@ class TwoClassBoostedDecisionTree(_Learner):
         n_trees = BOOSTED_N_TREES
         seed = SEED
 
-    def build(self, params: Params) -> BaseEstimator:
+    def build(self, params: ParamValues) -> BaseEstimator:
         return HistGradientBoostingClassifier(
             max_leaf_nodes=params.max_leaves, min_samples_leaf=params.min_samples_per_leaf,
             learning_rate=params.learning_rate, max_iter=params.n_trees, early_stopping=False,
@@ -268,7 +268,7 @@ class TwoClassDecisionForest(_Learner):
         bootstrap = FOREST_BOOTSTRAP
         seed = SEED
 
-    def build(self, params: Params) -> BaseEstimator:
+    def build(self, params: ParamValues) -> BaseEstimator:
         return RandomForestClassifier(
             n_estimators=params.n_trees, max_depth=params.max_depth,
             min_samples_leaf=params.min_samples_per_leaf, bootstrap=params.bootstrap,
@@ -293,7 +293,7 @@ class MulticlassLogisticRegression(_Learner):
         tolerance = LOGISTIC_TOLERANCE
         seed = SEED
 
-    def build(self, params: Params) -> BaseEstimator:
+    def build(self, params: ParamValues) -> BaseEstimator:
         return _logistic(params)
 
 
@@ -314,7 +314,7 @@ class MulticlassDecisionForest(_Learner):
         min_samples_per_leaf = FOREST_MIN_LEAF
         seed = SEED
 
-    def build(self, params: Params) -> BaseEstimator:
+    def build(self, params: ParamValues) -> BaseEstimator:
         return RandomForestClassifier(
             n_estimators=params.n_trees, max_depth=params.max_depth,
             min_samples_leaf=params.min_samples_per_leaf, random_state=params.seed,
@@ -361,10 +361,10 @@ class KMeansClustering(_Learner):
         normalize = Bool(default=True, help="Rescale numeric features to [0, 1] before clustering")
         seed = SEED
 
-    def scaling_for(self, params: Params) -> str | None:
+    def scaling_for(self, params: ParamValues) -> str | None:
         return MINMAX_SCALING if params.normalize else None
 
-    def build(self, params: Params) -> BaseEstimator:
+    def build(self, params: ParamValues) -> BaseEstimator:
         init: Any = {"kmeans++": "k-means++", "random": "random", "first_n": first_rows_as_centers}[params.init]
         return KMeans(
             n_clusters=params.n_clusters, init=init, n_init=1 if params.init == "first_n" else "auto",

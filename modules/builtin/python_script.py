@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-from modules.sdk import Code, Input, Module, ModuleError, Output, Params, PortType, StepContext, register
+from modules.sdk import Code, Input, Module, ModuleError, Output, ParamValues, PortType, StepContext, register
 
 SCRIPT_NAME = "script.py"
 ENTRY_POINT = "azureml_main"
@@ -93,7 +93,7 @@ class ExecutePythonScript(Module):
     def run(
         self,
         ctx: StepContext,
-        params: Params,
+        params: ParamValues,
         dataset1: pd.DataFrame | None = None,
         dataset2: pd.DataFrame | None = None,
         bundle: Path | None = None,

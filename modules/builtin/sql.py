@@ -7,7 +7,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from modules.sdk import Code, Input, Module, ModuleError, Output, Params, PortType, StepContext, register
+from modules.sdk import Code, Input, Module, ModuleError, Output, ParamValues, PortType, StepContext, register
 from modules.sdk.schema import roles_of, set_roles
 
 TABLES = ("t1", "t2", "t3")
@@ -45,7 +45,7 @@ class ApplySqlTransformation(Module):
     def run(
         self,
         ctx: StepContext,
-        params: Params,
+        params: ParamValues,
         t1: pd.DataFrame,
         t2: pd.DataFrame | None = None,
         t3: pd.DataFrame | None = None,

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from modules.sdk import (
-    Column, ColumnKind, Input, Module, Output, Params, PortType, Schema, StepContext, register, schema_of,
+    Column, ColumnKind, Input, Module, Output, ParamValues, PortType, Schema, StepContext, register, schema_of,
 )
 
 CATEGORY = "Statistical Functions"
@@ -54,7 +54,7 @@ class SummarizeData(Module):
     class Outputs:
         dataset = Output(type=PortType.DATAFRAME, help="One row per column of the input")
 
-    def run(self, ctx: StepContext, params: Params, dataset: pd.DataFrame) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues, dataset: pd.DataFrame) -> dict[str, Any]:
         kinds = {c.name: c.kind.value for c in schema_of(dataset)}
         numeric = dataset[[c for c, k in kinds.items() if k == ColumnKind.NUMERIC.value]].astype("float64")
         quartiles = numeric.quantile([0.25, 0.75])
@@ -80,5 +80,5 @@ class SummarizeData(Module):
         return None if modes.empty else str(modes.iloc[0])
 
     @classmethod
-    def infer_schema(cls, params: Params, inputs: Mapping[str, Schema | None]) -> Mapping[str, Schema | None]:
+    def infer_schema(cls, params: ParamValues, inputs: Mapping[str, Schema | None]) -> Mapping[str, Schema | None]:
         return {"dataset": SUMMARY_SCHEMA}

@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
 
 from modules.sdk import (
-    Bool, Columns, Estimator, Input, Int, Module, ModuleError, Output, Params, PortType, StepContext,
+    Bool, Columns, Estimator, Input, Int, Module, ModuleError, Output, ParamValues, PortType, StepContext,
     register, resolve_columns, roles_of, set_roles,
 )
 from modules.sdk.schema import column_kind
@@ -316,7 +316,7 @@ class TrainModel(Module):
     class Params:
         label_column = Columns(multiple=False, help=_LABEL_HELP)
 
-    def run(self, ctx: StepContext, params: Params, model: Estimator, dataset: pd.DataFrame) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues, model: Estimator, dataset: pd.DataFrame) -> dict[str, Any]:
         require_rows(dataset)
         label = label_column(dataset, params.label_column)
         trained = fit_supervised(ctx, model, dataset, label, feature_columns(dataset, label))
@@ -353,7 +353,7 @@ class ScoreModel(Module):
     class Params:
         append_score_columns = Bool(default=True, help="Keep the input columns next to the scores")
 
-    def run(self, ctx: StepContext, params: Params, model: Estimator, dataset: pd.DataFrame) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues, model: Estimator, dataset: pd.DataFrame) -> dict[str, Any]:
         return {"dataset": score_table(model, dataset, append=params.append_score_columns)}
 
 
@@ -390,7 +390,7 @@ class CrossValidateModel(Module):
         folds = Int(default=10, min=2, help="Number of folds")
         seed = Int(default=0, min=0, help="Random seed for the split into folds")
 
-    def run(self, ctx: StepContext, params: Params, model: Estimator, dataset: pd.DataFrame) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues, model: Estimator, dataset: pd.DataFrame) -> dict[str, Any]:
         task = supervised_task(model)
         require_rows(dataset)
         label = label_column(dataset, params.label_column)
@@ -428,7 +428,7 @@ class CrossValidateModel(Module):
         return {"scored": set_roles(scored, roles), "folds": folds}
 
     @staticmethod
-    def _splitter(ctx: StepContext, params: Params, task: str, y: pd.Series) -> KFold | StratifiedKFold:
+    def _splitter(ctx: StepContext, params: ParamValues, task: str, y: pd.Series) -> KFold | StratifiedKFold:
         if params.folds > len(y):
             raise ModuleError(
                 f"{params.folds} folds need at least {params.folds} rows; the table has {len(y)}",
@@ -479,7 +479,7 @@ class TrainClusteringModel(Module):
         columns = Columns(kinds=("numeric",), help="Columns to cluster on (all numeric by default)")
         append = Bool(default=True, help="Keep the input columns next to the assignments")
 
-    def run(self, ctx: StepContext, params: Params, model: Estimator, dataset: pd.DataFrame) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues, model: Estimator, dataset: pd.DataFrame) -> dict[str, Any]:
         require_rows(dataset)
         trained = fit_clusters(ctx, model, dataset, cluster_columns(dataset, params.columns))
         return {"model": trained, "dataset": assign_table(trained, dataset, append=params.append)}
@@ -509,5 +509,5 @@ class AssignDataToClusters(Module):
     class Params:
         append = Bool(default=True, help="Keep the input columns next to the assignments")
 
-    def run(self, ctx: StepContext, params: Params, model: Estimator, dataset: pd.DataFrame) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues, model: Estimator, dataset: pd.DataFrame) -> dict[str, Any]:
         return {"dataset": assign_table(model, dataset, append=params.append)}

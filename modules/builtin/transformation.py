@@ -18,7 +18,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from modules.sdk import (
     Bool, Choice, Column, ColumnKind, Columns, Estimator, Float, Input, Int, Module, ModuleError,
-    Output, Params, PortType, Schema, StepContext, String, Struct, register, resolve_columns,
+    Output, ParamValues, PortType, Schema, StepContext, String, Struct, register, resolve_columns,
     roles_of, schema_of, set_roles,
 )
 
@@ -80,7 +80,7 @@ def unknowable_on_error(*ports: str) -> Callable[..., Any]:
 
     def wrap(infer: Callable[..., SchemaMap]) -> Any:
         @functools.wraps(infer)
-        def guarded(cls: type[Module], params: Params, inputs: SchemaMap) -> SchemaMap:
+        def guarded(cls: type[Module], params: ParamValues, inputs: SchemaMap) -> SchemaMap:
             try:
                 return infer(cls, params, inputs)
             except (ModuleError, AttributeError):
@@ -122,14 +122,14 @@ class SelectColumns(Module):
     class Params:
         columns = Columns(required=True, help="The columns to keep")
 
-    def run(self, ctx: StepContext, params: Params, dataset: pd.DataFrame) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues, dataset: pd.DataFrame) -> dict[str, Any]:
         columns = selected_columns(params.columns, dataset, param="columns")
         if not columns:
             raise ModuleError("the selection keeps no column", code="no_columns", param="columns")
         return {"dataset": set_roles(dataset[columns], roles_of(dataset))}
 
     @unknowable_on_error("dataset")
-    def infer_schema(cls, params: Params, inputs: SchemaMap) -> SchemaMap:
+    def infer_schema(cls, params: ParamValues, inputs: SchemaMap) -> SchemaMap:
         schema = inputs.get("dataset")
         if schema is None:
             return {"dataset": None}
@@ -300,7 +300,7 @@ class EditMetadata(Module):
         )
         new_names = String(default="", help="Comma-separated new names, one per selected column")
 
-    def run(self, ctx: StepContext, params: Params, dataset: pd.DataFrame) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues, dataset: pd.DataFrame) -> dict[str, Any]:
         columns = selected_columns(params.columns, dataset, param="columns")
         if not columns:
             raise ModuleError("the selection has no column to edit", code="no_columns", param="columns")
@@ -320,7 +320,7 @@ class EditMetadata(Module):
         return {"dataset": set_roles(out, {renames.get(c, c): r for c, r in roles.items()})}
 
     @unknowable_on_error("dataset")
-    def infer_schema(cls, params: Params, inputs: SchemaMap) -> SchemaMap:
+    def infer_schema(cls, params: ParamValues, inputs: SchemaMap) -> SchemaMap:
         schema = inputs.get("dataset")
         if schema is None:
             return {"dataset": None}
@@ -481,7 +481,7 @@ class CleanMissingData(Module):
         replacement_value = String(default="0", help="The value that replaces missing ones (custom_value)")
         add_indicator = Bool(default=False, help="Add a column flagging which values were missing")
 
-    def run(self, ctx: StepContext, params: Params, dataset: pd.DataFrame) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues, dataset: pd.DataFrame) -> dict[str, Any]:
         require_rows(dataset, "missing values are cleaned with what the rows hold")
         selected = resolve_columns(params.columns, dataset, param="columns")
         missing = dataset[selected].isna().sum()
@@ -504,7 +504,7 @@ class CleanMissingData(Module):
         return {"dataset": out, "transform": Estimator(cleaner, meta)}
 
     @staticmethod
-    def _replacements(df: pd.DataFrame, columns: list[str], missing: pd.Series, params: Params) -> dict[str, Any]:
+    def _replacements(df: pd.DataFrame, columns: list[str], missing: pd.Series, params: ParamValues) -> dict[str, Any]:
         """The fill value of every column that gets one."""
         mode = params.mode
         values: dict[str, Any] = {}
@@ -542,7 +542,7 @@ class CleanMissingData(Module):
         return values
 
     @unknowable_on_error("dataset", "transform")
-    def infer_schema(cls, params: Params, inputs: SchemaMap) -> SchemaMap:
+    def infer_schema(cls, params: ParamValues, inputs: SchemaMap) -> SchemaMap:
         schema = inputs.get("dataset")
         if schema is None or params.mode == "remove_column":
             return {"dataset": None, "transform": None}
@@ -657,7 +657,7 @@ class NormalizeData(Module):
         method = Choice(choices=("zscore", "minmax", "logistic", "lognormal", "tanh"), default="zscore")
         constant_columns_to_zero = Bool(default=True, help="Set columns holding a single value to 0")
 
-    def run(self, ctx: StepContext, params: Params, dataset: pd.DataFrame) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues, dataset: pd.DataFrame) -> dict[str, Any]:
         require_rows(dataset, "normalization learns its scale from the rows")
         columns = self._numeric_columns(params.columns, dataset)
         values = dataset[columns].astype("float64")
@@ -714,7 +714,7 @@ class NormalizeData(Module):
         return [float(shape), float(scale)]
 
     @unknowable_on_error("dataset", "transform")
-    def infer_schema(cls, params: Params, inputs: SchemaMap) -> SchemaMap:
+    def infer_schema(cls, params: ParamValues, inputs: SchemaMap) -> SchemaMap:
         schema = inputs.get("dataset")
         if schema is not None:
             cls._numeric_columns(params.columns, schema)  # a selection the run would refuse has no output
@@ -859,7 +859,7 @@ class SplitData(Module):
         )
         expression = String(default="", help='expression mode: a condition such as "price" > 10000')
 
-    def run(self, ctx: StepContext, params: Params, dataset: pd.DataFrame) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues, dataset: pd.DataFrame) -> dict[str, Any]:
         require_rows(dataset, "there is nothing to split")
         if params.mode == "rows":
             first, second = self._split_rows(dataset, params)
@@ -874,7 +874,7 @@ class SplitData(Module):
         return {"first": set_roles(first, roles), "second": set_roles(second, roles)}
 
     @classmethod
-    def _split_rows(cls, df: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def _split_rows(cls, df: pd.DataFrame, params: ParamValues) -> tuple[pd.DataFrame, pd.DataFrame]:
         # Floored like scikit-learn does, after rounding away floating-point noise
         # (0.57 × 100 is 56.99999999999999 and must give 57 rows).
         n_first = math.floor(round(params.fraction * len(df), 9))
@@ -893,7 +893,7 @@ class SplitData(Module):
         return first, second
 
     @staticmethod
-    def _strata(df: pd.DataFrame, params: Params) -> pd.Series:
+    def _strata(df: pd.DataFrame, params: ParamValues) -> pd.Series:
         if params.stratify_column is None:
             raise ModuleError("stratify needs a stratify_column", code="missing_param", param="stratify_column")
         if not params.randomize:
@@ -908,7 +908,7 @@ class SplitData(Module):
         return strata
 
     @unknowable_on_error("first", "second")
-    def infer_schema(cls, params: Params, inputs: SchemaMap) -> SchemaMap:
+    def infer_schema(cls, params: ParamValues, inputs: SchemaMap) -> SchemaMap:
         schema = inputs.get("dataset")
         return {"first": schema, "second": schema}
 
@@ -933,7 +933,7 @@ def right_output_names(left_columns: list[str], right_columns: list[str]) -> dic
 
 
 def join_keys(
-    left: pd.DataFrame | Schema, right: pd.DataFrame | Schema, params: Params
+    left: pd.DataFrame | Schema, right: pd.DataFrame | Schema, params: ParamValues
 ) -> tuple[list[str], list[str]]:
     left_keys = selected_columns(params.left_keys, left, param="left_keys")
     right_keys = selected_columns(params.right_keys, right, param="right_keys")
@@ -997,7 +997,7 @@ class JoinData(Module):
         match_case = Bool(default=True, help="Text keys match only with the same case")
         keep_right_keys = Bool(default=True, help="Keep the right table's key columns in the output")
 
-    def run(self, ctx: StepContext, params: Params, left: pd.DataFrame, right: pd.DataFrame) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues, left: pd.DataFrame, right: pd.DataFrame) -> dict[str, Any]:
         left_keys, right_keys = join_keys(left, right, params)
         self._check_key_kinds(left, right, left_keys, right_keys)
         lk = _key_frame(left, left_keys, params.match_case)
@@ -1054,7 +1054,7 @@ class JoinData(Module):
         return {**right, **left_roles}
 
     @unknowable_on_error("dataset")
-    def infer_schema(cls, params: Params, inputs: SchemaMap) -> SchemaMap:
+    def infer_schema(cls, params: ParamValues, inputs: SchemaMap) -> SchemaMap:
         left, right = inputs.get("left"), inputs.get("right")
         if left is None or right is None:
             return {"dataset": None}
@@ -1096,7 +1096,7 @@ class ApplyTransformation(Module):
     class Outputs:
         dataset = Output(type=PortType.DATAFRAME, help="The transformed table")
 
-    def run(self, ctx: StepContext, params: Params, transform: Estimator, dataset: pd.DataFrame) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues, transform: Estimator, dataset: pd.DataFrame) -> dict[str, Any]:
         if not callable(getattr(transform.obj, "transform", None)):
             raise ModuleError(
                 f"the transform input holds a {type(transform.obj).__name__}, which cannot transform a table",
@@ -1105,6 +1105,6 @@ class ApplyTransformation(Module):
         return {"dataset": transform.obj.transform(dataset)}
 
     @classmethod
-    def infer_schema(cls, params: Params, inputs: SchemaMap) -> SchemaMap:
+    def infer_schema(cls, params: ParamValues, inputs: SchemaMap) -> SchemaMap:
         # What a transform does to the columns is only known once it has been fitted.
         return {"dataset": None}

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .artifacts import read_table, write_table
-from .module import Module, Params
+from .module import Module, ParamValues
 from .params import Param, ParamError, Struct
 from .registry import default_registry
 from .runner import execute
@@ -117,8 +117,8 @@ def check_spec(cls: type[Module]) -> list[str]:
         if not isinstance(out.type, PortType):
             problems.append(f"output port {name!r} has type {out.type!r}, not a PortType")
     for name, param in spec.params.items():
-        if hasattr(Params, name):
-            problems.append(f"param name {name!r} is hidden by a dict method of Params")
+        if hasattr(ParamValues, name):
+            problems.append(f"param name {name!r} is hidden by a dict method of ParamValues")
         problems += _param_problems(param, f"param {name!r}")
     try:
         json.dumps(spec.to_json(), allow_nan=False)
@@ -343,7 +343,7 @@ def _schema_problems(cls: type[Module], run: StepRun) -> list[str]:
         for name, decl in cls.spec.inputs.items()
     }
     try:
-        inferred = cls.infer_schema(Params(cleaned), schemas)
+        inferred = cls.infer_schema(ParamValues(cleaned), schemas)
     except Exception as exc:  # any failure here breaks the canvas, whatever it is
         return [f"infer_schema raised {type(exc).__name__}: {exc}"]
     problems = []

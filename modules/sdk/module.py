@@ -88,7 +88,7 @@ class ModuleSpec:
         return cleaned, errors
 
 
-class Params(dict[str, Any]):
+class ParamValues(dict[str, Any]):
     """Cleaned param values with attribute access (`params.fraction`)."""
 
     def __getattr__(self, name: str) -> Any:
@@ -124,7 +124,7 @@ class Module:
     help: ClassVar[str] = ""
     deterministic: ClassVar[bool] = True
     replaces: ClassVar[tuple[str, ...]] = ()
-    # Params with which the conformance check runs this module on `example_table()`
+    # ParamValues with which the conformance check runs this module on `example_table()`
     # (see modules.sdk.conformance); only needed where defaults can't run there.
     example_params: ClassVar[dict[str, Any]] = {}
     spec: ClassVar[ModuleSpec]
@@ -147,14 +147,14 @@ class Module:
             params=MappingProxyType(_collect(getattr(cls, "Params", None), Param)),
         )
 
-    def run(self, ctx: "StepContext", params: Params, **inputs: Any) -> dict[str, Any]:
+    def run(self, ctx: "StepContext", params: ParamValues, **inputs: Any) -> dict[str, Any]:
         """Do the work. Inputs arrive by port name (None for an unconnected optional input);
         return a dict of outputs by port name."""
         raise NotImplementedError
 
     @classmethod
     def infer_schema(
-        cls, params: Params, inputs: Mapping[str, "Schema | None"]
+        cls, params: ParamValues, inputs: Mapping[str, "Schema | None"]
     ) -> Mapping[str, "Schema | None"]:
         """Output table schemas computed from input schemas, before anything runs.
 
@@ -168,7 +168,7 @@ class Module:
         return params
 
     @classmethod
-    def fingerprint(cls, params: Params, resources: Mapping[str, Any]) -> str | None:
+    def fingerprint(cls, params: ParamValues, resources: Mapping[str, Any]) -> str | None:
         """Extra cache-key material for what the inputs don't capture (e.g. a file read).
 
         Return None when nothing outside the inputs and params matters.

@@ -24,7 +24,7 @@ from typing import Any
 from .artifacts import read_value, write_value
 from .context import StepContext, emit_event
 from .errors import ModuleError
-from .module import Params
+from .module import ParamValues
 from .registry import default_registry
 
 RESULT_FILE = "result.json"
@@ -77,7 +77,7 @@ def _execute(request: dict[str, Any], output_dir: Path, work_dir: Path) -> dict[
             else:
                 inputs[name] = read_value(decl.type, Path(folder))
         emit_event({"type": "progress", "fraction": 0.0, "message": "running"})
-        produced = module_cls().run(ctx, Params(params), **inputs) or {}
+        produced = module_cls().run(ctx, ParamValues(params), **inputs) or {}
         outputs: dict[str, Any] = {}
         for name, decl in spec.outputs.items():
             if produced.get(name) is None:

@@ -9,7 +9,7 @@ from typing import Any
 from .artifacts import read_value, write_value
 from .context import StepContext
 from .errors import ModuleError
-from .module import Params
+from .module import ParamValues
 from .registry import default_registry
 from .runner import execute
 
@@ -42,7 +42,7 @@ def call_module(
     folder = work_dir or Path(tempfile.mkdtemp(prefix="atelier-test-"))
     ctx = StepContext(node=module_id, work_dir=folder, output_dir=folder / "out", resources=resources)
     full_inputs = {name: inputs.get(name) for name in cls.spec.inputs}
-    outputs = cls().run(ctx, Params(cleaned), **full_inputs) or {}
+    outputs = cls().run(ctx, ParamValues(cleaned), **full_inputs) or {}
     return ModuleRun(outputs, ctx)
 
 

@@ -14,7 +14,7 @@ from modules.sdk import (
     Module,
     ModuleError,
     Output,
-    Params,
+    ParamValues,
     PortType,
     Schema,
     StepContext,
@@ -54,7 +54,7 @@ class Doubler(Module):
     class Outputs:
         dataset = Output(type=PortType.DATAFRAME)
 
-    def run(self, ctx: StepContext, params: Params, dataset: pd.DataFrame) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues, dataset: pd.DataFrame) -> dict[str, Any]:
         return {"dataset": dataset.assign(x1=dataset["x1"] * 2)}
 
 
@@ -63,21 +63,21 @@ class FirstRow(Doubler):
 
     id = "testpack.first_row"
 
-    def run(self, ctx: StepContext, params: Params, dataset: pd.DataFrame) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues, dataset: pd.DataFrame) -> dict[str, Any]:
         return {"dataset": dataset.iloc[[0]].assign(first=dataset["x1"].iloc[0])}
 
 
 class ForgetsOutput(Doubler):
     id = "testpack.forgets_output"
 
-    def run(self, ctx: StepContext, params: Params, dataset: pd.DataFrame) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues, dataset: pd.DataFrame) -> dict[str, Any]:
         return {}
 
 
 class AlwaysRefuses(Doubler):
     id = "testpack.always_refuses"
 
-    def run(self, ctx: StepContext, params: Params, dataset: pd.DataFrame) -> dict[str, Any]:
+    def run(self, ctx: StepContext, params: ParamValues, dataset: pd.DataFrame) -> dict[str, Any]:
         raise ModuleError("no, never", code="refused")
 
 
@@ -85,7 +85,7 @@ class ColumnsLie(Doubler):
     id = "testpack.columns_lie"
 
     @classmethod
-    def infer_schema(cls, params: Params, inputs: Any) -> dict[str, Any]:
+    def infer_schema(cls, params: ParamValues, inputs: Any) -> dict[str, Any]:
         return {"dataset": Schema(inputs["dataset"][:2])}
 
 
@@ -142,7 +142,7 @@ def test_spec_problems_are_found_without_running() -> None:
             needed = String(required=True, default="x")
             items = String(default="")
 
-        def run(self, ctx: StepContext, params: Params) -> dict[str, Any]:
+        def run(self, ctx: StepContext, params: ParamValues) -> dict[str, Any]:
             return {}
 
     problems = "\n".join(check_spec(Sloppy))

@@ -10,7 +10,7 @@ import pytest
 import scipy.stats
 
 from modules.builtin.samples import load_sample
-from modules.sdk import Params, schema_of, set_roles
+from modules.sdk import ParamValues, schema_of, set_roles
 from modules.sdk.registry import default_registry
 from modules.sdk.testing import call_module, run_through_runner
 
@@ -76,7 +76,7 @@ def test_empty_table_gives_a_row_per_column_with_no_statistics(cars: pd.DataFram
 
 def test_schema_is_known_before_running(cars: pd.DataFrame) -> None:
     cls = default_registry().get("summarize_data")
-    inferred = cls.infer_schema(Params(), {"dataset": None})["dataset"]
+    inferred = cls.infer_schema(ParamValues(), {"dataset": None})["dataset"]
     for df in (cars, cars.iloc[:0], pd.DataFrame()):
         actual = call_module("summarize_data", dataset=df).outputs["dataset"]
         assert schema_of(actual) == inferred

@@ -14,7 +14,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from modules.builtin.samples import load_sample
-from modules.sdk import Column, ColumnKind, ModuleError, Params, PortType, Schema, roles_of, schema_of, set_roles
+from modules.sdk import Column, ColumnKind, ModuleError, ParamValues, PortType, Schema, roles_of, schema_of, set_roles
 from modules.sdk.artifacts import read_value, write_value
 from modules.sdk.conformance import example_table
 from modules.sdk.registry import default_registry
@@ -55,7 +55,7 @@ def infer(module_id: str, params: dict, **inputs: Schema | None) -> dict:
     cls = default_registry().get(module_id)
     assert cls is not None
     cleaned, _ = cls.spec.clean_params(params)
-    return dict(cls.infer_schema(Params(cleaned), inputs))
+    return dict(cls.infer_schema(ParamValues(cleaned), inputs))
 
 
 def round_trip(value: object, port_type: PortType, tmp_path: Path) -> object:
