@@ -16,8 +16,9 @@ from modules.sdk import (
     String, register,
 )
 from modules.sdk.artifacts import read_table
+from modules.sdk.schema import Schema
 
-from .samples import SAMPLE_NAMES, load_sample, sample_fingerprint
+from .samples import SAMPLE_NAMES, load_sample, sample_fingerprint, sample_schema
 from .tabular_io import FORMATS, read_table_file
 
 CATEGORY = "Data Input and Output"
@@ -112,6 +113,12 @@ class ImportData(Module):
             raise ModuleError("the imported table has no columns", code="empty_table")
         ctx.log(f"imported {len(df)} rows x {df.shape[1]} columns")
         return {"dataset": df}
+
+    @classmethod
+    def infer_schema(cls, params: ParamValues, inputs: Mapping[str, Schema | None]) -> Mapping[str, Schema | None]:
+        if params.source == "sample" and params.name in SAMPLE_NAMES:
+            return {"dataset": sample_schema(params.name)}
+        return {"dataset": None}
 
     @classmethod
     def fingerprint(cls, params: ParamValues, resources: Mapping[str, Any]) -> str | None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import ast
-import functools
 import math
 import re
 import warnings
@@ -74,23 +73,6 @@ def storable(value: Any) -> Any:
     return value
 
 
-def unknowable_on_error(*ports: str) -> Callable[..., Any]:
-    """Schema inference never fails: when params are incomplete or name unknown columns,
-    validation reports that elsewhere and the output columns are simply unknown."""
-
-    def wrap(infer: Callable[..., SchemaMap]) -> Any:
-        @functools.wraps(infer)
-        def guarded(cls: type[Module], params: ParamValues, inputs: SchemaMap) -> SchemaMap:
-            try:
-                return infer(cls, params, inputs)
-            except (ModuleError, AttributeError):
-                return dict.fromkeys(ports)
-
-        return classmethod(guarded)
-
-    return wrap
-
-
 # --- Select Columns ------------------------------------------------------------------------------
 
 
@@ -128,7 +110,7 @@ class SelectColumns(Module):
             raise ModuleError("the selection keeps no column", code="no_columns", param="columns")
         return {"dataset": set_roles(dataset[columns], roles_of(dataset))}
 
-    @unknowable_on_error("dataset")
+    @classmethod
     def infer_schema(cls, params: ParamValues, inputs: SchemaMap) -> SchemaMap:
         schema = inputs.get("dataset")
         if schema is None:
@@ -319,7 +301,7 @@ class EditMetadata(Module):
         out = out.rename(columns=renames)
         return {"dataset": set_roles(out, {renames.get(c, c): r for c, r in roles.items()})}
 
-    @unknowable_on_error("dataset")
+    @classmethod
     def infer_schema(cls, params: ParamValues, inputs: SchemaMap) -> SchemaMap:
         schema = inputs.get("dataset")
         if schema is None:
@@ -541,7 +523,7 @@ class CleanMissingData(Module):
                 values[name] = storable(value)
         return values
 
-    @unknowable_on_error("dataset", "transform")
+    @classmethod
     def infer_schema(cls, params: ParamValues, inputs: SchemaMap) -> SchemaMap:
         schema = inputs.get("dataset")
         if schema is None or params.mode == "remove_column":
@@ -713,7 +695,7 @@ class NormalizeData(Module):
         shape, _, scale = scipy.stats.lognorm.fit(values.dropna(), floc=0)
         return [float(shape), float(scale)]
 
-    @unknowable_on_error("dataset", "transform")
+    @classmethod
     def infer_schema(cls, params: ParamValues, inputs: SchemaMap) -> SchemaMap:
         schema = inputs.get("dataset")
         if schema is not None:
@@ -907,7 +889,7 @@ class SplitData(Module):
             )
         return strata
 
-    @unknowable_on_error("first", "second")
+    @classmethod
     def infer_schema(cls, params: ParamValues, inputs: SchemaMap) -> SchemaMap:
         schema = inputs.get("dataset")
         return {"first": schema, "second": schema}
@@ -1053,7 +1035,7 @@ class JoinData(Module):
         }
         return {**right, **left_roles}
 
-    @unknowable_on_error("dataset")
+    @classmethod
     def infer_schema(cls, params: ParamValues, inputs: SchemaMap) -> SchemaMap:
         left, right = inputs.get("left"), inputs.get("right")
         if left is None or right is None:

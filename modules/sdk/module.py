@@ -159,6 +159,8 @@ class Module:
         """Output table schemas computed from input schemas, before anything runs.
 
         Used by column pickers; return None for a port whose columns can't be known.
+        Raise ModuleError for a problem visible from the schemas alone (a column that does
+        not exist): validation then reports it on the node before anything runs.
         """
         return {}
 

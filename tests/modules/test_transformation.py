@@ -97,7 +97,9 @@ def test_select_columns_infers_schema(table: pd.DataFrame) -> None:
     schema = schema_of(table)
     out = infer("select_columns", {"columns": ["target", "x1"]}, dataset=schema)["dataset"]
     assert out == Schema([Column("target", ColumnKind.NUMERIC, "label"), Column("x1", ColumnKind.NUMERIC, "feature")])
-    assert infer("select_columns", {"columns": ["nope"]}, dataset=schema) == {"dataset": None}
+    # A problem visible from the schema alone is raised, so validation reports it on the node.
+    with pytest.raises(ModuleError, match="column 'nope' not found"):
+        infer("select_columns", {"columns": ["nope"]}, dataset=schema)
     assert infer("select_columns", {"columns": ["x1"]}, dataset=None) == {"dataset": None}
 
 
@@ -177,7 +179,8 @@ def test_edit_metadata_infers_schema(table: pd.DataFrame) -> None:
     out = infer("edit_metadata", params, dataset=schema_of(table))["dataset"]
     actual = schema_of(run("edit_metadata", params, dataset=table)["dataset"])
     assert out == actual
-    assert infer("edit_metadata", {"columns": ["x1"], "new_names": "a,b"}, dataset=schema_of(table)) == {"dataset": None}
+    with pytest.raises(ModuleError, match="new_names gives 2 names for 1 selected column"):
+        infer("edit_metadata", {"columns": ["x1"], "new_names": "a,b"}, dataset=schema_of(table))
 
 
 # --- clean_missing_data --------------------------------------------------------------------------

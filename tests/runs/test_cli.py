@@ -123,6 +123,10 @@ GRAPH_ERRORS = {
     "param range": ({"cars": CARS, "split": {
         "module": "split_data", "inputs": {"dataset": "cars.dataset"}, "params": {"fraction": 7}}}, "split",
         "param 'fraction' must be at most 1"),
+    # Where the columns are known before running (a sample's), validation names the column.
+    "column that does not exist": ({"cars": CARS, "pick": {
+        "module": "select_columns", "inputs": {"dataset": "cars.dataset"},
+        "params": {"columns": ["make", "wheel-count"]}}}, "pick", "'wheel-count' not found"),
     "unresolved parameter": ({"cars": CARS, "split": {
         "module": "split_data", "inputs": {"dataset": "cars.dataset"},
         "params": {"fraction": "${{parameters.share}}"}}}, "split", "${{parameters.share}}"),
@@ -167,9 +171,12 @@ def test_a_file_that_is_not_yaml_or_json(manage, tmp_path):
 
 
 RUNTIME_ERRORS = {
-    "column that does not exist": ({"cars": CARS, "pick": {
-        "module": "select_columns", "inputs": {"dataset": "cars.dataset"},
-        "params": {"columns": ["make", "wheel-count"]}}}, "pick", "'wheel-count' not found"),
+    # After a script the columns can't be known before running: the step reports it.
+    "column that does not exist": ({"cars": CARS, "py": {
+        "module": "execute_python_script", "inputs": {"dataset1": "cars.dataset"},
+        "params": {"script": "def azureml_main(dataframe1=None, dataframe2=None):\n    return dataframe1,\n"}},
+        "pick": {"module": "select_columns", "inputs": {"dataset": "py.dataset1"},
+                 "params": {"columns": ["make", "wheel-count"]}}}, "pick", "'wheel-count' not found"),
     "ragged csv": ({"typed": {"module": "enter_data_manually",
                               "params": {"data": "a,b\n1,2\n3,4,5\n6,7\n"}}}, "typed", "line 3"),
     "empty table where rows are needed": ({

@@ -9,7 +9,7 @@ from typing import Callable
 import pandas as pd
 from sklearn import datasets
 
-from modules.sdk.schema import set_roles
+from modules.sdk.schema import Schema, schema_of, set_roles
 
 _HERE = Path(__file__).parent
 _CSV = {
@@ -67,3 +67,9 @@ def load_sample(name: str) -> pd.DataFrame:
     path = sample_path(name)
     assert path is not None
     return pd.read_csv(path)
+
+
+@cache
+def sample_schema(name: str) -> Schema:
+    """The sample's columns, for schema propagation before anything runs."""
+    return schema_of(load_sample(name))
