@@ -1,67 +1,113 @@
 """The `local` compute target: each step in its own process, forked from a warm server.
 
-Every step still gets its own process, working folder and process group, but it is forked
-from a `multiprocessing` fork server that has already imported pandas, scikit-learn and
-the module library (modules.sdk.warm), so a step starts in milliseconds instead of
-paying a second of imports.
+Every step gets its own process, process group and working folder, forked by
+`modules.sdk.forkserver` from a process that has already imported pandas, scikit-learn
+and the module library, so a step starts in milliseconds instead of paying a second of
+imports. This module imports nothing heavy: callers can start the server first and let
+its imports overlap with their own.
 """
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.connection
+import json
 import os
-import resource
+import select
 import signal
+import socket
+import subprocess
 import sys
+import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
-_PRELOAD = ["modules.sdk.warm"]
-_mp = multiprocessing.get_context("forkserver")
+from modules.sdk.forkserver import PID, STATUS
+
+_STARTUP_TIMEOUT_S = 120
+
+
+class ForkServerError(RuntimeError):
+    pass
+
+
+class ForkServer:
+    """The client side: starts the server process and asks it for step processes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._path = ""
+
+    def start(self) -> None:
+        with self._lock:
+            if self._process is not None and self._process.poll() is None:
+                return
+            self._path = os.path.join(tempfile.mkdtemp(prefix="atelier-fork-"), "server.sock")
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+            # stdin is the server's lifeline: when this process ends, the server does too.
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "modules.sdk.forkserver", self._path], stdin=subprocess.PIPE, env=env,
+            )
+
+    def _connect(self) -> socket.socket:
+        self.start()
+        deadline = time.monotonic() + _STARTUP_TIMEOUT_S
+        while True:
+            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                conn.connect(self._path)
+                return conn
+            except (FileNotFoundError, ConnectionRefusedError):
+                conn.close()
+                assert self._process is not None
+                if self._process.poll() is not None:
+                    raise ForkServerError(f"the step server exited with code {self._process.returncode}") from None
+                if time.monotonic() > deadline:
+                    raise ForkServerError("the step server did not start in time") from None
+                time.sleep(0.02)
+
+    def spawn(self, request: dict[str, Any]) -> tuple[int, socket.socket, int]:
+        """Fork a step process; returns (pid, status connection, read end of its output)."""
+        body = json.dumps(request).encode()
+        read_fd, write_fd = os.pipe()
+        conn = self._connect()
+        try:
+            socket.send_fds(conn, [len(body).to_bytes(4, "big") + body], [write_fd])
+            os.close(write_fd)
+            (pid,) = PID.unpack(_recv_exactly(conn, PID.size))
+        except BaseException:
+            conn.close()
+            os.close(read_fd)
+            raise
+        return pid, conn, read_fd
+
+
+def _recv_exactly(conn: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            raise ForkServerError("the step server closed the connection")
+        data += chunk
+    return data
+
+
+_server = ForkServer()
 
 
 def start_fork_server() -> None:
-    """Start the warm process now, so that its imports overlap with the caller's own.
-
-    Cheap to call again; this module imports nothing heavy so callers can do it first.
-    """
-    _mp.set_forkserver_preload(_PRELOAD)
-    from multiprocessing import forkserver
-
-    forkserver.ensure_running()
-
-
-def _step_main(request: dict[str, Any], pipe: multiprocessing.connection.Connection, memory_limit_mb: int | None) -> None:
-    # A process group of its own: the terminal's Ctrl-C goes to the executor, which then
-    # stops steps deliberately (and anything they started) and records them as cancelled.
-    os.setpgrp()
-    os.dup2(pipe.fileno(), 1)
-    os.dup2(pipe.fileno(), 2)
-    pipe.close()
-    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-    sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-    if memory_limit_mb:
-        limit = memory_limit_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    os.chdir(request["work_dir"])
-    from modules.sdk.runner import execute
-
-    manifest = execute(request)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0 if manifest["status"] == "completed" else 1)
+    """Start the warm process now (cheap to call again)."""
+    _server.start()
 
 
 class LocalStepHandle:
-    def __init__(self, process: multiprocessing.process.BaseProcess, output: multiprocessing.connection.Connection) -> None:
-        self.process = process
-        self._output = output
-        self.output_fd = output.fileno()
-        os.set_blocking(self.output_fd, False)
-
-    @property
-    def sentinel(self) -> int:
-        return self.process.sentinel
+    def __init__(self, pid: int, conn: socket.socket, output_fd: int) -> None:
+        self.pid = pid
+        self._conn = conn
+        self.output_fd = output_fd
+        self.sentinel = conn.fileno()
+        self._code: int | None = None
+        os.set_blocking(output_fd, False)
 
     def read_output(self) -> bytes:
         """Whatever the step has written so far (b"" when nothing is waiting)."""
@@ -77,25 +123,28 @@ class LocalStepHandle:
         return b"".join(chunks)
 
     def exit_code(self) -> int | None:
-        return self.process.exitcode
+        if self._code is None and select.select([self._conn], [], [], 0)[0]:
+            data = self._conn.recv(STATUS.size)
+            # A closed connection without a status means the server itself went away.
+            self._code = STATUS.unpack(data)[0] if len(data) == STATUS.size else -signal.SIGKILL
+        return self._code
 
     def kill(self) -> None:
         """Stop the step and everything it started."""
-        if self.process.pid is None or self.process.exitcode is not None:
-            return
         for sig in (signal.SIGTERM, signal.SIGKILL):
+            if self.exit_code() is not None:
+                return
             try:
-                os.killpg(self.process.pid, sig)
+                os.killpg(self.pid, sig)
             except ProcessLookupError:
                 return
-            self.process.join(timeout=2)
-            if self.process.exitcode is not None:
-                return
+            deadline = time.monotonic() + 2
+            while self.exit_code() is None and time.monotonic() < deadline:
+                select.select([self._conn], [], [], 0.05)
 
     def close(self) -> None:
-        self.process.join(timeout=5)
-        self._output.close()
-        self.process.close()
+        self._conn.close()
+        os.close(self.output_fd)
 
 
 class LocalBackend:
@@ -104,13 +153,8 @@ class LocalBackend:
     def __init__(self, *, capacity: int = 2, memory_limit_mb: int | None = None) -> None:
         self.capacity = capacity
         self.memory_limit_mb = memory_limit_mb
-        _mp.set_forkserver_preload(_PRELOAD)
 
     def start(self, request: dict[str, Any], step_dir: Path) -> LocalStepHandle:
-        reader, writer = _mp.Pipe(duplex=False)
-        process = _mp.Process(
-            target=_step_main, args=(request, writer, self.memory_limit_mb), name=f"step-{request['node']}"
-        )
-        process.start()
-        writer.close()
-        return LocalStepHandle(process, reader)
+        if self.memory_limit_mb:
+            request = {**request, "limits": {"memory_mb": self.memory_limit_mb}}
+        return LocalStepHandle(*_server.spawn(request))
