@@ -1,7 +1,7 @@
 """The `local` compute target: each step in its own process, forked from a warm server.
 
 Every step gets its own process, process group and working folder, forked by
-`modules.sdk.forkserver` from a process that has already imported pandas, scikit-learn
+`modules.forkserver` from a process that has already imported pandas, scikit-learn
 and the module library, so a step starts in milliseconds instead of paying a second of
 imports. This module imports nothing heavy: callers can start the server first and let
 its imports overlap with their own.
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from modules.sdk.forkserver import PID, STATUS
+from modules.forkserver import PID, STATUS
 
 _STARTUP_TIMEOUT_S = 120
 
@@ -46,7 +46,7 @@ class ForkServer:
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
             # stdin is the server's lifeline: when this process ends, the server does too.
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "modules.sdk.forkserver", self._path], stdin=subprocess.PIPE, env=env,
+                [sys.executable, "-m", "modules.forkserver", self._path], stdin=subprocess.PIPE, env=env,
             )
 
     def _connect(self) -> socket.socket:

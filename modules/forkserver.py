@@ -1,6 +1,6 @@
 """A warm process that forks one fresh child per step.
 
-    python -m modules.sdk.forkserver SOCKET_PATH
+    python -m modules.forkserver SOCKET_PATH
 
 Starting Python and importing pandas and scikit-learn costs about a second; this server
 pays it once (modules.sdk.warm) and then forks a child for every step it is asked to
@@ -13,6 +13,9 @@ Protocol, one Unix-socket connection per step:
   server -> client: 8-byte pid once forked, then 4-byte signed exit status when the step
                     ends (negative: killed by that signal), then the server closes it.
 The server exits when its standard input closes (its client is gone).
+
+It sits outside `modules.sdk` so that clients can import the protocol without the SDK's
+pandas imports, and start the server before loading anything heavy themselves.
 """
 from __future__ import annotations
 
@@ -64,7 +67,7 @@ def _run_child(request: dict[str, Any], output_fd: int) -> None:
         limit = int(memory_mb) * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     os.chdir(request.get("work_dir") or request["output_dir"])
-    from .runner import execute
+    from modules.sdk.runner import execute
 
     code = 1
     try:
@@ -76,7 +79,7 @@ def _run_child(request: dict[str, Any], output_fd: int) -> None:
 
 
 def serve(path: str) -> None:
-    from . import warm  # noqa: F401 (the imports every step inherits)
+    from modules.sdk import warm  # noqa: F401 (the imports every step inherits)
 
     # Keep the collector off the preloaded objects: touching them would copy their
     # memory pages into every forked step.
