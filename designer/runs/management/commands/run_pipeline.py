@@ -9,6 +9,8 @@ from ._pipeline_args import parse_params, read_pipeline_file
 
 
 class Command(BaseCommand):
+    # Nothing here depends on URLs or admin checks; skipping them keeps start-up short.
+    requires_system_checks: list[str] = []
     help = "Run a pipeline file on this machine, showing each step live; exit code 0 only if it completed."
 
     def add_arguments(self, parser):

@@ -12,6 +12,8 @@ from ._pipeline_args import parse_params, read_pipeline_file
 
 
 class Command(BaseCommand):
+    # Nothing here depends on URLs or admin checks; skipping them keeps start-up short.
+    requires_system_checks: list[str] = []
     help = "Check a pipeline file and print every error (exit code 1 when there is any)."
 
     def add_arguments(self, parser):
