@@ -1,5 +1,9 @@
 """The executor: runs a plan's steps on their compute targets, in dependency order.
 
+Failed steps carry an error whose `origin` says whose failure it is: `module` (bad data or
+params, a user script raising: the user can fix it), `infrastructure` (a crashed process,
+a compute target that failed, a bug in a module), `limit` (a timeout) or `user` (cancel).
+
 One thread drives everything: it starts ready steps up to each target's capacity, reuses
 cached outputs, reads the steps' output streams (log lines and `::atelier::` events),
 enforces timeouts, stores outputs in the artifact store, and reports every change through
@@ -167,7 +171,9 @@ class Executor:
                 item.handle.kill()
                 item.handle.close()
                 self.store.discard(item.step_dir)
-                self._finish(results[node], Status.CANCELLED, error={"code": "cancelled", "message": "cancelled by the user"})
+                self._finish(results[node], Status.CANCELLED, error={
+                    "code": "cancelled", "origin": "user", "message": "cancelled by the user",
+                })
             for step in pending:
                 self._finish(results[step.node], Status.CANCELLED)
         finally:
@@ -215,7 +221,14 @@ class Executor:
             if entry is not None:
                 self._reuse(result, entry)
                 continue
-            running[step.node] = self._launch(step, inputs, run_id, backend)
+            try:
+                running[step.node] = self._launch(step, inputs, run_id, backend)
+            except Exception as exc:  # the compute target itself failed, not the module
+                self._finish(result, Status.FAILED, error={
+                    "code": "compute_error", "origin": "infrastructure",
+                    "message": f"could not start the step on compute {step.compute!r}: {exc}",
+                })
+                continue
             result.status = Status.RUNNING
             result.started_at = time.time()
             self._emit_step(result)
@@ -235,7 +248,11 @@ class Executor:
         }
         (step_dir / "work").mkdir()
         (step_dir / "step.json").write_text(json.dumps(request))
-        handle = backend.start(request, step_dir)
+        try:
+            handle = backend.start(request, step_dir)
+        except BaseException:
+            self.store.discard(step_dir)
+            raise
         return _Running(step, run_id, handle, step_dir, time.monotonic() + (step.timeout or self.default_timeout))
 
     def _wait(self, running: dict[str, _Running], results: dict[str, StepResult]) -> None:
@@ -260,7 +277,7 @@ class Executor:
                 self.store.discard(item.step_dir)
                 limit = item.step.timeout or self.default_timeout
                 self._finish(results[node], Status.FAILED, error={
-                    "code": "timeout", "node": node,
+                    "code": "timeout", "origin": "limit",
                     "message": f"the step ran longer than its {limit:g} s timeout and was stopped",
                 })
                 del running[node]
@@ -302,9 +319,10 @@ class Executor:
             manifest = None
         try:
             if manifest is None:
-                self._finish(result, Status.FAILED, error=self._crash_error(code, result.node))
+                self._finish(result, Status.FAILED, error=self._crash_error(code))
             elif manifest["status"] != "completed":
-                self._finish(result, Status.FAILED, error={**manifest["error"], "node": result.node})
+                origin = "infrastructure" if manifest["error"].get("code") == "internal_error" else "module"
+                self._finish(result, Status.FAILED, error={**manifest["error"], "origin": origin})
             else:
                 self._store_outputs(item, result, manifest)
                 self._finish(result, Status.COMPLETED)
@@ -348,14 +366,14 @@ class Executor:
         self._finish(result, Status.REUSED)
 
     @staticmethod
-    def _crash_error(code: int | None, node: str) -> dict[str, Any]:
+    def _crash_error(code: int | None) -> dict[str, Any]:
         if code is not None and code < 0:
             name = signal.Signals(-code).name
             hint = " (it may have run out of memory)" if -code == signal.SIGKILL else ""
             message = f"the step process was killed by {name}{hint}"
         else:
             message = f"the step process exited with code {code} without writing its result"
-        return {"code": "step_crashed", "message": message, "node": node}
+        return {"code": "step_crashed", "message": message, "origin": "infrastructure"}
 
     def _finish(self, result: StepResult, status: Status, *, error: dict[str, Any] | None = None) -> None:
         result.status = status

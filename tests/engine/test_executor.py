@@ -135,7 +135,7 @@ def test_a_script_error_fails_the_step_with_the_script_line_and_skips_downstream
     result = make_executor().run(plan_of(nodes))
     assert result.status is Status.FAILED
     error = result.steps["boom"].error
-    assert error["node"] == "boom" and error["param"] == "script"
+    assert error["node"] == "boom" and error["param"] == "script" and error["origin"] == "module"
     assert "line 5" in error["message"] and "ZeroDivisionError" in error["message"]
     assert result.steps["after"].status is Status.SKIPPED
     assert leftovers(store) == []
@@ -195,6 +195,22 @@ def test_a_crashing_step_process_is_reported_not_hung(make_executor):
     result = make_executor().run(plan)
     error = result.steps["crash"].error
     assert error["code"] == "step_crashed" and "SIGKILL" in error["message"]
+    assert error["origin"] == "infrastructure"
+
+
+def test_a_compute_target_that_cannot_start_steps_fails_them_clearly(store):
+    class Broken:
+        name, capacity = "local", 1
+
+        def start(self, request, step_dir):
+            raise OSError("no space left on device")
+
+    result = Executor(store=store, backends={"local": Broken()}).run(plan_of({"iris": IRIS}))
+    error = result.steps["iris"].error
+    assert result.status is Status.FAILED
+    assert (error["code"], error["origin"]) == ("compute_error", "infrastructure")
+    assert "no space left on device" in error["message"]
+    assert leftovers(store) == []
 
 
 def test_artifacts_are_content_addressed_and_read_only(make_executor, store):
