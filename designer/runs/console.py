@@ -46,7 +46,10 @@ def print_summary(result: RunResult, stream: TextIO) -> None:
         stream.write(f"  {node:<{width}}  {step.status.value:<10} {step.duration_s:7.2f}s{reused}\n")
     for node, step in result.steps.items():
         if step.error:
-            stream.write(f"\nnode {node!r} failed: {step.error.get('message')}\n")
+            origin = step.error.get("origin", "module")
+            # A module's failure is the user's to fix; others are not, and say so.
+            what = "failed" if origin == "module" else f"failed ({origin} error)"
+            stream.write(f"\nnode {node!r} {what}: {step.error.get('message')}\n")
             if step.error.get("param"):
                 stream.write(f"  (param {step.error['param']!r})\n")
             tail = [line for line in step.log_tail if line.strip()][-15:]
