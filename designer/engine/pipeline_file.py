@@ -91,7 +91,14 @@ def _pairs(pairs: list[tuple[Any, Any]]) -> dict[str, Any]:
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        # A few lines of aliases can expand into gigabytes ("billion laughs"); pipeline
+        # files never need them.
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in pipeline files", self.peek_event().start_mark
+            )
+        return super().compose_node(parent, index)
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[str, Any]:
@@ -139,6 +146,8 @@ def parse_text(text: str | bytes) -> Any:
         if text.lstrip().startswith("{"):
             return json.loads(text, object_pairs_hook=_pairs)
         return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+    except RecursionError:
+        raise PipelineInvalid([GraphError("not_a_pipeline_file", "the file is nested too deeply")]) from None
     except json.JSONDecodeError as exc:
         raise PipelineInvalid([GraphError(
             "not_a_pipeline_file", f"the file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",

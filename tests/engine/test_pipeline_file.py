@@ -91,3 +91,14 @@ def test_arbitrary_text_never_raises_anything_but_pipeline_invalid(data):
         load_pipeline(data)
     except PipelineInvalid as exc:
         assert exc.errors and all(e.message for e in exc.errors)
+
+
+def test_yaml_aliases_are_refused_so_a_small_file_cannot_explode():
+    bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n'
+    assert "aliases (*name) are not allowed" in errors_of(bomb)[0]["message"]
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, "a:\n" + "".join(" " * i + "- \n" for i in range(3000))])
+def test_deeply_nested_files_are_refused_not_crashed(text):
+    errors = errors_of(text)
+    assert errors[0]["code"] == "not_a_pipeline_file"
