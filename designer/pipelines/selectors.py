@@ -1,0 +1,62 @@
+"""Reading pipelines, their versions and the module catalog. Pipelines are scoped to their
+owner: another user's pipeline answers exactly like one that does not exist (NotFound, the
+API's 404)."""
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from rest_framework.exceptions import NotFound
+
+from designer.runs import engine_config
+
+from .models import Pipeline, PipelineVersion
+
+
+def pipeline_list(*, user: AbstractBaseUser) -> QuerySet[Pipeline]:
+    return Pipeline.objects.filter(owner=user)
+
+
+def pipeline_get(*, user: AbstractBaseUser, pipeline_id: Any) -> Pipeline:
+    try:
+        return Pipeline.objects.get(pk=pipeline_id, owner=user)
+    except (Pipeline.DoesNotExist, ValidationError, ValueError, TypeError, OverflowError):
+        # A malformed or out-of-range id is just an id that does not exist.
+        raise NotFound("no such pipeline") from None
+
+
+def version_list(*, pipeline: Pipeline) -> QuerySet[PipelineVersion]:
+    return pipeline.versions.select_related("created_by")
+
+
+def version_get(*, pipeline: Pipeline, number: Any = None) -> PipelineVersion:
+    """Version `number` of the pipeline; its current version when `number` is None."""
+    try:
+        return pipeline.versions.select_related("created_by").get(
+            number=pipeline.current_version if number is None else number
+        )
+    except (PipelineVersion.DoesNotExist, ValidationError, ValueError, TypeError, OverflowError):
+        raise NotFound(f"the pipeline has no version {number}") from None
+
+
+class PipelineFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(field_name="name", lookup_expr="icontains", max_length=200)
+
+    class Meta:
+        model = Pipeline
+        fields = ["name"]
+
+
+def module_list() -> list[dict[str, Any]]:
+    """The catalog the canvas's palette shows: the newest version of every module."""
+    return [cls.spec.to_json() for cls in engine_config.registry()]
+
+
+def module_get(*, module_id: str, version: int | None = None) -> dict[str, Any]:
+    cls = engine_config.registry().get(module_id, version)
+    if cls is None:
+        raise NotFound(f"no module {module_id!r}" + ("" if version is None else f" version {version}"))
+    return cls.spec.to_json()

@@ -1,0 +1,202 @@
+"""The pipelines API's request and response shapes (input validation only; no logic)."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from designer.engine.pipeline_file import MAX_FILE_BYTES
+from designer.runs.serializers import RunSubmitSerializer
+
+from .models import Pipeline, PipelineVersion
+
+_VERSION_NUMBER = {"min_value": 0, "max_value": 2**31 - 1}
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses keys it does not know: a typo in a request is an error, never ignored."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(getattr(self, "initial_data", {})) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {key: serializers.ErrorDetail("unknown field", code="unknown_field") for key in unknown}
+            )
+        return attrs
+
+
+# -- responses -----------------------------------------------------------------------------
+
+
+class PipelineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Pipeline
+        fields = ["id", "name", "description", "current_version", "created_at", "updated_at"]
+
+
+class PipelineDetailSerializer(PipelineSerializer):
+    document = serializers.SerializerMethodField(help_text="the current version's pipeline file, as data")
+
+    class Meta(PipelineSerializer.Meta):
+        fields = [*PipelineSerializer.Meta.fields, "document"]
+
+    def get_document(self, pipeline: Pipeline) -> dict[str, Any]:
+        return self.context["current"].document
+
+
+class PipelineVersionSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = PipelineVersion
+        fields = ["number", "message", "created_by", "created_at"]
+
+
+class PipelineVersionDetailSerializer(PipelineVersionSerializer):
+    class Meta(PipelineVersionSerializer.Meta):
+        fields = [*PipelineVersionSerializer.Meta.fields, "document"]
+
+
+class ConflictSerializer(serializers.Serializer):
+    errors = serializers.ListField(child=serializers.DictField())
+    current_version = serializers.IntegerField()
+    document = serializers.JSONField(help_text="the current version's pipeline file, as data")
+
+
+class GraphErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    node = serializers.CharField(allow_null=True)
+    port = serializers.CharField(required=False)
+    param = serializers.CharField(required=False)
+    details = serializers.DictField(required=False)
+
+
+class ValidationResultSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    errors = GraphErrorSerializer(many=True)
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "email", "first_name", "last_name"]
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class PortSpecSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.CharField()
+    optional = serializers.BooleanField(required=False)
+    help = serializers.CharField()
+
+
+class ParamSpecSerializer(serializers.Serializer):
+    """A param declaration; kinds add their own keys (min/max, choices…)."""
+
+    name = serializers.CharField()
+    type = serializers.CharField()
+    label = serializers.CharField()
+    required = serializers.BooleanField()
+    default = serializers.JSONField(allow_null=True)
+    help = serializers.CharField()
+
+
+class ModuleSpecSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    version = serializers.IntegerField()
+    name = serializers.CharField()
+    category = serializers.CharField()
+    description = serializers.CharField()
+    help = serializers.CharField()
+    deterministic = serializers.BooleanField()
+    replaces = serializers.ListField(child=serializers.CharField())
+    inputs = PortSpecSerializer(many=True)
+    outputs = PortSpecSerializer(many=True)
+    params = ParamSpecSerializer(many=True)
+
+
+# -- requests ------------------------------------------------------------------------------
+
+
+class PipelineCreateSerializer(StrictSerializer):
+    """A new pipeline: a `name` (an empty graph), a `document` (a pipeline file as data), or
+    both (the name replaces the document's)."""
+
+    name = serializers.CharField(required=False, max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    document = serializers.JSONField(required=False)
+    message = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if "name" not in attrs and "document" not in attrs:
+            raise serializers.ValidationError({"name": ["give a name or a document"]}, code="required")
+        return attrs
+
+
+class PipelineSaveSerializer(StrictSerializer):
+    document = serializers.JSONField(help_text="the whole pipeline file, as data (layout included)")
+    base_version = serializers.IntegerField(
+        help_text="the version this document was edited from; 409 if it is no longer current", **_VERSION_NUMBER
+    )
+    message = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class PipelineInfoSerializer(StrictSerializer):
+    name = serializers.CharField(required=False, max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    base_version = serializers.IntegerField(required=False, **_VERSION_NUMBER)
+    message = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if "name" not in attrs and "description" not in attrs:
+            raise serializers.ValidationError({"name": ["give a name or a description to change"]}, code="required")
+        return attrs
+
+
+class PipelineDuplicateSerializer(StrictSerializer):
+    name = serializers.CharField(required=False, max_length=200)
+
+
+class PipelineValidateSerializer(StrictSerializer):
+    """What to validate: the current version (default), another `version`, or a `document`
+    (e.g. the canvas's unsaved draft); with pipeline `parameters` and a `compute` target."""
+
+    version = serializers.IntegerField(required=False, **_VERSION_NUMBER)
+    document = serializers.JSONField(required=False)
+    parameters = serializers.JSONField(required=False, default=dict)
+    compute = serializers.CharField(required=False, max_length=100)
+
+    # The same rule as a run's parameters: an object of names to scalars.
+    validate_parameters = RunSubmitSerializer.validate_parameters
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if "version" in attrs and "document" in attrs:
+            raise serializers.ValidationError("give a version or a document, not both", code="one_source")
+        return attrs
+
+
+class PipelineImportSerializer(StrictSerializer):
+    file = serializers.FileField(max_length=255, help_text="a pipeline file, YAML or JSON")
+    name = serializers.CharField(required=False, max_length=200, help_text="replaces the file's name")
+
+    def validate_file(self, file: Any) -> bytes:
+        if file.size > MAX_FILE_BYTES:
+            raise serializers.ValidationError(f"the file is larger than {MAX_FILE_BYTES >> 20} MiB", code="too_large")
+        return file.read()
+
+
+class ExportQuerySerializer(StrictSerializer):
+    format = serializers.ChoiceField(choices=["yaml", "json"], default="yaml")
+    version = serializers.IntegerField(required=False, **_VERSION_NUMBER)
+
+
+class ModuleQuerySerializer(StrictSerializer):
+    version = serializers.IntegerField(required=False, **_VERSION_NUMBER)

@@ -1,0 +1,174 @@
+"""Pipeline business logic: drafts, versions, duplication, import and export.
+
+Every save writes a new numbered version and must name the version it was based on; a save
+based on anything but the current version is refused (PipelineConflict), never merged or
+silently overwritten. Drafts must be well-formed pipeline files but may be invalid graphs:
+the canvas saves work in progress, and `pipeline_check` says what is still wrong.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal, Mapping
+
+import yaml
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils.text import slugify
+from rest_framework import status
+from rest_framework.exceptions import APIException
+
+from designer.engine.errors import GraphError, PipelineInvalid
+from designer.engine.pipeline_file import FORMAT, dump_pipeline, load_pipeline, pipeline_from_data
+from designer.runs.services import pipeline_validate
+
+from .models import Pipeline, PipelineVersion
+
+ExportFormat = Literal["yaml", "json"]
+
+
+class PipelineConflict(APIException):
+    """A save was based on a version that is no longer the current one."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "version_conflict"
+
+    def __init__(self, *, current: PipelineVersion, base_version: int) -> None:
+        super().__init__(
+            f"version {base_version} is not the current version ({current.number}): "
+            "load the current version and apply your changes to it"
+        )
+        self.current = current
+
+
+def _document(data: Any) -> dict[str, Any]:
+    """A well-formed pipeline file's structure, normalized; raises PipelineInvalid otherwise."""
+    return pipeline_from_data(data).to_data()
+
+
+def _empty_document(*, name: str, description: str = "") -> dict[str, Any]:
+    return _document({"format": FORMAT, "name": name, "description": description, "nodes": {}})
+
+
+def _add_version(*, pipeline: Pipeline, user: AbstractBaseUser, document: dict[str, Any], message: str) -> PipelineVersion:
+    pipeline.current_version += 1
+    pipeline.name = document["name"]
+    pipeline.description = document.get("description", "")
+    pipeline.save()
+    return PipelineVersion.objects.create(
+        pipeline=pipeline, number=pipeline.current_version, document=document, message=message, created_by=user
+    )
+
+
+@transaction.atomic
+def pipeline_create(
+    *, user: AbstractBaseUser, name: str | None = None, description: str | None = None,
+    document: Any = None, message: str = "",
+) -> Pipeline:
+    """A new pipeline whose version 1 is `document` (an empty graph when None). `name` and
+    `description`, when given, replace the document's own."""
+    if document is None:
+        if not name:
+            raise PipelineInvalid([GraphError("missing_key", "name is required when no document is given")])
+        document = _empty_document(name=name, description=description or "")
+    else:
+        document = _document(document)
+        overrides = {k: v for k, v in (("name", name), ("description", description)) if v is not None}
+        if overrides:
+            document = _document({**document, **overrides})
+    pipeline = Pipeline(owner=user)
+    _add_version(pipeline=pipeline, user=user, document=document, message=message or "created")
+    return pipeline
+
+
+@transaction.atomic
+def pipeline_save(
+    *, pipeline: Pipeline, user: AbstractBaseUser, document: Any, base_version: int, message: str = ""
+) -> PipelineVersion:
+    """Save `document` as the pipeline's next version, if `base_version` is still current.
+
+    The pipeline row is locked for the check-then-write so that of two saves from the same
+    base exactly one wins and the other gets PipelineConflict.
+    """
+    document = _document(document)
+    locked = Pipeline.objects.select_for_update().get(pk=pipeline.pk)
+    if base_version != locked.current_version:
+        raise PipelineConflict(current=locked.versions.get(number=locked.current_version), base_version=base_version)
+    version = _add_version(pipeline=locked, user=user, document=document, message=message)
+    pipeline.refresh_from_db()
+    return version
+
+
+def pipeline_update_info(
+    *, pipeline: Pipeline, user: AbstractBaseUser, name: str | None = None, description: str | None = None,
+    base_version: int | None = None, message: str = "",
+) -> PipelineVersion:
+    """Rename or re-describe a pipeline: a new version of the current document with the new
+    name/description (the document is where they live). Without `base_version` it applies on
+    top of whatever is current, which is safe since nothing but these two keys changes."""
+    with transaction.atomic():
+        locked = Pipeline.objects.select_for_update().get(pk=pipeline.pk)
+        current = locked.versions.get(number=locked.current_version)
+        changes = {k: v for k, v in (("name", name), ("description", description)) if v is not None}
+        return pipeline_save(
+            pipeline=pipeline, user=user, document={**current.document, **changes},
+            base_version=locked.current_version if base_version is None else base_version,
+            message=message or f"changed {' and '.join(changes) or 'nothing'}",
+        )
+
+
+@transaction.atomic
+def pipeline_duplicate(*, pipeline: Pipeline, user: AbstractBaseUser, name: str | None = None) -> Pipeline:
+    """A new pipeline, owned by `user`, starting from the current version's document."""
+    current = pipeline.versions.get(number=pipeline.current_version)
+    return pipeline_create(
+        user=user, document=current.document, name=name or f"Copy of {pipeline.name}"[:200],
+        message=f"duplicated from {pipeline.name!r} version {current.number}",
+    )
+
+
+def pipeline_delete(*, pipeline: Pipeline) -> None:
+    # Versions go with it (cascade); runs keep their own snapshot of what ran.
+    pipeline.delete()
+
+
+def _refuse_yaml_aliases(text: str | bytes) -> None:
+    """Anchors and aliases let a small file expand exponentially ("billion laughs") once
+    loaded; a pipeline file has no use for them."""
+    try:
+        if any(isinstance(token, yaml.AliasToken) for token in yaml.scan(text, Loader=yaml.SafeLoader)):
+            raise PipelineInvalid([GraphError("not_a_pipeline_file", "YAML aliases (*name) are not allowed")])
+    except yaml.YAMLError:
+        pass  # the loader reports it, with its line and column
+
+
+def pipeline_import(*, user: AbstractBaseUser, text: str | bytes, name: str | None = None) -> Pipeline:
+    """A new pipeline from a pipeline file (YAML or JSON). A malformed file raises
+    PipelineInvalid with every error; an invalid graph is imported as a draft."""
+    _refuse_yaml_aliases(text)
+    try:
+        data = load_pipeline(text).to_data()
+    except RecursionError:
+        # The YAML loader recurses once per nesting level; no real pipeline gets near the limit.
+        raise PipelineInvalid([GraphError("not_a_pipeline_file", "the file is nested too deeply")]) from None
+    return pipeline_create(user=user, document=data, name=name, message="imported")
+
+
+def pipeline_export(
+    *, pipeline: Pipeline, fmt: ExportFormat, version: PipelineVersion | None = None
+) -> tuple[str, str]:
+    """The pipeline file's text (current version unless `version`) and a safe file name."""
+    version = version or pipeline.versions.get(number=pipeline.current_version)
+    text = dump_pipeline(pipeline_from_data(version.document), fmt)
+    stem = slugify(version.document["name"])[:100] or "pipeline"
+    return text, f"{stem}.{fmt}"
+
+
+def pipeline_check(
+    *, document: Any, parameters: Mapping[str, Any] | None = None, compute: str | None = None
+) -> list[GraphError]:
+    """Every problem with a pipeline document, as data: a malformed file's errors, or the
+    whole-graph validation's (modules, ports, types, cycles, params…)."""
+    try:
+        doc = pipeline_from_data(document)
+    except PipelineInvalid as exc:
+        return exc.errors
+    return pipeline_validate(doc=doc, parameters=parameters, compute=compute).errors
