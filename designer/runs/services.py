@@ -2,37 +2,56 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable, Mapping
+import time
+from typing import Any, Callable, Iterable, Mapping
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
+from rest_framework import status
+from rest_framework.exceptions import APIException
 
 from designer.engine.compiler import Plan, compile_plan
-from designer.engine.events import Event, RunStatusEvent, Status, StepStatusEvent
-from designer.engine.executor import RunResult
-from designer.engine.pipeline_file import PipelineDoc, load_pipeline
+from designer.engine.errors import GraphError, PipelineInvalid
+from designer.engine.events import ACTIVE, Event, RunStatusEvent, Status, StepStatusEvent
+from designer.engine.executor import Executor, RunResult
+from designer.engine.pipeline_file import PipelineDoc, load_pipeline, pipeline_from_data
+from designer.engine.schema_propagation import propagate_schemas
 from designer.engine.validation import Validation, validate_pipeline
+from designer.realtime.publish import publish_run_event
 
-from . import engine_config
-from .models import Run, RunEvent, StepRun
+from . import dispatch, engine_config
+from .models import Run, RunEvent, RunSource, StepRun
 
 
 def pipeline_validate(
     *, doc: PipelineDoc, parameters: Mapping[str, Any] | None = None, compute: str | None = None
 ) -> Validation:
+    """Validate the whole graph, including the columns params name where they can be known."""
     if compute:
         doc = doc.model_copy(update={"settings": doc.settings.model_copy(update={"default_compute": compute})})
-    return validate_pipeline(
+    validation = validate_pipeline(
         doc, registry=engine_config.registry(), parameters=parameters, computes=engine_config.compute_targets()
     )
+    if validation.resolved is not None:
+        _, column_errors = propagate_schemas(validation.resolved)
+        if column_errors:
+            return Validation(errors=column_errors, resolved=None)
+    return validation
 
 
 def pipeline_prepare(
-    *, text: str | bytes, parameters: Mapping[str, Any] | None = None, compute: str | None = None
+    *,
+    text: str | bytes | None = None,
+    document: Any = None,
+    parameters: Mapping[str, Any] | None = None,
+    compute: str | None = None,
 ) -> tuple[PipelineDoc, Plan]:
-    """Parse, validate and compile a pipeline file; raises PipelineInvalid with every error."""
-    doc = load_pipeline(text)
+    """Parse (file `text`, or `document`: the file's structure as plain data), validate and
+    compile a pipeline; raises PipelineInvalid with every error."""
+    if (text is None) == (document is None):
+        raise TypeError("pipeline_prepare takes either text or document")
+    doc = load_pipeline(text) if text is not None else pipeline_from_data(document)
     resolved = pipeline_validate(doc=doc, parameters=parameters, compute=compute).require()
     return resolved.doc, compile_plan(resolved, resources=engine_config.step_resources())
 
@@ -92,7 +111,12 @@ def run_record_event(*, run_id: Any, event: Event, result: RunResult | None = No
         if event.status.terminal:
             changes["finished_at"] = now
         Run.objects.filter(pk=run_id).update(**changes)
-    return RunEvent.objects.create(run_id=run_id, seq=run.last_seq, type=event.type, payload=payload)
+    recorded = RunEvent.objects.create(run_id=run_id, seq=run.last_seq, type=event.type, payload=payload)
+    # Sent once committed, so no client hears of state that is rolled back. Robust: the event
+    # is stored by then, so a failing channel layer must not fail the run (subscribers read
+    # what they missed from the database at their next event or reconnection).
+    transaction.on_commit(lambda: publish_run_event(recorded), robust=True)
+    return recorded
 
 
 @transaction.atomic
@@ -104,17 +128,31 @@ def _record_results(*, run: Run, result: RunResult) -> None:
         )
 
 
-def run_execute(
-    *, run: Run, on_event: Callable[[Event], None] | None = None, force_nodes: tuple[str, ...] = ()
-) -> RunResult:
-    """Execute a recorded run here, in this process (steps in their own processes)."""
+def run_executor_build(*, run_id: Any, on_event: Callable[[Event], None] | None = None) -> Executor:
+    """An executor whose every event is recorded against run `run_id` (then passed to on_event)."""
 
     def record(event: Event) -> None:
-        run_record_event(run_id=run.pk, event=event)
+        run_record_event(run_id=run_id, event=event)
         if on_event is not None:
             on_event(event)
 
-    executor = engine_config.build_executor(record)
+    return engine_config.build_executor(record)
+
+
+def run_execute(
+    *,
+    run: Run,
+    on_event: Callable[[Event], None] | None = None,
+    force_nodes: Iterable[str] = (),
+    executor: Executor | None = None,
+) -> RunResult:
+    """Execute a recorded run here, in this process (steps in their own processes).
+
+    Pass an `executor` from run_executor_build to keep a handle on it (to cancel the run
+    from another thread); otherwise one is built that forwards events to `on_event`.
+    """
+    if executor is None:
+        executor = run_executor_build(run_id=run.pk, on_event=on_event)
     result = executor.run(
         Plan.from_json(run.plan), run_id=str(run.pk), force_rerun=run.force_rerun, force_nodes=force_nodes
     )
@@ -122,3 +160,97 @@ def run_execute(
     run.refresh_from_db()
     return result
 
+
+# -- the API's run lifecycle ------------------------------------------------------------
+
+
+class RunNotActive(APIException):
+    # Services raise it; the API's shared exception handler renders it like any 4xx.
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "run_not_active"
+    default_detail = "the run has already finished"
+
+
+def run_submit(
+    *,
+    user: AbstractBaseUser,
+    text: str | bytes | None = None,
+    document: Any = None,
+    parameters: Mapping[str, Any] | None = None,
+    compute: str | None = None,
+    force_rerun: bool = False,
+    source: str = RunSource.API,
+) -> Run:
+    """Validate and record a run of a pipeline file (`text`) or of a saved pipeline version's
+    `document`, then hand it to the dispatcher once the transaction commits."""
+    doc, plan = pipeline_prepare(text=text, document=document, parameters=parameters, compute=compute)
+    with transaction.atomic():
+        run = run_create(doc=doc, plan=plan, source=source, user=user, force_rerun=force_rerun)
+        dispatch.dispatcher().submit(run_id=run.pk)
+    return run
+
+
+def _run_copy(*, run: Run, user: AbstractBaseUser, force_rerun: bool) -> Run:
+    """A new run of exactly the same snapshot (pipeline file, plan and parameters)."""
+    return run_create(
+        doc=pipeline_from_data(run.pipeline), plan=Plan.from_json(run.plan), source=RunSource.API, user=user,
+        force_rerun=force_rerun,
+    )
+
+
+def run_rerun(*, run: Run, user: AbstractBaseUser, force_rerun: bool | None = None) -> Run:
+    """Run the same snapshot again; steps whose inputs did not change are reused unless forced."""
+    with transaction.atomic():
+        copy = _run_copy(run=run, user=user, force_rerun=run.force_rerun if force_rerun is None else force_rerun)
+        dispatch.dispatcher().submit(run_id=copy.pk)
+    return copy
+
+
+def _downstream_of(plan: Plan, node: str) -> tuple[str, ...]:
+    """`node` and every step that depends on it, directly or not (the plan is in topological order)."""
+    chosen = {node}
+    for step in plan.steps:
+        if chosen.intersection(step.upstream):
+            chosen.add(step.node)
+    return tuple(s.node for s in plan.steps if s.node in chosen)
+
+
+def run_rerun_from(*, run: Run, user: AbstractBaseUser, node: str) -> Run:
+    """Run the same snapshot again, forcing `node` and everything downstream of it; what is
+    upstream is reused through the cache."""
+    plan = Plan.from_json(run.plan)
+    if node not in {s.node for s in plan.steps}:
+        raise PipelineInvalid([GraphError("unknown_node", f"the run has no node {node!r}", node=node)])
+    with transaction.atomic():
+        copy = _run_copy(run=run, user=user, force_rerun=False)
+        dispatch.dispatcher().submit(run_id=copy.pk, force_nodes=_downstream_of(plan, node))
+    return copy
+
+
+def run_clone_to_draft(*, run: Run, user: AbstractBaseUser, name: str | None = None) -> Any:
+    """A new pipeline (a draft owned by `user`) whose first version is the file the run ran."""
+    # pipelines.services builds on this module (validation), so it is imported at call time.
+    from designer.pipelines.services import pipeline_create
+
+    return pipeline_create(
+        user=user, document=run.pipeline, name=name or f"{run.pipeline_name} (run {str(run.pk)[:8]})"[:200],
+        message=f"cloned from run {run.pk}",
+    )
+
+
+def run_cancel(*, run: Run) -> Run:
+    """Stop a run: the executor running it (in this process) stops its steps, and a run that
+    has not started is marked cancelled right away."""
+    if Status(run.status).terminal:
+        raise RunNotActive()
+    if not dispatch.dispatcher().cancel(run_id=run.pk):
+        # No executor of this process holds it: it never started here (or its process is
+        # gone), so nothing else will ever finish it.
+        for step in run.steps.filter(status__in=[s.value for s in ACTIVE]):
+            run_record_event(run_id=run.pk, event=StepStatusEvent(
+                node=step.node, status=Status.CANCELLED, finished_at=time.time(),
+                error={"code": "cancelled", "message": "cancelled by the user", "node": step.node},
+            ))
+        run_record_event(run_id=run.pk, event=RunStatusEvent(Status.CANCELLED))
+    run.refresh_from_db()
+    return run

@@ -50,3 +50,31 @@ def write_pipeline(tmp_path, pipeline_text):
         return str(path)
 
     return write
+
+
+@pytest.fixture
+def store_dirs(settings, data_dir):
+    """Point the artifact store and the datasets at this test's own folder."""
+    settings.ATELIER = {
+        **settings.ATELIER, "ARTIFACT_STORE": data_dir / "artifacts", "DATASETS_DIR": data_dir / "datasets",
+    }
+    return data_dir
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("ada", password="not-used")
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user("brian", password="not-used")
+
+
+@pytest.fixture
+def api(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client

@@ -1,0 +1,110 @@
+"""What the outputs panel shows of a table artifact: a page of rows and per-column statistics.
+
+Statistics describe the whole table, not the page, so a user scrolling a preview sees the
+same numbers throughout. Every value returned is plain JSON: NaN and infinities become
+null, timestamps ISO strings.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from modules.sdk.artifacts import read_table
+from modules.sdk.schema import ColumnKind, column_kind, roles_of
+
+HISTOGRAM_BINS = 20
+TOP_VALUES = 10
+MAX_PAGE_ROWS = 1000
+
+
+class PreviewError(ValueError):
+    """A preview request the table cannot answer (e.g. sorting by a column it lacks)."""
+
+
+def _number(value: Any) -> float | None:
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _plain(value: Any) -> Any:
+    """One cell as JSON: numpy scalars to Python, timestamps to ISO, missing to null."""
+    return json.loads(pd.Series([value], dtype=object).to_json(orient="values", date_format="iso"))[0]
+
+
+def column_statistics(series: pd.Series, *, role: str | None = None) -> dict[str, Any]:
+    kind = column_kind(series)
+    present = series.dropna()
+    try:
+        unique = int(present.nunique())
+    except TypeError:  # unhashable cells (lists, dicts) are counted by their text
+        present = present.astype(str)
+        unique = int(present.nunique())
+    stats: dict[str, Any] = {
+        "name": str(series.name),
+        "type": kind.value,
+        "dtype": str(series.dtype),
+        "role": role,
+        "count": int(present.size),
+        "missing": int(series.size - present.size),
+        "unique": unique,
+        "min": None, "max": None, "mean": None, "std": None,
+        "top_values": [],
+        "histogram": None,
+    }
+    if kind is ColumnKind.NUMERIC and present.size:
+        values = present.to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", over="ignore"):  # infinities make these null, not noise
+            stats.update(
+                min=_number(values.min()), max=_number(values.max()), mean=_number(values.mean()),
+                # The sample standard deviation, as pandas reports it (null for a single value).
+                std=_number(present.std()) if present.size > 1 else None,
+            )
+        finite = values[np.isfinite(values)]
+        if finite.size:
+            counts, edges = np.histogram(finite, bins=HISTOGRAM_BINS)
+            stats["histogram"] = {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]}
+    elif kind is ColumnKind.DATETIME and present.size:
+        stats.update(min=_plain(present.min()), max=_plain(present.max()))
+    else:
+        top = present.value_counts().head(TOP_VALUES)
+        stats["top_values"] = [{"value": _plain(value), "count": int(count)} for value, count in top.items()]
+    return stats
+
+
+def _sorted(df: pd.DataFrame, sort: str) -> pd.DataFrame:
+    column, descending = (sort[1:], True) if sort.startswith("-") else (sort, False)
+    if column not in df.columns:
+        raise PreviewError(f"the table has no column {column!r} to sort by")
+    try:
+        return df.sort_values(column, ascending=not descending, kind="stable", na_position="last")
+    except TypeError:  # mixed types in one column: order them by their text
+        return df.sort_values(
+            column, ascending=not descending, kind="stable", na_position="last", key=lambda s: s.astype(str)
+        )
+
+
+def table_preview(*, folder: Path, offset: int = 0, limit: int = 100, sort: str | None = None) -> dict[str, Any]:
+    """Rows `offset` to `offset + limit` of the table stored in `folder` (after sorting by
+    `sort`, a column name, `-name` for descending), with every column's statistics."""
+    if offset < 0 or not 1 <= limit <= MAX_PAGE_ROWS:
+        raise PreviewError(f"offset must be at least 0 and limit between 1 and {MAX_PAGE_ROWS}")
+    df = read_table(folder)
+    roles = roles_of(df)
+    ordered = _sorted(df, sort) if sort else df
+    page = ordered.iloc[offset:offset + limit]
+    rows = json.loads(page.to_json(orient="values", date_format="iso")) if len(page) else []
+    return {
+        "total_rows": len(df),
+        "offset": offset,
+        "limit": limit,
+        "sort": sort or None,
+        "columns": [
+            column_statistics(df[c], role=roles.get(str(c))) for c in df.columns
+        ],
+        "rows": rows,
+    }

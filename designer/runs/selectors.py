@@ -1,0 +1,131 @@
+"""Reading runs, their steps and their outputs. Everything is scoped to its owner: another
+user's run answers exactly like a run that does not exist (NotFound, the API's 404)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Mapping
+
+import django_filters
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+from rest_framework.exceptions import NotFound
+
+from designer.engine.artifact_store import LocalArtifactStore
+from designer.engine.pipeline_file import NODE_ID
+from designer.pipelines import selectors as pipelines
+from modules.sdk.artifacts import TABLE_FILE
+from modules.sdk.types import PortType
+
+from .models import Run, RunEvent, RunSource, RunStatus, StepRun
+
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+class RunFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=RunStatus.choices)
+    source = django_filters.ChoiceFilter(choices=RunSource.choices)
+    pipeline = django_filters.CharFilter(field_name="pipeline_name", lookup_expr="icontains")
+
+    class Meta:
+        model = Run
+        fields = ["status", "source", "pipeline"]
+
+
+def run_list(*, user: AbstractBaseUser) -> QuerySet[Run]:
+    # Lists never show the snapshot; it can be large.
+    return Run.objects.filter(created_by=user).defer("pipeline", "plan")
+
+
+def pipeline_version_document(*, user: AbstractBaseUser, pipeline_id: Any, version: int | None) -> dict[str, Any]:
+    """The pipeline file of one of the user's saved pipeline versions (the current one when
+    `version` is None)."""
+    pipeline = pipelines.pipeline_get(user=user, pipeline_id=pipeline_id)
+    return pipelines.version_get(pipeline=pipeline, number=version).document
+
+
+def run_visible_to(*, user_id: Any, run_id: Any) -> bool:
+    """Whether the user may see the run: the one ownership rule, for the API and WebSockets."""
+    return Run.objects.filter(pk=run_id, created_by_id=user_id).exists()
+
+
+def run_get(*, user: AbstractBaseUser, run_id: Any) -> Run:
+    try:
+        return Run.objects.prefetch_related("steps").get(pk=run_id, created_by=user)
+    except (Run.DoesNotExist, ValidationError, ValueError):  # a malformed id is just not found
+        raise NotFound("no such run") from None
+
+
+def step_get(*, run: Run, node: str) -> StepRun:
+    # What could not be a node id is not looked up (PostgreSQL refuses NUL bytes, for one).
+    step = run.steps.filter(node=node).first() if NODE_ID.match(node) else None
+    if step is None:
+        raise NotFound(f"the run has no node {node[:100]!r}")
+    return step
+
+
+def step_logs(*, step: StepRun, tail: int | None = None) -> list[str]:
+    """The step's log lines, all of them or the last `tail`."""
+    events = RunEvent.objects.filter(run_id=step.run_id, type="step_log", payload__node=step.node)
+    if tail is None:
+        return [line for payload in events.values_list("payload", flat=True) for line in payload["lines"]]
+    if tail == 0:
+        return []
+    # Newest batches first, only until there are enough lines.
+    batches: list[list[str]] = []
+    count = 0
+    for payload in events.order_by("-seq").values_list("payload", flat=True).iterator():
+        batches.append(payload["lines"])
+        count += len(payload["lines"])
+        if count >= tail:
+            break
+    return [line for batch in reversed(batches) for line in batch][-tail:]
+
+
+def artifact_store() -> LocalArtifactStore:
+    return LocalArtifactStore(settings.ATELIER["ARTIFACT_STORE"])
+
+
+def _artifact_folder(digest: Any) -> Path:
+    folder = artifact_store().path(digest) if isinstance(digest, str) and _DIGEST.match(digest) else None
+    if folder is None or not folder.is_dir():
+        raise NotFound("the artifact is no longer in the store")
+    return folder
+
+
+def step_output(*, step: StepRun, port: str) -> tuple[Mapping[str, Any], Path]:
+    """An output port's metadata (type, rows, schema…) and the folder holding its artifact."""
+    meta = step.outputs.get(port)
+    if not isinstance(meta, dict):
+        raise NotFound(f"node {step.node!r} has no output {port[:100]!r}")
+    return meta, _artifact_folder(meta.get("artifact"))
+
+
+def output_is_table(meta: Mapping[str, Any]) -> bool:
+    return meta.get("type") == PortType.DATAFRAME.value
+
+
+def output_download(*, run: Run, step: StepRun, port: str) -> tuple[Path, str, bool]:
+    """What to send for an output: a path, a safe file name, and whether the path is a folder
+    (to be zipped) rather than a Parquet file."""
+    meta, folder = step_output(step=step, port=port)
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{run.pipeline_name}-{step.node}-{port}").strip("-")[:150] or "output"
+    if output_is_table(meta):
+        return folder / TABLE_FILE, f"{stem}.parquet", False
+    return folder, f"{stem}.zip", True
+
+
+def step_image_names(*, step: StepRun) -> list[str]:
+    if not step.images:
+        return []
+    return sorted(p.name for p in _artifact_folder(step.images).iterdir() if p.is_file() and p.suffix == ".png")
+
+
+def step_image(*, step: StepRun, name: str) -> Path:
+    # The name must be one the step produced: never a path built from what the client sent.
+    if name not in step_image_names(step=step):
+        raise NotFound(f"node {step.node!r} has no image {name[:100]!r}")
+    return _artifact_folder(step.images) / name

@@ -1,0 +1,155 @@
+"""The runs API's request and response shapes (validation of input only; no logic)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rest_framework import serializers
+
+from designer.engine.pipeline_file import MAX_FILE_BYTES
+
+from .models import Run, StepRun
+from .outputs import MAX_PAGE_ROWS
+
+_SCALAR = (str, int, float, bool, type(None))
+
+
+class StepRunSerializer(serializers.ModelSerializer):
+    has_images = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StepRun
+        fields = [
+            "node", "module", "module_version", "compute", "status", "reused", "reused_from", "cache_key",
+            "started_at", "finished_at", "duration_s", "error", "outputs", "metrics", "warnings", "has_images",
+        ]
+
+    def get_has_images(self, step: StepRun) -> bool:
+        return bool(step.images)
+
+
+class RunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Run
+        fields = [
+            "id", "pipeline_name", "status", "source", "compute", "force_rerun", "parameters",
+            "created_at", "started_at", "finished_at", "last_seq",
+        ]
+
+
+class RunDetailSerializer(RunSerializer):
+    steps = StepRunSerializer(many=True, read_only=True)
+
+    class Meta(RunSerializer.Meta):
+        fields = [*RunSerializer.Meta.fields, "pipeline", "steps"]
+
+
+class RunSubmitSerializer(serializers.Serializer):
+    """Exactly one of: `file` (a pipeline file, multipart), `pipeline_id` (a saved pipeline;
+    its current version unless `version`), or `pipeline` (the file's structure as JSON)."""
+
+    file = serializers.FileField(required=False, max_length=255)
+    pipeline_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    pipeline = serializers.JSONField(required=False)
+    parameters = serializers.JSONField(required=False, default=dict)
+    compute = serializers.CharField(required=False, max_length=100)
+    force_rerun = serializers.BooleanField(required=False, default=False)
+
+    def validate_file(self, file: Any) -> bytes:
+        if file.size > MAX_FILE_BYTES:
+            raise serializers.ValidationError(f"the file is larger than {MAX_FILE_BYTES >> 20} MiB", code="too_large")
+        return file.read()
+
+    def validate_parameters(self, parameters: Any) -> dict[str, Any]:
+        if isinstance(parameters, str):  # a multipart form carries them as JSON text
+            try:
+                parameters = json.loads(parameters)
+            except ValueError:
+                raise serializers.ValidationError("parameters must be a JSON object", code="invalid") from None
+        if not isinstance(parameters, dict) or not all(isinstance(v, _SCALAR) for v in parameters.values()):
+            raise serializers.ValidationError(
+                "parameters must be an object of names to numbers, strings or booleans", code="invalid"
+            )
+        return parameters
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if sum(key in attrs for key in ("file", "pipeline_id", "pipeline")) != 1:
+            raise serializers.ValidationError(
+                "send exactly one of a pipeline file, a pipeline_id or a pipeline", code="one_source"
+            )
+        if "version" in attrs and "pipeline_id" not in attrs:
+            raise serializers.ValidationError({"version": ["a version goes with a pipeline_id"]}, code="invalid")
+        return attrs
+
+
+class RunRerunSerializer(serializers.Serializer):
+    force_rerun = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class RunCloneSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=200)
+
+
+class ClonedPipelineSerializer(serializers.Serializer):
+    pipeline_id = serializers.IntegerField()
+    name = serializers.CharField()
+    version = serializers.IntegerField()
+
+
+class LogsQuerySerializer(serializers.Serializer):
+    tail = serializers.IntegerField(required=False, min_value=0, max_value=100_000)
+
+
+class LogsSerializer(serializers.Serializer):
+    node = serializers.CharField()
+    lines = serializers.ListField(child=serializers.CharField(allow_blank=True))
+
+
+class PreviewQuerySerializer(serializers.Serializer):
+    offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=2**53)
+    limit = serializers.IntegerField(required=False, default=100, min_value=1, max_value=MAX_PAGE_ROWS)
+    sort = serializers.CharField(required=False, max_length=300)
+
+
+class TopValueSerializer(serializers.Serializer):
+    value = serializers.JSONField()
+    count = serializers.IntegerField()
+
+
+class HistogramSerializer(serializers.Serializer):
+    edges = serializers.ListField(child=serializers.FloatField())
+    counts = serializers.ListField(child=serializers.IntegerField())
+
+
+class ColumnStatisticsSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.CharField()
+    dtype = serializers.CharField()
+    role = serializers.CharField(allow_null=True)
+    count = serializers.IntegerField()
+    missing = serializers.IntegerField()
+    unique = serializers.IntegerField()
+    min = serializers.JSONField(allow_null=True)
+    max = serializers.JSONField(allow_null=True)
+    mean = serializers.FloatField(allow_null=True)
+    std = serializers.FloatField(allow_null=True)
+    top_values = TopValueSerializer(many=True)
+    histogram = HistogramSerializer(allow_null=True)
+
+
+class PreviewSerializer(serializers.Serializer):
+    total_rows = serializers.IntegerField()
+    offset = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    sort = serializers.CharField(allow_null=True)
+    columns = ColumnStatisticsSerializer(many=True)
+    rows = serializers.ListField(child=serializers.ListField(child=serializers.JSONField()))
+
+
+class MetricsSerializer(serializers.Serializer):
+    node = serializers.CharField()
+    metrics = serializers.DictField(child=serializers.FloatField(allow_null=True))
+    visuals = serializers.DictField()
+    warnings = serializers.ListField(child=serializers.CharField())
+    images = serializers.ListField(child=serializers.CharField())
