@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -31,7 +34,19 @@ def _flatten(detail: Any, field: str | None = None) -> list[dict[str, Any]]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, PipelineInvalid):
         return Response({"errors": [e.to_json() for e in exc.errors]}, status=status.HTTP_400_BAD_REQUEST)
+    # Django's own exceptions, raised by get_object_or_404 and friends, take the same shape.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, exceptions.APIException):
         response.data = {"errors": _flatten(exc.detail)}
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 for URLs that match nothing: JSON under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"errors": [{"code": "not_found", "message": f"no API endpoint at {request.path}"}]}, status=404)
+    return page_not_found(request, exception)

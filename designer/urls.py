@@ -9,3 +9,5 @@ urlpatterns = [
     path("api/", include("designer.pipelines.urls")),
     path("api/", include("designer.runs.urls")),
 ]
+
+handler404 = "designer.api_errors.not_found"

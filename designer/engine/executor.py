@@ -287,7 +287,8 @@ class Executor:
         *lines, item.partial = data.split(b"\n")
         log_lines = []
         for raw in lines:
-            line = raw.decode("utf-8", errors="replace").rstrip("\r")
+            # NUL cannot be stored in PostgreSQL text; a step printing one must not break the run.
+            line = raw.decode("utf-8", errors="replace").rstrip("\r").replace("\x00", "\ufffd")
             if line.startswith(EVENT_PREFIX):
                 self._structured(result, line[len(EVENT_PREFIX):])
             else:

@@ -163,6 +163,16 @@ def parse_text(text: str | bytes) -> Any:
         )]) from None
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 def _pydantic_errors(exc: ValidationError) -> list[GraphError]:
     errors = []
     for err in exc.errors():
@@ -184,6 +194,15 @@ def _pydantic_errors(exc: ValidationError) -> list[GraphError]:
 def pipeline_from_data(data: Any) -> PipelineDoc:
     if not isinstance(data, dict):
         raise PipelineInvalid([GraphError("not_a_pipeline_file", "the file must hold a mapping with format, name and nodes")])
+    # No pipeline needs a NUL character, and databases (PostgreSQL's jsonb) cannot store one.
+    nul_errors = [
+        GraphError("invalid_value", "the node holds a NUL character (\\u0000)", node=node)
+        for node, value in (data.get("nodes") or {}).items() if isinstance(data.get("nodes"), dict) and _holds_nul(value)
+    ]
+    if _holds_nul(data) and not nul_errors:
+        nul_errors = [GraphError("invalid_value", "the pipeline holds a NUL character (\\u0000)")]
+    if nul_errors:
+        raise PipelineInvalid(nul_errors)
     duplicate_errors = _duplicate_errors(data)
     try:
         doc = PipelineDoc.model_validate(data)

@@ -64,6 +64,8 @@ def coerce_parameter(decl: ParameterDoc, value: Any) -> Any:
     if decl.type == "string":
         if isinstance(value, (dict, list)):
             raise ValueError("must be text")
+        if "\x00" in str(value):
+            raise ValueError("must not contain a NUL character")
         return str(value)
     if isinstance(value, str):
         text = value.strip()

@@ -1,0 +1,26 @@
+"""The REST API's defaults, hardened against hostile input (set in REST_FRAMEWORK)."""
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.exceptions import ParseError
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+
+
+class Pagination(LimitOffsetPagination):
+    max_limit = 500
+
+    def get_offset(self, request: Request) -> int:
+        # An absurd offset would overflow the database's integer (a 500); it means "past the end".
+        return min(super().get_offset(request), 2**31)
+
+
+class SafeJSONParser(JSONParser):
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            # json recurses once per nesting level: a hostile body, not a server error.
+            raise ParseError("JSON parse error - the body is nested too deeply") from None
