@@ -9,10 +9,9 @@ import uuid
 from pathlib import Path
 from typing import Any, Mapping
 
-import pandas as pd
 
 from modules.sdk import (
-    Bool, Choice, Code, Input, Module, ModuleError, Output, ParamValues, PortType, StepContext,
+    Bool, Choice, Code, Module, ModuleError, Output, ParamValues, PortType, StepContext,
     String, register,
 )
 from modules.sdk.artifacts import read_table

@@ -5,7 +5,7 @@ import ast
 import math
 import re
 import warnings
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
