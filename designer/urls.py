@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("designer.pipelines.urls")),
     path("api/", include("designer.runs.urls")),
+    path("api/", include("designer.datasets.urls")),
 ]
 
 handler404 = "designer.api_errors.not_found"

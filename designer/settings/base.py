@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "designer.pipelines",
+    "designer.datasets",
     "designer.runs",
     "designer.realtime",
 ]
