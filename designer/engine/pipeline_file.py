@@ -192,6 +192,14 @@ def _pydantic_errors(exc: ValidationError) -> list[GraphError]:
 
 
 def pipeline_from_data(data: Any) -> PipelineDoc:
+    try:
+        return _pipeline_from_data(data)
+    except RecursionError:
+        # Every walk over the structure recurses per nesting level; no real pipeline is that deep.
+        raise PipelineInvalid([GraphError("not_a_pipeline_file", "the pipeline is nested too deeply")]) from None
+
+
+def _pipeline_from_data(data: Any) -> PipelineDoc:
     if not isinstance(data, dict):
         raise PipelineInvalid([GraphError("not_a_pipeline_file", "the file must hold a mapping with format, name and nodes")])
     # No pipeline needs a NUL character, and databases (PostgreSQL's jsonb) cannot store one.

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from designer.engine.errors import PipelineInvalid
-from designer.engine.pipeline_file import dump_pipeline, load_pipeline
+from designer.engine.pipeline_file import dump_pipeline, load_pipeline, pipeline_from_data
 from designer.samples import sample_pipeline_files
 
 
@@ -102,3 +102,14 @@ def test_yaml_aliases_are_refused_so_a_small_file_cannot_explode():
 def test_deeply_nested_files_are_refused_not_crashed(text):
     errors = errors_of(text)
     assert errors[0]["code"] == "not_a_pipeline_file"
+
+
+def test_deeply_nested_data_from_an_api_body_is_refused_not_crashed():
+    data = {"format": "atelier/pipeline@1", "name": "x", "nodes": {"a": {"module": "m", "params": {}}}}
+    deep = data["nodes"]["a"]["params"]
+    for _ in range(5000):
+        deep["p"] = {}
+        deep = deep["p"]
+    with pytest.raises(PipelineInvalid) as info:
+        pipeline_from_data(data)
+    assert info.value.errors[0].message == "the pipeline is nested too deeply"
