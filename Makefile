@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run test bench
+.PHONY: install run samples test bench
 
 install: $(VENV)/.installed
 
@@ -13,9 +13,19 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# Installs everything, prepares the embedded default (SQLite under var/) and runs every
-# sample pipeline on this machine.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Installs everything, prepares the embedded default (SQLite and artifacts under var/, an
+# account for you, the sample pipelines as drafts) and serves Atelier on HOST:PORT.
 run: install
+	$(PY) manage.py migrate --verbosity 0
+	$(PY) manage.py collectstatic --no-input --verbosity 0
+	$(PY) manage.py setup_local --url http://$(HOST):$(PORT)
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) designer.asgi:application
+
+# Runs every sample pipeline from the command line.
+samples: install
 	$(PY) manage.py migrate --verbosity 0
 	@set -e; for file in designer/samples/*.yaml; do \
 		echo "== $$file"; $(PY) manage.py run_pipeline "$$file"; \
