@@ -1,0 +1,80 @@
+"""A real daphne server (running its runs in-process with the embedded dispatcher) whose
+WebSockets take API tokens, and `submit_pipeline` run as a user would, against it."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+
+from tests.realtime.conftest import Server, _wait_for_port, redis_url, server, user  # noqa: F401 (fixtures)
+from tests.runs.conftest import ROOT, database_url
+
+SAMPLES = ROOT / "designer" / "samples"
+
+
+@pytest.fixture
+def http_only_server(transactional_db: None, settings: Any, redis_url: str, tmp_path: Path) -> Iterator[Server]:  # noqa: F811
+    """Like tests.realtime's `server`, serving tests/remote/asgi_http_only.py: no WebSockets."""
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}
+    }
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "designer.settings",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis_url,
+        "DJANGO_SECRET_KEY": django_settings.SECRET_KEY,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "ATELIER_DATA_DIR": str(tmp_path / "data"),
+    }
+    log = tmp_path / "daphne.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-e", "tcp:port=0:interface=127.0.0.1",
+             "tests.remote.asgi_http_only:application"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        yield Server(url=f"ws://127.0.0.1:{_wait_for_port(process, log)}", log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def token(user: Any) -> str:  # noqa: F811
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.create(user=user).key
+
+
+def submit_command(file: str | Path, url: str, token: str | None, *args: str) -> tuple[list[str], dict[str, str]]:
+    """The argv and environment of `python manage.py submit_pipeline FILE --url URL ARGS...`
+    (run from ROOT), with the token in ATELIER_TOKEN and no usable local database: the
+    command must not need one."""
+    env = {**os.environ, "DATABASE_URL": "postgres://nobody@127.0.0.1:1/no_database_here"}
+    env.pop("ATELIER_TOKEN", None)
+    if token is not None:
+        env["ATELIER_TOKEN"] = token
+    return [sys.executable, "manage.py", "submit_pipeline", str(file), "--url", url, *args], env
+
+
+@pytest.fixture
+def submit(server: Server, token: str) -> Callable[..., subprocess.CompletedProcess]:  # noqa: F811
+    """Runs submit_pipeline against `server` to its end."""
+
+    def run(file: str | Path, *args: str, token: str | None = token, timeout: float = 300) -> subprocess.CompletedProcess:
+        argv, env = submit_command(file, server.origin, token, *args)
+        return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+    return run
