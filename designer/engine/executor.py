@@ -141,7 +141,10 @@ class Executor:
         run_id: str | None = None,
         force_rerun: bool = False,
         force_nodes: Iterable[str] = (),
+        before_final_status: Callable[[RunResult], None] | None = None,
     ) -> RunResult:
+        """Run the plan. `before_final_status` gets the result before the run's terminal
+        status is announced, so whoever hears "completed" finds the outputs recorded."""
         run_id = run_id or uuid.uuid4().hex
         forced = set(force_nodes)
         results = {s.node: StepResult(s.node) for s in plan.steps}
@@ -184,8 +187,11 @@ class Executor:
             status = Status.COMPLETED
         else:
             status = Status.FAILED
+        result = RunResult(run_id=run_id, status=status, steps=results)
+        if before_final_status is not None:
+            before_final_status(result)
         self.on_event(RunStatusEvent(status))
-        return RunResult(run_id=run_id, status=status, steps=results)
+        return result
 
     # -- scheduling -------------------------------------------------------------------
 
