@@ -3,6 +3,7 @@ and resources together for this deployment."""
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 from typing import Any, Callable
 
 from django.conf import settings
@@ -23,10 +24,18 @@ def compute_targets() -> list[str]:
     return ["local"]
 
 
-def step_resources() -> dict[str, Any]:
-    """What steps may read besides their inputs (passed to modules as ctx.resources)."""
+def datasets_dir(user: Any = None) -> Path:
+    """The dataset catalog folder of `user` (datasets are per user); None: the shared root
+    that CLI runs use."""
+    root = Path(settings.ATELIER["DATASETS_DIR"])
+    return root if user is None else root / f"u{user.pk}"
+
+
+def step_resources(user: Any = None) -> dict[str, Any]:
+    """What steps may read besides their inputs (passed to modules as ctx.resources); a run
+    owned by `user` reads that user's datasets."""
     conf = settings.ATELIER
-    return {"datasets_dir": str(conf["DATASETS_DIR"]), "data_roots": [str(p) for p in conf["DATA_ROOTS"]]}
+    return {"datasets_dir": str(datasets_dir(user)), "data_roots": [str(p) for p in conf["DATA_ROOTS"]]}
 
 
 @cache
@@ -35,13 +44,14 @@ def _local_backend(capacity: int) -> LocalBackend:
     return LocalBackend(capacity=capacity)
 
 
-def build_executor(on_event: Callable[[Event], None]) -> Executor:
+def build_executor(on_event: Callable[[Event], None], user: Any = None) -> Executor:
+    """An executor for a run owned by `user` (None: the shared catalog of CLI runs)."""
     conf = settings.ATELIER
     return Executor(
         store=LocalArtifactStore(conf["ARTIFACT_STORE"]),
         backends={"local": _local_backend(conf["LOCAL_MAX_PARALLEL"])},
-        resources=step_resources(),
-        datasets=FolderDatasetCatalog(conf["DATASETS_DIR"]),
+        resources=step_resources(user),
+        datasets=FolderDatasetCatalog(datasets_dir(user)),
         on_event=on_event,
         default_timeout=conf["STEP_TIMEOUT_S"],
     )

@@ -40,20 +40,27 @@ def pipeline_validate(
     return validation
 
 
+def _owner(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
+    """Whose dataset catalog a run reads: None (the shared one) for anonymous or CLI runs."""
+    return user if user is not None and user.is_authenticated else None
+
+
 def pipeline_prepare(
     *,
     text: str | bytes | None = None,
     document: Any = None,
     parameters: Mapping[str, Any] | None = None,
     compute: str | None = None,
+    user: AbstractBaseUser | None = None,
 ) -> tuple[PipelineDoc, Plan]:
     """Parse (file `text`, or `document`: the file's structure as plain data), validate and
-    compile a pipeline; raises PipelineInvalid with every error."""
+    compile a pipeline; raises PipelineInvalid with every error. Registered datasets are
+    looked up in `user`'s catalog (the shared one when None)."""
     if (text is None) == (document is None):
         raise TypeError("pipeline_prepare takes either text or document")
     doc = load_pipeline(text) if text is not None else pipeline_from_data(document)
     resolved = pipeline_validate(doc=doc, parameters=parameters, compute=compute).require()
-    return resolved.doc, compile_plan(resolved, resources=engine_config.step_resources())
+    return resolved.doc, compile_plan(resolved, resources=engine_config.step_resources(_owner(user)))
 
 
 @transaction.atomic
@@ -129,14 +136,17 @@ def _record_results(*, run: Run, result: RunResult) -> None:
 
 
 def run_executor_build(*, run_id: Any, on_event: Callable[[Event], None] | None = None) -> Executor:
-    """An executor whose every event is recorded against run `run_id` (then passed to on_event)."""
+    """An executor whose every event is recorded against run `run_id` (then passed to on_event).
+    Its steps read, and Export Data registers into, the run owner's dataset catalog."""
+    run = Run.objects.select_related("created_by").filter(pk=run_id).first()
+    owner = run.created_by if run is not None else None
 
     def record(event: Event) -> None:
         run_record_event(run_id=run_id, event=event)
         if on_event is not None:
             on_event(event)
 
-    return engine_config.build_executor(record)
+    return engine_config.build_executor(record, user=owner)
 
 
 def run_execute(
@@ -154,9 +164,9 @@ def run_execute(
     if executor is None:
         executor = run_executor_build(run_id=run.pk, on_event=on_event)
     result = executor.run(
-        Plan.from_json(run.plan), run_id=str(run.pk), force_rerun=run.force_rerun, force_nodes=force_nodes
+        Plan.from_json(run.plan), run_id=str(run.pk), force_rerun=run.force_rerun, force_nodes=force_nodes,
+        before_final_status=lambda outcome: _record_results(run=run, result=outcome),
     )
-    _record_results(run=run, result=result)
     run.refresh_from_db()
     return result
 
@@ -183,7 +193,7 @@ def run_submit(
 ) -> Run:
     """Validate and record a run of a pipeline file (`text`) or of a saved pipeline version's
     `document`, then hand it to the dispatcher once the transaction commits."""
-    doc, plan = pipeline_prepare(text=text, document=document, parameters=parameters, compute=compute)
+    doc, plan = pipeline_prepare(text=text, document=document, parameters=parameters, compute=compute, user=user)
     with transaction.atomic():
         run = run_create(doc=doc, plan=plan, source=source, user=user, force_rerun=force_rerun)
         dispatch.dispatcher().submit(run_id=run.pk)

@@ -161,4 +161,7 @@ ATELIER = {
     "LOCAL_MAX_PARALLEL": int(env("ATELIER_LOCAL_MAX_PARALLEL", str(os.cpu_count() or 2))),
     # Default per-step timeout in seconds (a node's `timeout` overrides it).
     "STEP_TIMEOUT_S": float(env("ATELIER_STEP_TIMEOUT", "3600")),
+    # Largest dataset file an upload may send (the request body limit is raised to it for the
+    # dataset upload endpoints only).
+    "MAX_UPLOAD_BYTES": int(env("ATELIER_MAX_UPLOAD_BYTES", str(100 * 1024 * 1024))),
 }

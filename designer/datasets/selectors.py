@@ -1,0 +1,69 @@
+"""Reading datasets, their versions and their tables. Datasets are scoped to their owner:
+another user's dataset answers exactly like one that does not exist (NotFound, the API's 404)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import django_filters
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from rest_framework.exceptions import NotFound
+
+from designer.runs import engine_config
+from designer.runs.outputs import column_statistics
+from modules.sdk.artifacts import TABLE_FILE, read_table
+from modules.sdk.schema import roles_of
+
+from .models import Dataset, DatasetVersion
+
+
+def dataset_list(*, user: AbstractBaseUser) -> QuerySet[Dataset]:
+    return Dataset.objects.filter(owner=user)
+
+
+def dataset_get(*, user: AbstractBaseUser, dataset_id: Any) -> Dataset:
+    try:
+        return Dataset.objects.select_related("owner").get(pk=dataset_id, owner=user)
+    except (Dataset.DoesNotExist, ValidationError, ValueError, TypeError, OverflowError):
+        # A malformed or out-of-range id is just an id that does not exist.
+        raise NotFound("no such dataset") from None
+
+
+def version_list(*, dataset: Dataset) -> QuerySet[DatasetVersion]:
+    return dataset.versions.select_related("created_by")
+
+
+def version_get(*, dataset: Dataset, number: Any) -> DatasetVersion:
+    try:
+        return dataset.versions.select_related("created_by", "dataset__owner").get(number=number)
+    except (DatasetVersion.DoesNotExist, ValidationError, ValueError, TypeError, OverflowError):
+        raise NotFound(f"the dataset has no version {number}") from None
+
+
+def version_folder(*, version: DatasetVersion) -> Path:
+    """The catalog folder holding the version's table (what `import_data` reads)."""
+    dataset = version.dataset
+    folder = engine_config.datasets_dir(dataset.owner) / dataset.name / f"v{version.number}"
+    if not (folder / TABLE_FILE).is_file():
+        raise NotFound(f"the table of version {version.number} is missing from the dataset catalog")
+    return folder
+
+
+def version_profile(*, version: DatasetVersion) -> dict[str, Any]:
+    """Statistics of every column of the version's table (the outputs panel's, reused)."""
+    df = read_table(version_folder(version=version))
+    roles = roles_of(df)
+    return {
+        "total_rows": len(df),
+        "columns": [column_statistics(df[c], role=roles.get(str(c))) for c in df.columns],
+    }
+
+
+class DatasetFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(field_name="name", lookup_expr="icontains", max_length=100)
+
+    class Meta:
+        model = Dataset
+        fields = ["name"]

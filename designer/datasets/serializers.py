@@ -1,0 +1,67 @@
+"""The datasets API's request and response shapes (input validation only; no logic)."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from designer.pipelines.serializers import StrictSerializer
+
+from .models import Dataset, DatasetVersion
+
+# -- responses -----------------------------------------------------------------------------
+
+
+class DatasetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Dataset
+        fields = ["id", "name", "current_version", "created_at", "updated_at"]
+
+
+class DatasetVersionSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    schema = serializers.ListField(child=serializers.DictField(), help_text="[{name, kind, role}] per column")
+
+    class Meta:
+        model = DatasetVersion
+        fields = [
+            "number", "rows", "columns", "schema", "size_bytes", "original_filename", "format",
+            "created_by", "created_at",
+        ]
+
+
+class DatasetDetailSerializer(DatasetSerializer):
+    latest = serializers.SerializerMethodField(help_text="the newest version")
+
+    class Meta(DatasetSerializer.Meta):
+        fields = [*DatasetSerializer.Meta.fields, "latest"]
+
+    def get_latest(self, dataset: Dataset) -> dict[str, Any] | None:
+        latest = self.context.get("latest")
+        return None if latest is None else DatasetVersionSerializer(latest).data
+
+
+# -- requests ------------------------------------------------------------------------------
+
+
+class _FileField(serializers.FileField):
+    def to_internal_value(self, data: Any) -> Any:
+        file = super().to_internal_value(data)
+        limit = settings.ATELIER["MAX_UPLOAD_BYTES"]
+        if file.size > limit:
+            raise serializers.ValidationError(f"the file is larger than {limit:,} bytes", code="too_large")
+        return file
+
+
+class DatasetVersionUploadSerializer(StrictSerializer):
+    file = _FileField(
+        max_length=255, allow_empty_file=True, help_text="a table: CSV, TSV, JSON records or Parquet"
+    )
+
+
+class DatasetUploadSerializer(DatasetVersionUploadSerializer):
+    name = serializers.CharField(
+        required=False, max_length=100,
+        help_text="the dataset's name (a new version if you have one by that name); the file's name by default",
+    )

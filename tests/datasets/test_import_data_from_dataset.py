@@ -1,0 +1,88 @@
+"""End to end: a CSV uploaded through the API is what `import_data` (source: dataset) reads in
+a run submitted through the runs API; Export Data in that run adds a version to the owner's
+catalog; another user's run cannot see the dataset."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from designer.runs import engine_config
+from designer.runs.dispatch import dispatcher
+from designer.runs.models import Run
+
+from .conftest import CSV, upload
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def threads_end_with_the_test():
+    yield
+    # The database is flushed after the test: no run thread may still be writing to it.
+    dispatcher().join(timeout=60)
+
+
+def pipeline(name: str = "cars", **extra: Any) -> dict[str, Any]:
+    return {
+        "format": "atelier/pipeline@1",
+        "name": "from-a-dataset",
+        "nodes": {
+            "cars": {"module": "import_data", "params": {"source": "dataset", "name": name}},
+            **extra,
+        },
+    }
+
+
+def finished_run(api, document: dict[str, Any], timeout: float = 120) -> Run:
+    response = api.post("/api/runs/", {"pipeline": document}, format="json")
+    assert response.status_code == 201, response.content
+    run_id = response.json()["id"]
+    deadline = time.monotonic() + timeout
+    while Run.objects.get(pk=run_id).status not in ("completed", "failed", "cancelled"):
+        assert time.monotonic() < deadline, "timed out waiting for the run to finish"
+        time.sleep(0.1)
+    # The terminal status is recorded before the steps' outputs: wait for the run's thread.
+    dispatcher().join(timeout=60)
+    return Run.objects.get(pk=run_id)
+
+
+def preview(api, run: Run, node: str) -> dict[str, Any]:
+    return api.get(f"/api/runs/{run.pk}/steps/{node}/outputs/dataset/preview/", {"limit": 1000}).json()
+
+
+def test_a_run_reads_the_uploaded_dataset_and_exports_into_the_owners_catalog(api, user, dataset):
+    run = finished_run(api, pipeline(
+        export={"module": "export_data", "inputs": {"dataset": "cars.dataset"}, "params": {"name": "cars-copy"}},
+    ))
+    assert run.status == "completed", list(run.steps.values("node", "status", "error"))
+    table = preview(api, run, "cars")
+    assert table["total_rows"] == 20 and [c["name"] for c in table["columns"]] == ["x", "y", "colour"]
+    assert table["rows"][:2] == [[0, 0.5, "blue"], [1, 2.5, "red"]]
+    # Export Data registered into the run owner's folder, not the shared root of CLI runs.
+    exported = engine_config.datasets_dir(user) / "cars-copy" / "v1" / "table.parquet"
+    assert exported.is_file() and len(pd.read_parquet(exported)) == 20
+    assert not (engine_config.datasets_dir(None) / "cars-copy").exists()
+
+
+def test_a_new_version_is_what_latest_reads(api, dataset):
+    api.post(f"/api/datasets/{dataset['id']}/versions/", {"file": upload(CSV + "99,1.5,red\n")}, format="multipart")
+    assert preview(api, finished_run(api, pipeline()), "cars")["total_rows"] == 21
+    pinned = pipeline()
+    pinned["nodes"]["cars"]["params"]["version"] = "1"
+    assert preview(api, finished_run(api, pinned), "cars")["total_rows"] == 20
+
+
+def test_another_users_run_cannot_read_the_dataset(api, intruder, dataset):
+    run = finished_run(intruder, pipeline())
+    assert run.status == "failed"
+    error = run.steps.get(node="cars").error
+    assert error["code"] == "unknown_dataset" and "no dataset named 'cars'" in error["message"]
+
+
+def test_cli_runs_use_the_shared_catalog(user):
+    shared = engine_config.step_resources()["datasets_dir"]
+    assert shared == str(engine_config.datasets_dir(None))
+    assert engine_config.step_resources(user)["datasets_dir"] == str(engine_config.datasets_dir(None) / f"u{user.pk}")
