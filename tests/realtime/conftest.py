@@ -2,6 +2,7 @@
 test database and a Redis channel layer with the test process, which records the events."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -41,9 +42,9 @@ def redis_url(worker_id: str) -> str:
     return f"redis://127.0.0.1:6379/{number % 16}"
 
 
-@pytest.fixture
-def server(transactional_db: None, settings: Any, redis_url: str, tmp_path: Path) -> Iterator[Server]:
-    """daphne serving designer.asgi on a free port; stopped at the end of the test, pass or fail."""
+@contextlib.contextmanager
+def daphne(app: str, settings: Any, redis_url: str, tmp_path: Path) -> Iterator[Server]:
+    """daphne serving the ASGI `app` on a free port; stopped on exit, pass or fail."""
     settings.CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}
     }
@@ -60,7 +61,7 @@ def server(transactional_db: None, settings: Any, redis_url: str, tmp_path: Path
     log = tmp_path / "daphne.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-e", "tcp:port=0:interface=127.0.0.1", "designer.asgi:application"],
+            [sys.executable, "-m", "daphne", "-e", "tcp:port=0:interface=127.0.0.1", app],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:
@@ -72,6 +73,13 @@ def server(transactional_db: None, settings: Any, redis_url: str, tmp_path: Path
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def server(transactional_db: None, settings: Any, redis_url: str, tmp_path: Path) -> Iterator[Server]:
+    """daphne serving designer.asgi, sharing the test database and a Redis layer."""
+    with daphne("designer.asgi:application", settings, redis_url, tmp_path) as running:
+        yield running
 
 
 def _wait_for_port(process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> int:

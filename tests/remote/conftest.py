@@ -10,45 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
 
-from tests.realtime.conftest import Server, _wait_for_port, redis_url, server, user  # noqa: F401 (fixtures)
-from tests.runs.conftest import ROOT, database_url
+from tests.realtime.conftest import Server, daphne, redis_url, server, user  # noqa: F401 (fixtures)
+from tests.runs.conftest import ROOT
 
 SAMPLES = ROOT / "designer" / "samples"
 
 
 @pytest.fixture
 def http_only_server(transactional_db: None, settings: Any, redis_url: str, tmp_path: Path) -> Iterator[Server]:  # noqa: F811
-    """Like tests.realtime's `server`, serving tests/remote/asgi_http_only.py: no WebSockets."""
-    settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}
-    }
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "designer.settings",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": redis_url,
-        "DJANGO_SECRET_KEY": django_settings.SECRET_KEY,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "ATELIER_DATA_DIR": str(tmp_path / "data"),
-    }
-    log = tmp_path / "daphne.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-e", "tcp:port=0:interface=127.0.0.1",
-             "tests.remote.asgi_http_only:application"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    try:
-        yield Server(url=f"ws://127.0.0.1:{_wait_for_port(process, log)}", log=log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """Like `server`, serving tests/remote/asgi_http_only.py: no WebSockets."""
+    with daphne("tests.remote.asgi_http_only:application", settings, redis_url, tmp_path) as running:
+        yield running
 
 
 @pytest.fixture
