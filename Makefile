@@ -5,13 +5,22 @@ PY := $(VENV)/bin/python
 
 .PHONY: install run samples test bench
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed static/atelier/atelier.js
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
+
+# The canvas: npm ci installs exactly the lock file; the bundle is rebuilt when a source changes.
+FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/vite.config.ts frontend/tsconfig.json
+
+frontend/node_modules/.package-lock.json: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+
+static/atelier/atelier.js: frontend/node_modules/.package-lock.json $(FRONTEND_SOURCES)
+	cd frontend && npm run build --silent
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
