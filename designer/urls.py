@@ -11,6 +11,8 @@ urlpatterns = [
     path("api/", include("designer.pipelines.urls")),
     path("api/", include("designer.runs.urls")),
     path("api/", include("designer.datasets.urls")),
+    # The canvas: the single-page app and its client routes, sign-in.
+    path("", include("designer.web.urls")),
 ]
 
 handler404 = "designer.api_errors.not_found"

@@ -11,7 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound
 
+from designer.engine.pipeline_file import load_pipeline
 from designer.runs import engine_config
+from designer.samples import sample_pipeline_files
 
 from .models import Pipeline, PipelineVersion
 
@@ -60,3 +62,12 @@ def module_get(*, module_id: str, version: int | None = None) -> dict[str, Any]:
     if cls is None:
         raise NotFound(f"no module {module_id!r}" + ("" if version is None else f" version {version}"))
     return cls.spec.to_json()
+
+
+def sample_list() -> list[dict[str, str]]:
+    """The sample pipelines shipped with Atelier: `slug` (to start a draft from), name, description."""
+    samples = []
+    for path in sample_pipeline_files():
+        doc = load_pipeline(path.read_bytes())
+        samples.append({"slug": path.stem, "name": doc.name, "description": doc.description or ""})
+    return samples

@@ -76,6 +76,17 @@ class GraphErrorSerializer(serializers.Serializer):
 class ValidationResultSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
     errors = GraphErrorSerializer(many=True)
+    schemas = serializers.DictField(
+        child=serializers.DictField(child=serializers.ListField(child=serializers.DictField(), allow_null=True)),
+        help_text="node -> output port -> columns [{name, kind, role}] (null: unknown before a run); "
+        "empty unless the graph is valid",
+    )
+
+
+class SampleSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
 
 
 class UserSerializer(serializers.ModelSerializer):

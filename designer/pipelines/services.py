@@ -7,17 +7,20 @@ the canvas saves work in progress, and `pipeline_check` says what is still wrong
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.text import slugify
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, NotFound
 
 from designer.engine.errors import GraphError, PipelineInvalid
 from designer.engine.pipeline_file import FORMAT, dump_pipeline, load_pipeline, pipeline_from_data
+from designer.engine.schema_propagation import propagate_schemas
 from designer.runs.services import pipeline_validate
+from designer.samples import sample_pipeline_files
 
 from .models import Pipeline, PipelineVersion
 
@@ -145,13 +148,44 @@ def pipeline_export(
     return text, f"{stem}.{fmt}"
 
 
+# node -> output port -> its columns ([{name, kind, role}]), None where unknown before a run
+NodeColumns = dict[str, dict[str, list[dict[str, Any]] | None]]
+
+
+@dataclass(frozen=True)
+class PipelineCheck:
+    errors: list[GraphError]
+    # Known only when the graph is valid: the canvas checks the part upstream of a node to
+    # fill that node's column pickers while the rest is still being built.
+    schemas: NodeColumns = field(default_factory=dict)
+
+
 def pipeline_check(
     *, document: Any, parameters: Mapping[str, Any] | None = None, compute: str | None = None
-) -> list[GraphError]:
+) -> PipelineCheck:
     """Every problem with a pipeline document, as data: a malformed file's errors, or the
-    whole-graph validation's (modules, ports, types, cycles, params…)."""
+    whole-graph validation's (modules, ports, types, cycles, params…); and, for a valid graph,
+    the columns of every table output as far as schema propagation can tell."""
     try:
         doc = pipeline_from_data(document)
     except PipelineInvalid as exc:
-        return exc.errors
-    return pipeline_validate(doc=doc, parameters=parameters, compute=compute).errors
+        return PipelineCheck(errors=exc.errors)
+    validation = pipeline_validate(doc=doc, parameters=parameters, compute=compute)
+    if validation.resolved is None:
+        return PipelineCheck(errors=validation.errors)
+    schemas, _ = propagate_schemas(validation.resolved)
+    return PipelineCheck(
+        errors=validation.errors,
+        schemas={
+            node: {port: None if schema is None else schema.to_json() for port, schema in ports.items()}
+            for node, ports in schemas.items()
+        },
+    )
+
+
+def pipeline_from_sample(*, user: AbstractBaseUser, slug: str) -> Pipeline:
+    """A new draft from one of the sample pipeline files shipped in designer/samples."""
+    path = next((p for p in sample_pipeline_files() if p.stem == slug), None)
+    if path is None:
+        raise NotFound(f"there is no sample pipeline {slug!r}")
+    return pipeline_import(user=user, text=path.read_bytes())

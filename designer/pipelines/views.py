@@ -28,7 +28,7 @@ from .serializers import (
     ConflictSerializer, ExportQuerySerializer, ModuleQuerySerializer, ModuleSpecSerializer,
     PipelineCreateSerializer, PipelineDetailSerializer, PipelineDuplicateSerializer, PipelineImportSerializer,
     PipelineInfoSerializer, PipelineSaveSerializer, PipelineSerializer, PipelineValidateSerializer,
-    PipelineVersionDetailSerializer, PipelineVersionSerializer, TokenSerializer, UserSerializer,
+    PipelineVersionDetailSerializer, PipelineVersionSerializer, SampleSerializer, TokenSerializer, UserSerializer,
     ValidationResultSerializer,
 )
 
@@ -195,8 +195,26 @@ class PipelineViewSet(viewsets.GenericViewSet):
             data["document"] if "document" in data
             else selectors.version_get(pipeline=pipeline, number=data.get("version")).document
         )
-        errors = services.pipeline_check(document=document, parameters=data["parameters"], compute=data.get("compute"))
-        return Response({"valid": not errors, "errors": [e.to_json() for e in errors]})
+        check = services.pipeline_check(document=document, parameters=data["parameters"], compute=data.get("compute"))
+        return Response({
+            "valid": not check.errors, "errors": [e.to_json() for e in check.errors], "schemas": check.schemas,
+        })
+
+    @extend_schema(responses={200: SampleSerializer(many=True)}, filters=False)
+    @action(detail=False, methods=["get"])
+    def samples(self, request: Request) -> Response:
+        """The sample pipelines shipped with Atelier, to start a draft from."""
+        return Response(SampleSerializer(selectors.sample_list(), many=True).data)
+
+    @extend_schema(
+        request=None,
+        parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH, description="a sample's slug")],
+        responses={201: PipelineDetailSerializer, 404: _NOT_FOUND},
+    )
+    @action(detail=False, methods=["post"], url_path=r"samples/(?P<slug>[^/]+)")
+    def from_sample(self, request: Request, slug: str) -> Response:
+        """A new draft from a sample pipeline."""
+        return self._detail(services.pipeline_from_sample(user=request.user, slug=slug), status.HTTP_201_CREATED)
 
     @extend_schema(
         request={

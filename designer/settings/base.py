@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "designer.datasets",
     "designer.runs",
     "designer.realtime",
+    "designer.web",
 ]
 
 MIDDLEWARE = [

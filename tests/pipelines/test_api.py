@@ -159,7 +159,10 @@ def test_duplicate_starts_a_new_history(api, pipeline):
 
 def test_validate_the_current_version_a_version_or_a_draft(api, pipeline):
     url = f"/api/pipelines/{pipeline.pk}/validate/"
-    assert api.post(url, {}, format="json").json() == {"valid": True, "errors": []}
+    result = api.post(url, {}, format="json").json()
+    assert result["valid"] is True and result["errors"] == []
+    # Every output port of a valid graph, with its columns where they can be inferred.
+    assert result["schemas"] == {"typed": {"dataset": None}, "split": {"first": None, "second": None}}
     assert api.post(url, {"version": 1, "parameters": {"fraction": 0.5}}, format="json").json()["valid"] is True
 
     result = api.post(url, {"parameters": {"fraction": 2}}, format="json").json()
@@ -174,7 +177,25 @@ def test_validate_the_current_version_a_version_or_a_draft(api, pipeline):
 
     # A malformed draft's errors are data too: that is what the canvas asked for.
     result = api.post(url, {"document": {"format": "atelier/pipeline@1"}}, format="json").json()
-    assert result == {"valid": False, "errors": [{"code": "missing_key", "message": "name is required", "node": None}]}
+    assert result == {
+        "valid": False, "errors": [{"code": "missing_key", "message": "name is required", "node": None}], "schemas": {},
+    }
+
+
+def test_samples_are_listed_and_start_drafts(api):
+    samples = api.get("/api/pipelines/samples/").json()
+    automobile = next(s for s in samples if s["slug"] == "automobile-price-regression")
+    assert automobile["name"] == "automobile-price-regression" and automobile["description"]
+
+    response = api.post("/api/pipelines/samples/automobile-price-regression/")
+    assert response.status_code == 201
+    assert response.json()["name"] == "automobile-price-regression" and "train" in response.json()["document"]["nodes"]
+    assert api.post("/api/pipelines/samples/nope/").status_code == 404
+
+    # Schema propagation knows the sample's columns before anything runs (column pickers).
+    schemas = api.post(f"/api/pipelines/{response.json()['id']}/validate/", {}, format="json").json()["schemas"]
+    assert "price" in [c["name"] for c in schemas["split"]["first"]]
+    assert "normalized-losses" not in [c["name"] for c in schemas["select"]["dataset"]]
 
 
 @pytest.mark.parametrize("body, field", [

@@ -1,0 +1,17 @@
+"""The canvas pages: the app at / and its client routes, sign-in and sign-out."""
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.app, name="web-home"),
+    path("pipelines/<int:pipeline_id>/", views.app, name="web-pipeline"),
+    path("runs/<uuid:run_id>/", views.app, name="web-run"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True, next_page="/"),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(next_page=views.LOGIN_URL), name="logout"),
+]
