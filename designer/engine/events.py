@@ -55,6 +55,8 @@ class StepStatusEvent(Event):
     error: dict[str, Any] | None = None
     cache_key: str | None = None
     reused_from: str | None = None
+    # Where the step ran, as its compute backend tells it (worker, image, container…).
+    placement: dict[str, Any] | None = None
     type: str = field(init=False, default="step_status")
 
 

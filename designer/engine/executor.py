@@ -65,6 +65,7 @@ class StepResult:
     finished_at: float | None = None
     error: dict[str, Any] | None = None
     cache_key: str | None = None
+    placement: dict[str, Any] | None = None
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     visuals: dict[str, Any] = field(default_factory=dict)
@@ -97,8 +98,35 @@ class RunResult:
         return {"run_id": self.run_id, "status": self.status.value, "steps": steps, "metrics": metrics}
 
 
+def reuse_into(result: StepResult, entry: Mapping[str, Any]) -> None:
+    """Fill `result` from a cache entry it reuses (its status is left to the caller)."""
+    result.reused = True
+    result.outputs = entry["outputs"]
+    result.images = entry.get("images")
+    result.metrics = entry.get("metrics") or {}
+    result.visuals = entry.get("visuals") or {}
+    result.warnings = entry.get("warnings") or []
+    result.reused_from = (entry.get("produced_by") or {}).get("run_id")
+    result.started_at = time.time()
+
+
 class _Cancelled(Exception):
     pass
+
+
+def cache_decision(
+    store: LocalArtifactStore, plan: Plan, step: PlanStep, inputs: Mapping[str, str], *, force_rerun: bool,
+    forced: Iterable[str] = (),
+) -> tuple[str, dict[str, Any] | None]:
+    """The step's cache key, and the cached outputs it may reuse (None: it must run)."""
+    key = cache_key(step.signature, inputs)
+    force = force_rerun or plan.force_rerun or step.force_rerun or step.node in forced or not step.deterministic
+    return key, None if force else store.lookup(key)
+
+
+def step_inputs(step: PlanStep, outputs: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """The artifacts a step reads, from its upstream steps' `outputs` (node -> port -> output)."""
+    return {port: outputs[src][src_port]["artifact"] for port, (src, src_port) in step.inputs.items()}
 
 
 @dataclass
@@ -121,6 +149,7 @@ class Executor:
         datasets: DatasetCatalog | None = None,
         on_event: Callable[[Event], None] | None = None,
         default_timeout: float = 3600.0,
+        placement: Mapping[str, Any] | None = None,
     ) -> None:
         self.store = store
         self.backends = backends
@@ -128,6 +157,8 @@ class Executor:
         self.datasets = datasets
         self.on_event = on_event if on_event is not None else (lambda event: None)
         self.default_timeout = default_timeout
+        # Where this executor runs (e.g. which worker), added to what each backend reports.
+        self.placement = dict(placement or {})
         self._cancel = threading.Event()
 
     def cancel(self) -> None:
@@ -170,13 +201,7 @@ class Executor:
                     pending = []
         except (KeyboardInterrupt, _Cancelled):
             cancelled = True
-            for node, item in list(running.items()):
-                item.handle.kill()
-                item.handle.close()
-                self.store.discard(item.step_dir)
-                self._finish(results[node], Status.CANCELLED, error={
-                    "code": "cancelled", "origin": "user", "message": "cancelled by the user",
-                })
+            self._stop(running, results)
             for step in pending:
                 self._finish(results[step.node], Status.CANCELLED)
         finally:
@@ -192,6 +217,36 @@ class Executor:
             before_final_status(result)
         self.on_event(RunStatusEvent(status))
         return result
+
+    def run_step(self, step: PlanStep, *, inputs: Mapping[str, str], run_id: str, cache_key: str) -> StepResult:
+        """Run one step whose input artifacts are known and that must run (not reused): the
+        worker's side of a distributed run, whose orchestrator decides what runs. Reports its
+        events as run() does; cancel() or SIGTERM stop it."""
+        result = StepResult(step.node, cache_key=cache_key)
+        results = {step.node: result}
+        running: dict[str, _Running] = {}
+        previous = self._install_sigterm()
+        try:
+            if self._start(step, inputs, run_id, result, running):
+                while running:
+                    if self._cancel.is_set():
+                        raise _Cancelled
+                    self._wait(running, results)
+        except (KeyboardInterrupt, _Cancelled):
+            self._stop(running, results)
+        finally:
+            self._restore_sigterm(previous)
+        return result
+
+    def _stop(self, running: dict[str, _Running], results: dict[str, StepResult]) -> None:
+        for node, item in list(running.items()):
+            item.handle.kill()
+            item.handle.close()
+            self.store.discard(item.step_dir)
+            self._finish(results[node], Status.CANCELLED, error={
+                "code": "cancelled", "origin": "user", "message": "cancelled by the user",
+            })
+        running.clear()
 
     # -- scheduling -------------------------------------------------------------------
 
@@ -215,30 +270,40 @@ class Executor:
             if not all(s in SUCCEEDED for s in upstream):
                 still.append(step)
                 continue
-            backend = self.backends[step.compute]
-            if sum(1 for r in running.values() if r.step.compute == step.compute) >= backend.capacity:
+            capacity = self.backends[step.compute].capacity
+            if sum(1 for r in running.values() if r.step.compute == step.compute) >= capacity:
                 still.append(step)
                 continue
             result = results[step.node]
-            inputs = {port: results[src].outputs[src_port]["artifact"] for port, (src, src_port) in step.inputs.items()}
-            result.cache_key = cache_key(step.signature, inputs)
-            force = force_rerun or plan.force_rerun or step.force_rerun or step.node in forced or not step.deterministic
-            entry = None if force else self.store.lookup(result.cache_key)
+            inputs = step_inputs(step, {node: r.outputs for node, r in results.items()})
+            result.cache_key, entry = cache_decision(
+                self.store, plan, step, inputs, force_rerun=force_rerun, forced=forced
+            )
             if entry is not None:
                 self._reuse(result, entry)
                 continue
-            try:
-                running[step.node] = self._launch(step, inputs, run_id, backend)
-            except Exception as exc:  # the compute target itself failed, not the module
-                self._finish(result, Status.FAILED, error={
-                    "code": "compute_error", "origin": "infrastructure",
-                    "message": f"could not start the step on compute {step.compute!r}: {exc}",
-                })
-                continue
-            result.status = Status.RUNNING
-            result.started_at = time.time()
-            self._emit_step(result)
+            self._start(step, inputs, run_id, result, running)
         return still
+
+    def _start(
+        self, step: PlanStep, inputs: Mapping[str, str], run_id: str, result: StepResult,
+        running: dict[str, _Running],
+    ) -> bool:
+        """Launch the step on its compute target; False when the target could not start it."""
+        try:
+            item = self._launch(step, inputs, run_id, self.backends[step.compute])
+        except Exception as exc:  # the compute target itself failed, not the module
+            self._finish(result, Status.FAILED, error={
+                "code": "compute_error", "origin": "infrastructure",
+                "message": f"could not start the step on compute {step.compute!r}: {exc}",
+            })
+            return False
+        running[step.node] = item
+        result.status = Status.RUNNING
+        result.started_at = time.time()
+        result.placement = {"compute": step.compute, **self.placement, **(getattr(item.handle, "placement", None) or {})}
+        self._emit_step(result)
+        return True
 
     def _launch(self, step: PlanStep, inputs: Mapping[str, str], run_id: str, backend: ComputeBackend) -> _Running:
         step_dir = self.store.new_step_dir(run_id, step.node)
@@ -362,14 +427,7 @@ class Executor:
             })
 
     def _reuse(self, result: StepResult, entry: dict[str, Any]) -> None:
-        result.reused = True
-        result.outputs = entry["outputs"]
-        result.images = entry.get("images")
-        result.metrics = entry.get("metrics") or {}
-        result.visuals = entry.get("visuals") or {}
-        result.warnings = entry.get("warnings") or []
-        result.reused_from = (entry.get("produced_by") or {}).get("run_id")
-        result.started_at = time.time()
+        reuse_into(result, entry)
         self._finish(result, Status.REUSED)
 
     @staticmethod
@@ -397,6 +455,7 @@ class Executor:
             finished_at=result.finished_at,
             duration_s=result.duration_s if result.status.terminal else None,
             error=result.error, cache_key=result.cache_key, reused_from=result.reused_from,
+            placement=result.placement,
         ))
 
     def _install_sigterm(self) -> Any:

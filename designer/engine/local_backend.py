@@ -106,6 +106,7 @@ class LocalStepHandle:
         self._conn = conn
         self.output_fd = output_fd
         self.sentinel = conn.fileno()
+        self.placement = {"host": socket.gethostname(), "pid": pid}
         self._code: int | None = None
         os.set_blocking(output_fd, False)
 

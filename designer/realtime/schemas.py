@@ -45,6 +45,7 @@ class StepState(_Message):
     finished_at: Timestamp | None
     duration_s: float | None
     error: dict[str, Any] | None
+    placement: dict[str, Any]
 
 
 class Snapshot(_Message):
@@ -72,6 +73,7 @@ class StepStatusMessage(_Event):
     error: dict[str, Any] | None
     cache_key: str | None
     reused_from: str | None
+    placement: dict[str, Any] | None
 
 
 class StepLogMessage(_Event):

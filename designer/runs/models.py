@@ -50,6 +50,10 @@ class Run(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     last_seq = models.PositiveBigIntegerField(default=0)
+    # Nodes a "rerun from" forces to run again (they and what is downstream of them).
+    force_nodes = models.JSONField(default=list, blank=True)
+    # Set by a cancel request while steps of the run are still running on workers.
+    cancel_requested = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -78,10 +82,20 @@ class StepRun(models.Model):
     visuals = models.JSONField(default=dict)
     images = models.CharField(max_length=64, blank=True)
     warnings = models.JSONField(default=list)
+    # Where the step ran, as its compute backend tells it: worker, image, container…
+    placement = models.JSONField(default=dict, blank=True)
+    # Distributed runs (Celery): the dispatched task this step waits on (a task with another
+    # id is a stale duplicate and is dropped), how many times a worker started it, and when
+    # the worker running it last said it is alive.
+    task_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "node"], name="unique_step_per_run")]
         ordering = ["id"]
+        # The lost-worker sweep looks up running steps by their last heartbeat.
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
 
     def __str__(self) -> str:
         return f"{self.node} ({self.status})"

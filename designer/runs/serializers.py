@@ -21,7 +21,8 @@ class StepRunSerializer(serializers.ModelSerializer):
         model = StepRun
         fields = [
             "node", "module", "module_version", "compute", "status", "reused", "reused_from", "cache_key",
-            "started_at", "finished_at", "duration_s", "error", "outputs", "metrics", "warnings", "has_images",
+            "started_at", "finished_at", "duration_s", "error", "placement", "attempts", "outputs", "metrics",
+            "warnings", "has_images",
         ]
 
     def get_has_images(self, step: StepRun) -> bool:

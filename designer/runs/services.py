@@ -109,6 +109,7 @@ def run_record_event(*, run_id: Any, event: Event, result: RunResult | None = No
             finished_at=_when(event.finished_at),
             duration_s=event.duration_s,
             error=event.error,
+            **({"placement": event.placement} if event.placement is not None else {}),
         )
     elif isinstance(event, RunStatusEvent):
         now = dt.datetime.now(tz=dt.timezone.utc)

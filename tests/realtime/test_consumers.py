@@ -87,7 +87,8 @@ def test_snapshot_first_then_every_kind_of_event_in_sequence_order(server, user,
         assert snapshot["steps"]["split"]["status"] == "reused" and snapshot["steps"]["split"]["reused"] is True
         assert snapshot["steps"]["split"]["started_at"] == pytest.approx(started)
         assert snapshot["steps"]["train"] == {"status": "queued", "reused": False, "started_at": None,
-                                              "finished_at": None, "duration_s": None, "error": None}
+                                              "finished_at": None, "duration_s": None, "error": None,
+                                              "placement": {}}
 
         record(run, a_step_running("train"),
                StepLogEvent(node="train", lines=["epoch 1", "epoch 2"]),
