@@ -44,14 +44,22 @@ def _local_backend(capacity: int) -> LocalBackend:
     return LocalBackend(capacity=capacity)
 
 
-def build_executor(on_event: Callable[[Event], None], user: Any = None) -> Executor:
-    """An executor for a run owned by `user` (None: the shared catalog of CLI runs)."""
+def artifact_store() -> LocalArtifactStore:
+    return LocalArtifactStore(settings.ATELIER["ARTIFACT_STORE"])
+
+
+def build_executor(
+    on_event: Callable[[Event], None], user: Any = None, placement: dict[str, Any] | None = None
+) -> Executor:
+    """An executor for a run owned by `user` (None: the shared catalog of CLI runs);
+    `placement` says where it runs (e.g. which worker), for the step runs to record."""
     conf = settings.ATELIER
     return Executor(
-        store=LocalArtifactStore(conf["ARTIFACT_STORE"]),
+        store=artifact_store(),
         backends={"local": _local_backend(conf["LOCAL_MAX_PARALLEL"])},
         resources=step_resources(user),
         datasets=FolderDatasetCatalog(datasets_dir(user)),
         on_event=on_event,
         default_timeout=conf["STEP_TIMEOUT_S"],
+        placement=placement,
     )
