@@ -1,0 +1,279 @@
+import {
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Line,
+  LineChart,
+  ReferenceLine,
+  ResponsiveContainer,
+  Scatter,
+  ScatterChart,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from "recharts";
+import type { ReactElement, ReactNode } from "react";
+import {
+  confusionHeat,
+  formatNumber,
+  metricRows,
+  precisionRecallPoints,
+  rocPoints,
+  sharedRange,
+  zipPoints,
+  type ConfusionMatrix,
+  type ClusterSummary,
+  type ModelEvaluation,
+  type Point,
+} from "./transforms";
+
+const PORT_NAMES = { scored: "Scored dataset", scored_compare: "Scored dataset to compare" } as const;
+const SERIES = ["var(--outputs-series-1)", "var(--outputs-series-2)"];
+const UNIT = [0, 1] as const;
+
+function modelName(evaluation: ModelEvaluation, all: ModelEvaluation[]): string {
+  return all.length > 1 ? `${all.indexOf(evaluation) === 0 ? "Model 1" : "Model 2"}: ${PORT_NAMES[evaluation.port]}` : PORT_NAMES[evaluation.port];
+}
+
+/** Evaluate Model's metrics table (a value column per model) and its charts, one column of
+ * charts per model so two compared models sit side by side. */
+export function Evaluation({ evaluations }: { evaluations: ModelEvaluation[] }) {
+  return (
+    <div className="outputs-evaluation">
+      <MetricsTable evaluations={evaluations} />
+      <div className={`outputs-models outputs-models-${evaluations.length}`}>
+        {evaluations.map((evaluation, i) => (
+          <section key={evaluation.port} className="outputs-model" aria-label={`Charts of ${modelName(evaluation, evaluations)}`}>
+            <h3>{modelName(evaluation, evaluations)}</h3>
+            <ModelCharts evaluation={evaluation} color={SERIES[i]} />
+          </section>
+        ))}
+      </div>
+    </div>
+  );
+}
+
+/** A step's metrics, one row each, with a value column per evaluated model. */
+export function MetricsTable({ evaluations }: { evaluations: ModelEvaluation[] }) {
+  return (
+    <table className="outputs-table outputs-metrics">
+      <caption className="outputs-caption">Metrics</caption>
+      <thead>
+        <tr>
+          <th scope="col">Metric</th>
+          {evaluations.map((e) => (
+            <th key={e.port} scope="col" className="outputs-number">
+              {evaluations.length > 1 ? modelName(e, evaluations) : "Value"}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {metricRows(evaluations).map((row) => (
+          <tr key={row.name}>
+            <th scope="row" title={row.name}>
+              {row.label}
+            </th>
+            {row.values.map((value, i) => (
+              <td key={i} className="outputs-number">
+                {formatNumber(value)}
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function ModelCharts({ evaluation, color }: { evaluation: ModelEvaluation; color: string }) {
+  const { visuals, metrics } = evaluation;
+  const charts: ReactNode[] = [];
+  if (visuals.roc) {
+    charts.push(
+      <CurveChart
+        key="roc"
+        title={`ROC curve (AUC ${formatNumber(metrics.auc)})`}
+        points={rocPoints(visuals.roc)}
+        x="False positive rate"
+        y="True positive rate"
+        color={color}
+        chance={[{ x: 0, y: 0 }, { x: 1, y: 1 }]}
+      />,
+    );
+  }
+  if (visuals.precision_recall) {
+    charts.push(
+      <CurveChart key="pr" title="Precision-recall curve" points={precisionRecallPoints(visuals.precision_recall)} x="Recall" y="Precision" color={color} />,
+    );
+  }
+  if (visuals.confusion_matrix) charts.push(<ConfusionTable key="confusion" confusion={visuals.confusion_matrix} />);
+  if (visuals.predicted_vs_actual) {
+    const points = zipPoints(visuals.predicted_vs_actual.actual, visuals.predicted_vs_actual.predicted);
+    const range = sharedRange(points);
+    charts.push(
+      <ScatterPlot
+        key="pva"
+        title="Predicted against actual values"
+        points={points}
+        x="Actual"
+        y="Predicted"
+        color={color}
+        line={range ? [{ x: range[0], y: range[0] }, { x: range[1], y: range[1] }] : null}
+        lineLabel="perfect prediction (y = x)"
+      />,
+    );
+  }
+  if (visuals.residuals) {
+    charts.push(
+      <ScatterPlot
+        key="residuals"
+        title="Residuals against predicted values"
+        points={zipPoints(visuals.residuals.predicted, visuals.residuals.residual)}
+        x="Predicted"
+        y="Residual (actual − predicted)"
+        color={color}
+        zeroLine
+      />,
+    );
+  }
+  if (visuals.clusters) charts.push(<Clusters key="clusters" clusters={visuals.clusters} color={color} />);
+  if (!charts.length) return <p className="outputs-note">Evaluate Model drew no charts for this task.</p>;
+  return <>{charts}</>;
+}
+
+function ChartFigure({ title, summary, children }: { title: string; summary: string; children: ReactElement }) {
+  return (
+    <figure className="outputs-figure">
+      <figcaption>{title}</figcaption>
+      <div role="img" aria-label={`${title}: ${summary}`} className="outputs-chart">
+        <ResponsiveContainer width="100%" height="100%">
+          {children}
+        </ResponsiveContainer>
+      </div>
+    </figure>
+  );
+}
+
+function CurveChart({ title, points, x, y, color, chance }: { title: string; points: Point[]; x: string; y: string; color: string; chance?: [Point, Point] }) {
+  return (
+    <ChartFigure title={title} summary={`${y} against ${x}, ${points.length} points`}>
+      <LineChart data={points} margin={{ top: 8, right: 16, bottom: 24, left: 8 }}>
+        <CartesianGrid strokeDasharray="3 3" />
+        <XAxis type="number" dataKey="x" domain={UNIT} tickCount={6} label={{ value: x, position: "insideBottom", offset: -12 }} />
+        <YAxis type="number" domain={UNIT} tickCount={6} width={56} label={{ value: y, angle: -90, position: "insideLeft", offset: 0, style: { textAnchor: "middle" } }} />
+        <Tooltip formatter={(value) => formatNumber(Number(value))} labelFormatter={(value) => `${x} ${formatNumber(Number(value))}`} />
+        {chance && <ReferenceLine segment={chance} stroke="var(--outputs-muted)" strokeDasharray="4 4" />}
+        <Line type="linear" dataKey="y" name={y} stroke={color} dot={false} strokeWidth={2} isAnimationActive={false} />
+      </LineChart>
+    </ChartFigure>
+  );
+}
+
+function ScatterPlot({
+  title, points, x, y, color, line, lineLabel, zeroLine,
+}: { title: string; points: Point[]; x: string; y: string; color: string; line?: [Point, Point] | null; lineLabel?: string; zeroLine?: boolean }) {
+  return (
+    <ChartFigure title={title} summary={`${points.length} points${lineLabel ? `, with the line of ${lineLabel}` : ""}`}>
+      <ScatterChart margin={{ top: 8, right: 16, bottom: 24, left: 8 }}>
+        <CartesianGrid strokeDasharray="3 3" />
+        <XAxis type="number" dataKey="x" name={x} domain={["auto", "auto"]} tickFormatter={(v) => formatNumber(Number(v))} label={{ value: x, position: "insideBottom", offset: -12 }} />
+        <YAxis type="number" dataKey="y" name={y} domain={["auto", "auto"]} width={64} tickFormatter={(v) => formatNumber(Number(v))} label={{ value: y, angle: -90, position: "insideLeft", offset: 0, style: { textAnchor: "middle" } }} />
+        <Tooltip formatter={(value) => formatNumber(Number(value))} cursor={{ strokeDasharray: "3 3" }} />
+        {line && <ReferenceLine segment={line} stroke="var(--outputs-muted)" strokeDasharray="4 4" ifOverflow="extendDomain" />}
+        {zeroLine && <ReferenceLine y={0} stroke="var(--outputs-muted)" strokeDasharray="4 4" />}
+        <Scatter data={points} fill={color} fillOpacity={0.6} isAnimationActive={false} />
+      </ScatterChart>
+    </ChartFigure>
+  );
+}
+
+/** The confusion matrix as an HTML table heat map: true classes in rows, predicted ones in
+ * columns, each cell shaded by its share of the row. */
+function ConfusionTable({ confusion }: { confusion: ConfusionMatrix }) {
+  const rows = confusionHeat(confusion);
+  return (
+    <figure className="outputs-figure outputs-figure-table">
+      <figcaption>Confusion matrix</figcaption>
+      <div className="outputs-scroll">
+        <table className="outputs-table outputs-confusion">
+          <caption className="outputs-visually-hidden">Rows are the true classes, columns the predicted classes; each cell counts rows and gives their share of the true class</caption>
+          <thead>
+            <tr>
+              <td />
+              <th scope="colgroup" colSpan={confusion.labels.length}>
+                Predicted
+              </th>
+            </tr>
+            <tr>
+              <th scope="col">Actual</th>
+              {confusion.labels.map((label) => (
+                <th key={label} scope="col">
+                  {label}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={row.label}>
+                <th scope="row">{row.label}</th>
+                {row.cells.map((cell, j) => (
+                  <td
+                    key={j}
+                    className="outputs-number"
+                    // At most 70% of the series colour, so the dark count stays readable (AA) on every shade.
+                    style={{ backgroundColor: `color-mix(in srgb, var(--outputs-series-1) ${Math.round(cell.share * 70)}%, transparent)` }}
+                  >
+                    {cell.count.toLocaleString("en")}
+                    <span className="outputs-share"> ({Math.round(cell.share * 100)}%)</span>
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </figure>
+  );
+}
+
+function Clusters({ clusters, color }: { clusters: ClusterSummary[]; color: string }) {
+  const data = clusters.map((c) => ({ label: `Cluster ${c.cluster}`, points: c.points ?? 0 }));
+  return (
+    <>
+      <ChartFigure title="Points per cluster" summary={data.map((d) => `${d.label}: ${d.points}`).join(", ")}>
+        <BarChart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+          <CartesianGrid strokeDasharray="3 3" vertical={false} />
+          <XAxis dataKey="label" />
+          <YAxis allowDecimals={false} width={48} />
+          <Tooltip />
+          <Bar dataKey="points" fill={color} isAnimationActive={false} />
+        </BarChart>
+      </ChartFigure>
+      <table className="outputs-table">
+        <caption className="outputs-caption">Distances by cluster</caption>
+        <thead>
+          <tr>
+            {["Cluster", "Points", "Mean distance to center", "Largest distance to center", "Mean distance to other centers"].map((h) => (
+              <th key={h} scope="col">
+                {h}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {clusters.map((c) => (
+            <tr key={c.cluster}>
+              <th scope="row">{c.cluster}</th>
+              <td className="outputs-number">{formatNumber(c.points)}</td>
+              <td className="outputs-number">{formatNumber(c.mean_distance_to_center)}</td>
+              <td className="outputs-number">{formatNumber(c.max_distance_to_center)}</td>
+              <td className="outputs-number">{formatNumber(c.mean_distance_to_other_centers)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
