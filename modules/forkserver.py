@@ -12,7 +12,8 @@ Protocol, one Unix-socket connection per step:
                     pipe (stdout and stderr) attached as a file descriptor (SCM_RIGHTS);
   server -> client: 8-byte pid once forked, then 4-byte signed exit status when the step
                     ends (negative: killed by that signal), then the server closes it.
-The server exits when its standard input closes (its client is gone).
+The server exits when its standard input closes (its client is gone), killing the steps
+still running.
 
 It sits outside `modules.sdk` so that clients can import the protocol without the SDK's
 pandas imports, and start the server before loading anything heavy themselves.
@@ -106,6 +107,13 @@ def serve(path: str) -> None:
     while True:
         for key, _ in selector.select():
             if key.data == "client" and not sys.stdin.buffer.read1(1):
+                # The client is gone (a killed worker, say) and nobody will collect these
+                # steps' results: stop them rather than leave them running unseen.
+                for pid in children:
+                    try:
+                        os.killpg(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
                 os.unlink(path)
                 return
             if key.data == "accept":

@@ -1,9 +1,12 @@
-"""Embedded dispatch: the web process executes runs itself, each in a background thread.
+"""Who executes a recorded run: this process (embedded) or Celery workers (distributed).
 
-This is the embedded default (no Redis, no worker): after the transaction that recorded a
-run commits, a thread of this process drives the run's executor; the steps still run in
-their own processes. The dispatcher keeps each live executor by run id, so a cancel
-request handled by any other thread of this process can stop it.
+Embedded default (no broker, no worker): after the transaction that recorded a run
+commits, a thread of this process drives the run's executor; the steps still run in their
+own processes. The dispatcher keeps each live executor by run id, so a cancel request
+handled by any other thread of this process can stop it.
+
+Distributed (CELERY_BROKER_URL set): see `orchestration`; every step is a task on its
+compute target's queue, and each step's end schedules what became ready.
 """
 from __future__ import annotations
 
@@ -11,8 +14,9 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Iterable
+from typing import Any
 
+from django.conf import settings
 from django.db import connections, transaction
 
 from designer.engine.events import RunStatusEvent, Status
@@ -27,7 +31,6 @@ logger = logging.getLogger(__name__)
 class _Slot:
     """A run this process executes, from its commit to the end of its thread."""
 
-    force_nodes: tuple[str, ...]
     cancelled: bool = False
     executor: Executor | None = None
     thread: threading.Thread | None = field(default=None, repr=False)
@@ -38,14 +41,14 @@ class EmbeddedDispatcher:
         self._lock = threading.Lock()
         self._slots: dict[str, _Slot] = {}
 
-    def submit(self, *, run_id: Any, force_nodes: Iterable[str] = ()) -> None:
+    def submit(self, *, run_id: Any) -> None:
         """Execute run `run_id` once the current transaction commits (at once outside one).
 
         Until then no other request can see the run, so there is nothing to cancel; and a
         transaction rolled back leaves nothing behind here.
         """
-        key, forced = str(run_id), tuple(force_nodes)
-        transaction.on_commit(lambda: self._start(key, forced))
+        key = str(run_id)
+        transaction.on_commit(lambda: self._start(key))
 
     def cancel(self, *, run_id: Any) -> bool:
         """Stop run `run_id` if this process executes it; False when no executor of ours holds it.
@@ -70,8 +73,8 @@ class EmbeddedDispatcher:
         for thread in threads:
             thread.join(timeout)
 
-    def _start(self, key: str, force_nodes: tuple[str, ...]) -> None:
-        slot = _Slot(force_nodes=force_nodes)
+    def _start(self, key: str) -> None:
+        slot = _Slot()
         slot.thread = threading.Thread(target=self._execute, args=(key, slot), name=f"run-{key}", daemon=True)
         with self._lock:
             self._slots[key] = slot
@@ -89,7 +92,7 @@ class EmbeddedDispatcher:
             run = Run.objects.filter(pk=key, status=RunStatus.QUEUED).first()
             if run is None:
                 return  # cancelled (or taken) by another process before it started
-            services.run_execute(run=run, executor=executor, force_nodes=slot.force_nodes)
+            services.run_execute(run=run, executor=executor)
         except Exception:
             # A bug or a lost database must not leave the run "running" forever.
             logger.exception("run %s failed in its dispatch thread", key)
@@ -104,7 +107,26 @@ class EmbeddedDispatcher:
                 self._slots.pop(key, None)
 
 
+class CeleryDispatcher:
+    def submit(self, *, run_id: Any) -> None:
+        """Schedule the run's first steps once the transaction that recorded it commits."""
+        from . import orchestration
+
+        key = str(run_id)
+        transaction.on_commit(lambda: orchestration.run_advance(run_id=key))
+
+    def cancel(self, *, run_id: Any) -> bool:
+        from . import orchestration
+
+        orchestration.run_cancel_request(run_id=run_id)
+        return True
+
+
 @cache
-def dispatcher() -> EmbeddedDispatcher:
-    """The dispatcher of this process."""
+def _embedded() -> EmbeddedDispatcher:
     return EmbeddedDispatcher()
+
+
+def dispatcher() -> EmbeddedDispatcher | CeleryDispatcher:
+    """The dispatcher this deployment uses (read at each call: tests switch it)."""
+    return CeleryDispatcher() if settings.CELERY_BROKER_URL else _embedded()

@@ -71,6 +71,7 @@ def run_create(
     source: str,
     user: AbstractBaseUser | None = None,
     force_rerun: bool = False,
+    force_nodes: Iterable[str] = (),
 ) -> Run:
     run = Run.objects.create(
         pipeline_name=doc.name,
@@ -79,6 +80,7 @@ def run_create(
         parameters=plan.parameters,
         compute=doc.settings.default_compute,
         force_rerun=force_rerun,
+        force_nodes=list(force_nodes),
         source=source,
         created_by=user if user is not None and user.is_authenticated else None,
     )
@@ -154,7 +156,6 @@ def run_execute(
     *,
     run: Run,
     on_event: Callable[[Event], None] | None = None,
-    force_nodes: Iterable[str] = (),
     executor: Executor | None = None,
 ) -> RunResult:
     """Execute a recorded run here, in this process (steps in their own processes).
@@ -165,7 +166,7 @@ def run_execute(
     if executor is None:
         executor = run_executor_build(run_id=run.pk, on_event=on_event)
     result = executor.run(
-        Plan.from_json(run.plan), run_id=str(run.pk), force_rerun=run.force_rerun, force_nodes=force_nodes,
+        Plan.from_json(run.plan), run_id=str(run.pk), force_rerun=run.force_rerun, force_nodes=run.force_nodes,
         before_final_status=lambda outcome: _record_results(run=run, result=outcome),
     )
     run.refresh_from_db()
@@ -201,11 +202,11 @@ def run_submit(
     return run
 
 
-def _run_copy(*, run: Run, user: AbstractBaseUser, force_rerun: bool) -> Run:
+def _run_copy(*, run: Run, user: AbstractBaseUser, force_rerun: bool, force_nodes: Iterable[str] = ()) -> Run:
     """A new run of exactly the same snapshot (pipeline file, plan and parameters)."""
     return run_create(
         doc=pipeline_from_data(run.pipeline), plan=Plan.from_json(run.plan), source=RunSource.API, user=user,
-        force_rerun=force_rerun,
+        force_rerun=force_rerun, force_nodes=force_nodes,
     )
 
 
@@ -233,8 +234,8 @@ def run_rerun_from(*, run: Run, user: AbstractBaseUser, node: str) -> Run:
     if node not in {s.node for s in plan.steps}:
         raise PipelineInvalid([GraphError("unknown_node", f"the run has no node {node!r}", node=node)])
     with transaction.atomic():
-        copy = _run_copy(run=run, user=user, force_rerun=False)
-        dispatch.dispatcher().submit(run_id=copy.pk, force_nodes=_downstream_of(plan, node))
+        copy = _run_copy(run=run, user=user, force_rerun=False, force_nodes=_downstream_of(plan, node))
+        dispatch.dispatcher().submit(run_id=copy.pk)
     return copy
 
 

@@ -166,3 +166,28 @@ ATELIER = {
     # dataset upload endpoints only).
     "MAX_UPLOAD_BYTES": int(env("ATELIER_MAX_UPLOAD_BYTES", str(100 * 1024 * 1024))),
 }
+
+# Distributed dispatch: with a broker configured, every step is a Celery task on the queue
+# named after its compute target, and workers anywhere run them; without one, the web
+# process runs the executor itself (the embedded default).
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", "")
+CELERY_TASK_DEFAULT_QUEUE = "atelier.control"  # orchestration chores (the lost-worker sweep)
+CELERY_TASK_IGNORE_RESULT = True  # state lives in the database, not in a result backend
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# A worker takes a step only when it has a free slot, so a queued step goes to the first
+# worker that is free rather than waiting behind a busy one.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+DISPATCH = {
+    # A worker running a step says it is alive this often…
+    "HEARTBEAT_S": float(env("ATELIER_HEARTBEAT_S", "5")),
+    # …and one silent for this long is lost: its step is retried once, then fails.
+    "WORKER_LOST_AFTER_S": float(env("ATELIER_WORKER_LOST_AFTER_S", "30")),
+    # How often beat sweeps for lost workers.
+    "SWEEP_S": float(env("ATELIER_SWEEP_S", "10")),
+    "MAX_ATTEMPTS": 2,
+}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-lost-steps": {"task": "atelier.steps_sweep_lost", "schedule": DISPATCH["SWEEP_S"]},
+}

@@ -43,7 +43,9 @@ def redis_url(worker_id: str) -> str:
 
 
 @contextlib.contextmanager
-def daphne(app: str, settings: Any, redis_url: str, tmp_path: Path) -> Iterator[Server]:
+def daphne(
+    app: str, settings: Any, redis_url: str, tmp_path: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
     """daphne serving the ASGI `app` on a free port; stopped on exit, pass or fail."""
     settings.CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}
@@ -57,6 +59,7 @@ def daphne(app: str, settings: Any, redis_url: str, tmp_path: Path) -> Iterator[
         "DJANGO_SECRET_KEY": django_settings.SECRET_KEY,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "ATELIER_DATA_DIR": str(tmp_path / "data"),
+        **(extra_env or {}),
     }
     log = tmp_path / "daphne.log"
     with log.open("w") as out:

@@ -1,0 +1,128 @@
+"""A scaled deployment for tests: real Celery worker processes and beat over a real Redis
+broker, sharing the test database and the artifact store with a daphne server."""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+
+from tests.runs.conftest import ROOT, database_url
+
+# Short enough that a lost worker is found within a test's patience, long enough that a
+# busy two-core machine never takes a live worker for lost.
+FAST_DISPATCH = {"ATELIER_HEARTBEAT_S": "1", "ATELIER_WORKER_LOST_AFTER_S": "8", "ATELIER_SWEEP_S": "1"}
+
+
+def broker_url(worker_id: str) -> str:
+    """A Redis database of its own per xdist worker (the channel layers use 10 and up)."""
+    number = 4 + (int(worker_id[2:]) if worker_id.startswith("gw") else 0)
+    return f"redis://127.0.0.1:6379/{number}"
+
+
+@dataclass
+class Worker:
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def kill(self) -> None:
+        """SIGKILL the worker and everything it started, as the kernel's OOM killer or a
+        pulled plug would: no chance to clean up."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+@dataclass
+class Cluster:
+    env: dict[str, str]
+    workers: list[Worker] = field(default_factory=list)
+
+    def worker(self, hostname: str) -> Worker:
+        return next(w for w in self.workers if hostname.startswith(w.name + "@"))
+
+
+def dispatch_env(*, redis_url: str, broker: str, data_dir: Path) -> dict[str, str]:
+    """What every process of the deployment shares (the web server's too)."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "designer.settings",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis_url,
+        "CELERY_BROKER_URL": broker,
+        "ATELIER_DATA_DIR": str(data_dir),
+        **FAST_DISPATCH,
+    }
+
+
+def _start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "designer", *argv], cwd=ROOT, env={**os.environ, **env},
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+
+def _wait_for(pattern: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if re.search(pattern, log.read_text()):
+            return
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    raise RuntimeError(f"{log.name}: {pattern!r} never came:\n{log.read_text()}")
+
+
+@contextlib.contextmanager
+def celery_cluster(
+    env: dict[str, str], folder: Path, *, workers: int = 2, queues: str = "local",
+    concurrency: int = 1, beat: bool = True,
+) -> Iterator[Cluster]:
+    """`workers` worker processes for the steps of `queues` (and beat, with a worker for
+    its chores), stopped on exit, pass or fail."""
+    redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()  # no task left by an earlier test
+    cluster = Cluster(env=env)
+    processes = []
+    try:
+        for number in range(1, workers + 1):
+            name = f"w{number}"
+            log = folder / f"worker-{name}.log"
+            process = _start([
+                "worker", "-Q", queues, "--pool", "threads", "--concurrency", str(concurrency), "-n", f"{name}@%h",
+                "--without-gossip", "--without-mingle", "--loglevel", "INFO",
+            ], env, log)
+            processes.append(process)
+            cluster.workers.append(Worker(name, process, log))
+        if beat:
+            # Beat's sweep for lost workers runs on the control queue: a worker of its own
+            # takes it, so the sweep goes on when every step worker is dead.
+            log = folder / "worker-control.log"
+            processes.append(_start([
+                "worker", "-Q", "atelier.control", "--pool", "solo", "-n", "control@%h",
+                "--without-gossip", "--without-mingle", "--loglevel", "INFO",
+            ], env, log))
+            log = folder / "beat.log"
+            processes.append(_start(["beat", "--schedule", str(folder / "beat-schedule"), "--loglevel", "INFO"], env, log))
+        for worker in cluster.workers:
+            _wait_for(r"\bready\.", worker.process, worker.log)
+        yield cluster
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

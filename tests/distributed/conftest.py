@@ -1,0 +1,86 @@
+"""A scaled deployment, all real: daphne, two Celery worker processes and beat, a Redis
+broker and channel layer, PostgreSQL (when DATABASE_URL points at it, as in CI)."""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from websockets.sync.client import connect
+
+from designer.engine.events import Status
+from designer.runs.models import Run
+from tests.cluster import Cluster, broker_url, celery_cluster, dispatch_env
+from tests.realtime.conftest import Server, daphne, redis_url, user  # noqa: F401 (fixtures)
+
+TIMEOUT = 60
+
+
+@dataclass
+class Deployment:
+    server: Server
+    cluster: Cluster
+    token: str
+
+    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return requests.request(
+            method, f"{self.server.origin}{path}", headers={"Authorization": f"Token {self.token}"}, timeout=30,
+            **kwargs,
+        )
+
+    def submit(self, nodes: dict[str, Any], **body: Any) -> str:
+        document = {"format": "atelier/pipeline@1", "name": "distributed", "nodes": nodes}
+        response = self.api("POST", "/api/runs/", json={"pipeline": document, **body})
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    def events(self, run_id: str, *, after: int = 0, until: Callable[[dict[str, Any]], bool] | None = None,
+               timeout: float = TIMEOUT) -> list[dict[str, Any]]:
+        """Messages of the run's WebSocket (snapshot first unless resuming) until `until`
+        says stop, or, by default, until the run's final state."""
+        until = until or _run_ended
+        query = f"?after={after}" if after else ""
+        messages = []
+        deadline = time.monotonic() + timeout
+        with connect(f"{self.server.url}/ws/runs/{run_id}/{query}", origin=self.server.origin,
+                     additional_headers={"Authorization": f"Token {self.token}"}, open_timeout=10) as ws:
+            while time.monotonic() < deadline:
+                message = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+                messages.append(message)
+                if until(message):
+                    return messages
+        raise AssertionError(f"run {run_id} did not get there in {timeout} s: {messages[-5:]}")
+
+
+def _run_ended(message: dict[str, Any]) -> bool:
+    if message["type"] == "snapshot":
+        return Status(message["run"]["status"]).terminal
+    return message["type"] == "run_status" and Status(message["status"]).terminal
+
+
+def wait_for_run(run_id: str, timeout: float = TIMEOUT) -> Run:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = Run.objects.get(pk=run_id)
+        if Status(run.status).terminal:
+            return run
+        time.sleep(0.2)
+    raise AssertionError(f"run {run_id} still {Run.objects.get(pk=run_id).status} after {timeout} s")
+
+
+@pytest.fixture
+def deployment(
+    transactional_db: None, settings: Any, redis_url: str, tmp_path: Path, worker_id: str, user: Any,  # noqa: F811
+) -> Iterator[Deployment]:
+    from rest_framework.authtoken.models import Token
+
+    env = dispatch_env(redis_url=redis_url, broker=broker_url(worker_id), data_dir=tmp_path / "data")
+    with celery_cluster(env, tmp_path) as cluster, daphne(
+        "designer.asgi:application", settings, redis_url, tmp_path, extra_env=env
+    ) as server:
+        yield Deployment(server=server, cluster=cluster, token=Token.objects.create(user=user).key)

@@ -1,0 +1,158 @@
+"""Runs on real Celery workers: every step a task on its compute target's queue, the run
+moved on by its steps' ends, followed live over the WebSocket; lost workers, cancel."""
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from typing import Any
+
+from designer.runs.models import Run, RunEvent, StepRun
+
+from .conftest import Deployment, wait_for_run
+
+DATA = "x,y\n" + "".join(f"{i},{3 * i + i % 4}\n" for i in range(40))
+# Two branches that can run side by side, joined at the end.
+NODES = {
+    "data": {"module": "enter_data_manually", "params": {"data": DATA}},
+    "split": {"module": "split_data", "inputs": {"dataset": "data.dataset"}, "params": {"fraction": 0.75}},
+    "linear": {"module": "linear_regression"},
+    "forest": {"module": "decision_forest_regression", "params": {"n_trees": 5}},
+    "train_linear": {"module": "train_model", "inputs": {"model": "linear.model", "dataset": "split.first"},
+                     "params": {"label_column": "y"}},
+    "train_forest": {"module": "train_model", "inputs": {"model": "forest.model", "dataset": "split.first"},
+                     "params": {"label_column": "y"}},
+    "score_linear": {"module": "score_model", "inputs": {"model": "train_linear.model", "dataset": "split.second"}},
+    "score_forest": {"module": "score_model", "inputs": {"model": "train_forest.model", "dataset": "split.second"}},
+    "evaluate": {"module": "evaluate_model", "inputs": {"scored": "score_linear.dataset",
+                                                        "scored_compare": "score_forest.dataset"}},
+}
+
+
+def slow(seconds: float, marker: str = "") -> dict[str, Any]:
+    """A pipeline whose `sleep` step takes `seconds`, printing `marker` when it starts."""
+    script = (
+        "import time\n\n"
+        "def azureml_main(dataframe1=None, dataframe2=None):\n"
+        f"    print('started {marker}', flush=True)\n"
+        f"    time.sleep({seconds})\n"
+        "    return dataframe1,\n"
+    )
+    return {
+        "data": {"module": "enter_data_manually", "params": {"data": DATA}},
+        "sleep": {"module": "execute_python_script", "inputs": {"dataset1": "data.dataset"},
+                  "params": {"script": script}},
+        "after": {"module": "select_columns", "inputs": {"dataset": "sleep.dataset1"}, "params": {"columns": ["x"]}},
+    }
+
+
+def transitions(messages: list[dict[str, Any]]) -> dict[str, list[str]]:
+    seen: dict[str, list[str]] = defaultdict(list)
+    for message in messages:
+        if message["type"] == "snapshot":
+            for node, state in message["steps"].items():
+                seen[node].append(state["status"])
+        elif message["type"] == "step_status":
+            seen[message["node"]].append(message["status"])
+    return dict(seen)
+
+
+def wait_until_running(run_id: str, node: str, timeout: float = 60) -> StepRun:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        step = StepRun.objects.get(run_id=run_id, node=node)
+        if step.status == "running" and step.placement.get("worker"):
+            return step
+        time.sleep(0.1)
+    raise AssertionError(f"{node} never ran: {StepRun.objects.get(run_id=run_id, node=node).status}")
+
+
+def test_a_run_completes_on_the_workers_and_a_client_sees_every_transition_in_order(deployment: Deployment) -> None:
+    run_id = deployment.submit(NODES)
+    messages = deployment.events(run_id)
+
+    assert messages[0]["type"] == "snapshot"
+    seqs = [m["seq"] for m in messages[1:]]
+    assert seqs == list(range(messages[0]["seq"] + 1, messages[0]["seq"] + 1 + len(seqs))), "a gap or a repeat"
+    assert messages[-1] == {**messages[-1], "type": "run_status", "status": "completed"}
+    for node, states in transitions(messages).items():
+        # The snapshot may already show a step queued or further on: what follows is in order.
+        assert states[-2:] == ["running", "completed"], (node, states)
+    workers = {step.placement["worker"].split("@")[0] for step in StepRun.objects.filter(run_id=run_id)}
+    assert workers <= {"w1", "w2"}
+    assert all(step.attempts == 1 and step.outputs for step in StepRun.objects.filter(run_id=run_id))
+    assert StepRun.objects.get(run_id=run_id, node="evaluate").metrics["coefficient_of_determination"] > 0.9
+
+    # The same run again: everything comes from the cache, without a single task.
+    again = deployment.submit(NODES)
+    assert wait_for_run(again).status == "completed"
+    assert {s.status for s in StepRun.objects.filter(run_id=again)} == {"reused"}
+    assert not StepRun.objects.filter(run_id=again).exclude(task_id="").exists()
+
+
+def test_a_client_that_connects_late_or_reconnects_mid_run_misses_nothing(deployment: Deployment) -> None:
+    run_id = deployment.submit(slow(2))
+    first = deployment.events(run_id, until=lambda m: m["type"] == "step_status" and m["status"] == "running")
+    resumed = deployment.events(run_id, after=first[-1]["seq"])
+
+    assert resumed[0]["seq"] == first[-1]["seq"] + 1, "a reconnecting client gets what it missed, from there"
+    seqs = [m["seq"] for m in resumed]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+    assert resumed[-1]["status"] == "completed"
+
+    late = deployment.events(run_id)
+    assert len(late) == 1 and late[0]["type"] == "snapshot" and late[0]["seq"] == resumed[-1]["seq"]
+    assert {state["status"] for state in late[0]["steps"].values()} == {"completed"}
+
+
+def test_a_worker_killed_mid_step_has_its_step_retried_on_the_other(deployment: Deployment) -> None:
+    run_id = deployment.submit(slow(3))
+    step = wait_until_running(run_id, "sleep")
+    killed = time.monotonic()
+    deployment.cluster.worker(step.placement["worker"]).kill()
+
+    run = wait_for_run(run_id, timeout=60)
+    assert time.monotonic() - killed < 60
+    assert run.status == "completed"
+    step.refresh_from_db()
+    assert step.status == "completed" and step.attempts == 2
+    assert deployment.cluster.worker(step.placement["worker"]).process.poll() is None, "ran again elsewhere"
+    completions = RunEvent.objects.filter(run_id=run_id, type="step_status", payload__node="sleep",
+                                          payload__status="completed")
+    assert completions.count() == 1, "the step's end (and its outputs) recorded once"
+    logs = RunEvent.objects.filter(run_id=run_id, type="step_log", payload__node="sleep")
+    assert any("stopped responding" in line for event in logs for line in event.payload["lines"])
+
+
+def test_a_step_whose_workers_are_both_killed_fails_as_worker_lost(deployment: Deployment) -> None:
+    run_id = deployment.submit(slow(30))
+    started = time.monotonic()
+    first = wait_until_running(run_id, "sleep")
+    deployment.cluster.worker(first.placement["worker"]).kill()
+    deadline = time.monotonic() + 60
+    while StepRun.objects.get(run_id=run_id, node="sleep").attempts < 2:
+        assert time.monotonic() < deadline, "the step was never retried"
+        time.sleep(0.2)
+    second = wait_until_running(run_id, "sleep")
+    deployment.cluster.worker(second.placement["worker"]).kill()
+
+    run = wait_for_run(run_id, timeout=60)
+    assert time.monotonic() - started < 120
+    steps = {s.node: s for s in StepRun.objects.filter(run_id=run_id)}
+    assert run.status == "failed"
+    assert steps["sleep"].status == "failed" and steps["sleep"].error["code"] == "worker_lost"
+    assert steps["sleep"].error["origin"] == "infrastructure"
+    assert steps["after"].status == "skipped"
+
+
+def test_cancel_stops_the_step_on_its_worker_and_ends_the_run(deployment: Deployment) -> None:
+    run_id = deployment.submit(slow(60))
+    wait_until_running(run_id, "sleep")
+    response = deployment.api("POST", f"/api/runs/{run_id}/cancel/")
+    assert response.status_code == 200, response.text
+
+    run = wait_for_run(run_id, timeout=30)
+    steps = {s.node: s.status for s in StepRun.objects.filter(run_id=run_id)}
+    assert run.status == "cancelled"
+    assert steps == {"data": "completed", "sleep": "cancelled", "after": "cancelled"}
+    # Both workers are free again: the next run goes through at once.
+    assert wait_for_run(deployment.submit(slow(0, "next")), timeout=60).status == "completed"
