@@ -157,6 +157,7 @@ export const api = {
     cancel: (id: string) => request<RunDetail>("POST", `/api/runs/${enc(id)}/cancel/`),
     rerun: (id: string, forceRerun?: boolean) =>
       request<RunDetail>("POST", `/api/runs/${enc(id)}/rerun/`, forceRerun === undefined ? {} : { force_rerun: forceRerun }),
+    clone: (id: string) => request<{ pipeline_id: number; name: string; version: number }>("POST", `/api/runs/${enc(id)}/clone/`, {}),
     rerunFrom: (id: string, node: string) => request<RunDetail>("POST", `/api/runs/${enc(id)}/rerun-from/${enc(node)}/`, {}),
     logs: (id: string, node: string, tail?: number) =>
       request<StepLogs>("GET", `/api/runs/${enc(id)}/steps/${enc(node)}/logs/${query({ tail })}`),
@@ -177,6 +178,12 @@ export const api = {
     },
   },
 };
+
+/** The URL of the socket of the user's run status changes. */
+export function userRunsSocketUrl(): string {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}/ws/runs/`;
+}
 
 /** The URL of a run's event socket, on the page's own host. */
 export function runSocketUrl(runId: string, after?: number): string {

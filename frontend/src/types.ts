@@ -179,7 +179,8 @@ export interface StepError {
 export interface OutputInfo {
   type?: string;
   rows?: number;
-  columns?: ColumnInfo[];
+  /** A table output's columns. */
+  schema?: ColumnInfo[];
   [key: string]: unknown;
 }
 

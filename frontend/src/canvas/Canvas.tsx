@@ -1,0 +1,122 @@
+/**
+ * The graph canvas (React Flow): typed ports checked while connecting (a refused
+ * connection says why), selection, moving, minimap and zoom controls. Keyboard shortcuts
+ * live in the editor (they also work with the focus outside the canvas).
+ */
+import {
+  Background,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  useConnection,
+  type Connection,
+  type Edge,
+  type FinalConnectionState,
+  type IsValidConnection,
+} from "@xyflow/react";
+import { useCallback } from "react";
+import { useToasts } from "../ui/toasts";
+import type { ModuleFlowNode } from "./graph";
+import { ModuleNode } from "./ModuleNode";
+import { connectionProblem } from "./ports";
+import { useEditor } from "./store";
+
+// At module scope: a new object on each render would remount every node.
+const nodeTypes = { module: ModuleNode };
+const MULTI_SELECT_KEYS = ["Meta", "Control", "Shift"];
+
+/** Orients a connection dragged either way (output to input, or input to output). */
+function asOutputToInput(c: Connection | Edge): Connection {
+  return { source: c.source, sourceHandle: c.sourceHandle ?? null, target: c.target, targetHandle: c.targetHandle ?? null };
+}
+
+function problemOf(c: Connection | Edge): string | null {
+  const { nodes, edges, specs } = useEditor.getState();
+  return connectionProblem(asOutputToInput(c), nodes, edges, specs);
+}
+
+/** While a connection is dragged over a port that refuses it, says why. */
+function ConnectionHint() {
+  const connection = useConnection();
+  if (!connection.inProgress || connection.isValid !== false || !connection.toHandle) return null;
+  const from = connection.fromHandle;
+  const to = connection.toHandle;
+  const c =
+    from.type === "source"
+      ? { source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null }
+      : { source: to.nodeId, sourceHandle: to.id ?? null, target: from.nodeId, targetHandle: from.id ?? null };
+  const problem = problemOf(c);
+  return problem ? (
+    <div className="connection-hint" role="status">
+      {problem}
+    </div>
+  ) : null;
+}
+
+export function Canvas({ readOnly }: { readOnly?: boolean }) {
+  const nodes = useEditor((s) => s.nodes);
+  const edges = useEditor((s) => s.edges);
+  const onNodesChange = useEditor((s) => s.onNodesChange);
+  const onEdgesChange = useEditor((s) => s.onEdgesChange);
+  const beginDrag = useEditor((s) => s.beginDrag);
+  const connect = useEditor((s) => s.connect);
+  const toast = useToasts((s) => s.push);
+
+  const isValidConnection: IsValidConnection = useCallback((c) => problemOf(c) === null, []);
+  const onConnect = useCallback(
+    (c: Connection) => {
+      if (c.sourceHandle && c.targetHandle && problemOf(c) === null) connect(c.source, c.sourceHandle, c.target, c.targetHandle);
+    },
+    [connect],
+  );
+  const onConnectEnd = useCallback(
+    (_: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      if (state.isValid !== false || !state.toHandle || !state.fromHandle) return;
+      const from = state.fromHandle;
+      const to = state.toHandle;
+      const c =
+        from.type === "source"
+          ? { source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null }
+          : { source: to.nodeId, sourceHandle: to.id ?? null, target: from.nodeId, targetHandle: from.id ?? null };
+      const problem = problemOf(c);
+      if (problem) toast("error", `Not connected: ${problem}`);
+    },
+    [toast],
+  );
+
+  return (
+    <div className="canvas" aria-label="Pipeline canvas">
+      <ReactFlow<ModuleFlowNode>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onNodeDragStart={beginDrag}
+        onSelectionDragStart={beginDrag}
+        onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
+        isValidConnection={isValidConnection}
+        nodesDraggable={!readOnly}
+        nodesConnectable={!readOnly}
+        edgesFocusable
+        // Deleting goes through the editor's shortcut, which records it for undo.
+        deleteKeyCode={null}
+        multiSelectionKeyCode={MULTI_SELECT_KEYS}
+        selectionKeyCode="Shift"
+        connectionRadius={24}
+        defaultEdgeOptions={{ type: "smoothstep" }}
+        fitView
+        fitViewOptions={{ maxZoom: 1, padding: 0.2 }}
+        minZoom={0.1}
+        proOptions={{ hideAttribution: true }}
+        ariaLabelConfig={{ "node.a11yDescription.default": "Press Enter or Space to select a module; arrow keys move it." }}
+      >
+        <Background gap={20} />
+        <MiniMap pannable zoomable ariaLabel="Minimap" />
+        <Controls showInteractive={false} aria-label="Zoom controls" />
+        <ConnectionHint />
+      </ReactFlow>
+    </div>
+  );
+}

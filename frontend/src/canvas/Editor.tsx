@@ -1,0 +1,255 @@
+/**
+ * The pipeline editor page: toolbar, palette, canvas, inspector and run panel. It opens a
+ * saved pipeline (restoring unsaved local edits), saves as the user works, validates on
+ * the server as the graph changes, and submits and follows runs.
+ */
+import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
+import { useCallback, useEffect, useRef, useState } from "react";
+import { api, ApiError } from "../api";
+import { closeDraft, flushDraft, openDraft, resolveConflict, retrySave, useDraft } from "../drafts/autosave";
+import { Inspector } from "../inspector/Inspector";
+import { Palette, type PaletteDrop } from "../palette/Palette";
+import { RunDialog } from "../runs/RunDialog";
+import { RunPanel } from "../runs/RunPanel";
+import { useRunView } from "../runs/runStore";
+import { useRunSocket } from "../runs/useRunSocket";
+import type { GraphError, ModuleSpec, RunDetail, RunSubmit } from "../types";
+import { navigate } from "../ui/router";
+import { useToasts } from "../ui/toasts";
+import { Canvas } from "./Canvas";
+import { autoLayout } from "./layout";
+import { ShortcutHelp, useShortcuts } from "./shortcuts";
+import { useEditor } from "./store";
+import { Toolbar } from "./Toolbar";
+
+const VALIDATE_DELAY_MS = 500;
+
+export function describeError(e: GraphError): string {
+  const where = [e.node, e.port ?? e.param].filter(Boolean).join(" · ");
+  return where ? `${where}: ${e.message}` : e.message;
+}
+
+export function EditorPage({ pipelineId, modules }: { pipelineId: number; modules: ModuleSpec[] }) {
+  return (
+    <ReactFlowProvider>
+      <Editor pipelineId={pipelineId} modules={modules} />
+    </ReactFlowProvider>
+  );
+}
+
+function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSpec[] }) {
+  const [loaded, setLoaded] = useState(false);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [runDialog, setRunDialog] = useState<{ problems: string[] } | null>(null);
+  const [showShortcuts, setShowShortcuts] = useState(false);
+  const runId = useRunView((s) => s.run?.id ?? null);
+  const revision = useEditor((s) => s.revision);
+  const selectedNode = useEditor((s) => {
+    const selected = s.nodes.filter((n) => n.selected);
+    return selected.length === 1 ? selected[0].id : null;
+  });
+  const { screenToFlowPosition, fitView } = useReactFlow();
+  const toast = useToasts((s) => s.push);
+  const canvasBox = useRef<HTMLDivElement>(null);
+
+  useRunSocket(runId);
+
+  useEffect(() => {
+    let cancelled = false;
+    useRunView.getState().show(null);
+    api.pipelines.get(pipelineId).then(
+      (detail) => {
+        if (cancelled) return;
+        const outcome = openDraft(detail);
+        if (outcome === "restored") toast("info", "Your unsaved changes were restored.");
+        setLoaded(true);
+        // A run in the address (?run=) is shown again after a reload.
+        const shown = new URLSearchParams(location.search).get("run");
+        if (shown) api.runs.get(shown).then((run) => !cancelled && useRunView.getState().show(run), () => undefined);
+      },
+      (e: ApiError) => !cancelled && setLoadError(e.message),
+    );
+    return () => {
+      cancelled = true;
+      closeDraft();
+    };
+  }, [pipelineId, toast]);
+
+  // The server is the authority on what is wrong; it checks the graph as it changes.
+  useEffect(() => {
+    if (!loaded) return;
+    const timer = setTimeout(() => {
+      const document = useEditor.getState().document();
+      api.pipelines.validate(pipelineId, { document }).then(
+        (result) => useEditor.getState().setValidation(result),
+        () => undefined,
+      );
+    }, VALIDATE_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [revision, loaded, pipelineId]);
+
+  const onAdd = useCallback(
+    (drop: PaletteDrop, at?: { x: number; y: number }) => {
+      const box = canvasBox.current?.getBoundingClientRect();
+      const point = at ?? (box ? { x: box.left + box.width / 2, y: box.top + box.height / 3 } : { x: 400, y: 300 });
+      const position = screenToFlowPosition(point);
+      const editor = useEditor.getState();
+      // The pointer holds the node by its title, not its corner.
+      const id = editor.addNode(drop.module, { x: position.x - 100, y: position.y - 20 });
+      for (const [name, value] of Object.entries(drop.params ?? {})) useEditor.getState().setParam(id, name, value);
+    },
+    [screenToFlowPosition],
+  );
+
+  const layout = useCallback(async () => {
+    const { nodes, edges, setPositions } = useEditor.getState();
+    setPositions(await autoLayout(nodes, edges));
+    requestAnimationFrame(() => void fitView({ padding: 0.2, maxZoom: 1 }));
+  }, [fitView]);
+
+  useShortcuts({
+    enabled: loaded,
+    onHelp: () => setShowShortcuts(true),
+    onFit: () => void fitView({ padding: 0.2, maxZoom: 1 }),
+    onLayout: () => void layout(),
+    onSave: () => void flushDraft().then((problem) => problem && toast("error", problem)),
+    screenCenter: () => {
+      const box = canvasBox.current?.getBoundingClientRect();
+      return box ? { x: box.left + box.width / 2, y: box.top + box.height / 2 } : { x: 0, y: 0 };
+    },
+  });
+
+  const showRun = (detail: RunDetail | null) => {
+    useRunView.getState().show(detail);
+    const url = new URL(location.href);
+    if (detail) url.searchParams.set("run", detail.id);
+    else url.searchParams.delete("run");
+    history.replaceState(null, "", url);
+  };
+
+  const openRunDialog = async () => {
+    const problem = await flushDraft();
+    if (problem) {
+      toast("error", problem);
+      return;
+    }
+    const result = await api.pipelines.validate(pipelineId, { document: useEditor.getState().document() }).catch((e: ApiError) => {
+      toast("error", `The pipeline could not be checked: ${e.message}`);
+      return null;
+    });
+    if (!result) return;
+    useEditor.getState().setValidation(result);
+    setRunDialog({ problems: result.errors.map(describeError) });
+  };
+
+  const submit = async (options: Pick<RunSubmit, "compute" | "parameters" | "force_rerun">) => {
+    const problem = await flushDraft();
+    if (problem) {
+      setRunDialog({ problems: [problem] });
+      return;
+    }
+    try {
+      const run = await api.runs.submit({ pipeline_id: pipelineId, version: useDraft.getState().baseVersion, ...options });
+      setRunDialog(null);
+      showRun(run);
+    } catch (e) {
+      const errors = (e as ApiError).errors ?? [];
+      // A refusal with graph errors marks them on the nodes too.
+      const graphErrors = errors.filter((x) => "node" in x) as GraphError[];
+      if (graphErrors.length) useEditor.getState().setValidation({ valid: false, errors: graphErrors });
+      setRunDialog({ problems: errors.length ? errors.map((x) => describeError(x as GraphError)) : [(e as Error).message] });
+    }
+  };
+
+  const runAction = async (action: () => Promise<unknown>, what: string) => {
+    try {
+      await action();
+    } catch (e) {
+      toast("error", `${what} failed: ${(e as Error).message}`);
+    }
+  };
+
+  if (loadError) {
+    return (
+      <main className="page-message">
+        <p role="alert">This pipeline could not be opened: {loadError}</p>
+        <a href="/">Back to your pipelines</a>
+      </main>
+    );
+  }
+
+  return (
+    <div className="editor">
+      <Toolbar
+        pipelineId={pipelineId}
+        onRun={() => void openRunDialog()}
+        onLayout={() => void layout()}
+        onFit={() => void fitView({ padding: 0.2, maxZoom: 1 })}
+        onShortcuts={() => setShowShortcuts(true)}
+      />
+      <ConflictBanner />
+      <div className="editor-body">
+        <Palette modules={modules} onAdd={onAdd} />
+        <div className="editor-center" ref={canvasBox}>
+          {loaded ? <Canvas /> : <p className="page-message">Loading…</p>}
+          {runId && (
+            <RunPanel
+              selectedNode={selectedNode}
+              onSelectNode={(node) => useEditor.getState().selectOnly([node])}
+              onCancel={() => void runAction(() => api.runs.cancel(runId), "Cancelling")}
+              onRerun={() => void runAction(async () => showRun(await api.runs.rerun(runId)), "Rerunning")}
+              onRerunFrom={(node) => void runAction(async () => showRun(await api.runs.rerunFrom(runId, node)), "Rerunning")}
+              onClose={() => showRun(null)}
+            />
+          )}
+        </div>
+        <Inspector pipelineId={pipelineId} />
+      </div>
+      {runDialog && (
+        <RunDialog
+          document={useEditor.getState().document()}
+          problems={runDialog.problems}
+          onSubmit={(options) => void submit(options)}
+          onClose={() => setRunDialog(null)}
+        />
+      )}
+      {showShortcuts && <ShortcutHelp onClose={() => setShowShortcuts(false)} />}
+      <datalist id="compute-targets">
+        <option value="local" />
+        <option value="docker" />
+      </datalist>
+    </div>
+  );
+}
+
+function ConflictBanner() {
+  const conflict = useDraft((s) => s.conflict);
+  const status = useDraft((s) => s.status);
+  const error = useDraft((s) => s.error);
+  if (status === "error") {
+    return (
+      <div className="banner banner-error" role="alert">
+        Your changes are kept in this browser but could not be saved: {error}{" "}
+        <button type="button" onClick={retrySave}>
+          Try again
+        </button>
+      </div>
+    );
+  }
+  if (status !== "conflict" || !conflict) return null;
+  return (
+    <div className="banner banner-warning" role="alert" aria-label="Save conflict">
+      This pipeline was saved elsewhere (another tab or person: version {conflict.current_version}) while you were editing. Your
+      edits are kept here; nothing was overwritten.{" "}
+      <button type="button" onClick={() => resolveConflict("theirs")}>
+        Load the saved version
+      </button>{" "}
+      <button type="button" className="danger" onClick={() => resolveConflict("mine")}>
+        Keep my edits (overwrite)
+      </button>{" "}
+      <button type="button" onClick={() => navigate("/")}>
+        Back to pipelines
+      </button>
+    </div>
+  );
+}

@@ -1,0 +1,108 @@
+import { Handle, Position, type NodeProps } from "@xyflow/react";
+import { memo } from "react";
+import { useRunView } from "../runs/runStore";
+import { STATUS_LABEL } from "../runs/runState";
+import type { PortSpec } from "../types";
+import type { ModuleFlowNode } from "./graph";
+import { useEditor } from "./store";
+
+function portStyle(index: number, count: number) {
+  return { left: `${((index + 1) / (count + 1)) * 100}%` };
+}
+
+function PortHandles({ ports, kind, nodeId }: { ports: PortSpec[]; kind: "input" | "output"; nodeId: string }) {
+  const type = kind === "input" ? "target" : "source";
+  const position = kind === "input" ? Position.Top : Position.Bottom;
+  return (
+    <>
+      {ports.map((port, index) => (
+        <Handle
+          key={port.name}
+          id={port.name}
+          type={type}
+          position={position}
+          style={portStyle(index, ports.length)}
+          className={`port port-${port.type}`}
+          title={`${kind} ${port.name}: ${port.type}${port.optional ? " (optional)" : ""}${port.help ? ` — ${port.help}` : ""}`}
+          aria-label={`${kind} ${port.name} of ${nodeId} (${port.type})`}
+        >
+          <span className={`port-label port-label-${kind}`}>{port.name}</span>
+        </Handle>
+      ))}
+    </>
+  );
+}
+
+/** A module on the canvas: its ports, its state in the run shown, its problems, its comment. */
+export const ModuleNode = memo(function ModuleNode({ id, data, selected }: NodeProps<ModuleFlowNode>) {
+  const spec = useEditor((s) => s.specs[data.module]);
+  const validation = useEditor((s) => s.validation);
+  const step = useRunView((s) => s.run?.steps[id]);
+  const errors = validation?.errors.filter((e) => e.node === id) ?? [];
+  const status = step?.status;
+  const className = [
+    "module-node",
+    selected ? "selected" : "",
+    errors.length ? "has-errors" : "",
+    status ? `status-${status}` : "",
+  ].join(" ");
+
+  return (
+    <div className={className} data-node={id} aria-label={`module ${id}`} role="group">
+      <PortHandles ports={spec?.inputs ?? []} kind="input" nodeId={id} />
+      <div className="module-node-title">
+        <span className="module-node-name">{spec?.name ?? data.module}</span>
+        {data.force_rerun && <span className="tag" title="Runs again even when its outputs are known">forced</span>}
+        {data.compute && <span className="tag" title="Runs on this compute target">{data.compute}</span>}
+      </div>
+      <div className="module-node-id">{id}</div>
+      {status && (
+        <div className="module-node-status" aria-label={`status of ${id}`} data-status={status}>
+          <span className={`badge badge-${status}`}>{STATUS_LABEL[status]}</span>
+          {status === "reused" && <span className="reused-note">outputs reused from an earlier run</span>}
+          {step?.durationS != null && status !== "reused" && <span className="duration">{formatSeconds(step.durationS)}</span>}
+        </div>
+      )}
+      {status === "running" && step?.progress && (
+        <div className="progress" role="progressbar" aria-label={`progress of ${id}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(step.progress.fraction * 100)}>
+          <div style={{ width: `${step.progress.fraction * 100}%` }} />
+        </div>
+      )}
+      {status === "failed" && step?.error && (
+        <div className="module-node-error" role="alert" aria-label={`error of ${id}`}>
+          {step.error.origin && step.error.origin !== "module" && <strong>{originLabel(step.error.origin)}: </strong>}
+          {step.error.message}
+        </div>
+      )}
+      {errors.length > 0 && (
+        <ul className="module-node-problems" aria-label={`problems of ${id}`}>
+          {errors.map((e, i) => (
+            <li key={i}>{e.message}</li>
+          ))}
+        </ul>
+      )}
+      {data.comment && <div className="module-node-comment" aria-label={`comment of ${id}`}>{data.comment}</div>}
+      <PortHandles ports={spec?.outputs ?? []} kind="output" nodeId={id} />
+    </div>
+  );
+});
+
+export function originLabel(origin: string): string {
+  switch (origin) {
+    case "infrastructure":
+      return "Infrastructure problem (not your pipeline)";
+    case "limit":
+      return "Time limit";
+    case "user":
+      return "Cancelled";
+    default:
+      return origin;
+  }
+}
+
+export function formatSeconds(seconds: number): string {
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes} min ${Math.round(seconds % 60)} s`;
+}

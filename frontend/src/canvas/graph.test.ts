@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import type { PipelineDocument } from "../types";
+import { ancestors, documentToFlow, flowToDocument, newNodeId } from "./graph";
+
+const doc: PipelineDocument = {
+  format: "atelier/pipeline@1",
+  name: "cars",
+  settings: { default_compute: "local" },
+  parameters: { train_fraction: { type: "float", default: 0.7 } },
+  nodes: {
+    cars: { module: "import_data", params: { source: "sample" } },
+    split: {
+      module: "split_data",
+      inputs: { dataset: "cars.dataset" },
+      params: { fraction: "${{parameters.train_fraction}}" },
+      comment: "70/30",
+    },
+    algorithm: { module: "linear_regression" },
+    train: { module: "train_model", inputs: { model: "algorithm.model", dataset: "split.first" }, force_rerun: true },
+  },
+  layout: { cars: { x: 40, y: 40 }, split: { x: 40, y: 140 }, algorithm: { x: 300, y: 140 }, train: { x: 160, y: 240 } },
+};
+
+describe("pipeline file <-> canvas", () => {
+  it("round-trips a document", () => {
+    const { meta, nodes, edges } = documentToFlow(doc);
+    expect(edges.map((e) => e.id).sort()).toEqual(["split.dataset", "train.dataset", "train.model"]);
+    expect(flowToDocument(meta, nodes, edges)).toEqual(doc);
+  });
+
+  it("places nodes without a layout on a grid", () => {
+    const { nodes } = documentToFlow({ ...doc, layout: undefined });
+    expect(new Set(nodes.map((n) => `${n.position.x},${n.position.y}`)).size).toBe(nodes.length);
+  });
+
+  it("names new nodes after their module, never twice", () => {
+    expect(newNodeId("split_data", [])).toBe("split_data");
+    expect(newNodeId("split_data", ["split_data", "split_data_2"])).toBe("split_data_3");
+    expect(newNodeId("acme.churn", [])).toBe("acme_churn");
+  });
+
+  it("finds what is upstream of a node", () => {
+    const { edges } = documentToFlow(doc);
+    expect([...ancestors("train", edges)].sort()).toEqual(["algorithm", "cars", "split"]);
+    expect(ancestors("cars", edges).size).toBe(0);
+  });
+});

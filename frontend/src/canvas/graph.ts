@@ -1,0 +1,101 @@
+/**
+ * The pipeline file <-> the canvas's nodes and edges. A node's id is its id in the file; an
+ * edge's handles are port names, and its id is its target input (`node.port`), which is
+ * what makes "one edge per input" hold by construction.
+ */
+import type { Edge, Node } from "@xyflow/react";
+import type { PipelineDocument, PipelineNode } from "../types";
+
+export interface ModuleNodeData extends Record<string, unknown> {
+  module: string;
+  version?: number;
+  params: Record<string, unknown>;
+  comment?: string;
+  compute?: string;
+  force_rerun?: boolean;
+  timeout?: number;
+}
+
+export type ModuleFlowNode = Node<ModuleNodeData, "module">;
+
+/** Everything of a pipeline file except its nodes and layout. */
+export type DocumentMeta = Omit<PipelineDocument, "nodes" | "layout">;
+
+export function edgeId(target: string, targetPort: string): string {
+  return `${target}.${targetPort}`;
+}
+
+export function makeEdge(source: string, sourcePort: string, target: string, targetPort: string): Edge {
+  return { id: edgeId(target, targetPort), source, sourceHandle: sourcePort, target, targetHandle: targetPort };
+}
+
+/** `upstream.port` -> [upstream, port]; node ids never hold a dot. */
+export function parseRef(ref: string): [string, string] | null {
+  const dot = ref.indexOf(".");
+  return dot > 0 ? [ref.slice(0, dot), ref.slice(dot + 1)] : null;
+}
+
+export function documentToFlow(doc: PipelineDocument): { meta: DocumentMeta; nodes: ModuleFlowNode[]; edges: Edge[] } {
+  const { nodes: fileNodes, layout, ...meta } = doc;
+  const nodes: ModuleFlowNode[] = [];
+  const edges: Edge[] = [];
+  Object.entries(fileNodes ?? {}).forEach(([id, node], index) => {
+    const { inputs, params, module, ...rest } = node;
+    // Nodes without a saved position go on a grid; auto-layout can tidy them.
+    const position = layout?.[id] ?? { x: 40 + (index % 4) * 260, y: 40 + Math.floor(index / 4) * 140 };
+    nodes.push({ id, type: "module", position: { ...position }, data: { module, params: { ...(params ?? {}) }, ...rest } });
+    for (const [port, ref] of Object.entries(inputs ?? {})) {
+      const parsed = parseRef(ref);
+      if (parsed) edges.push(makeEdge(parsed[0], parsed[1], id, port));
+    }
+  });
+  return { meta, nodes, edges };
+}
+
+export function flowToDocument(meta: DocumentMeta, nodes: ModuleFlowNode[], edges: Edge[]): PipelineDocument {
+  const fileNodes: Record<string, PipelineNode> = {};
+  const layout: Record<string, { x: number; y: number }> = {};
+  for (const node of nodes) {
+    const { module, params, version, comment, compute, force_rerun, timeout } = node.data;
+    const out: PipelineNode = { module };
+    if (version !== undefined) out.version = version;
+    const inputs: Record<string, string> = {};
+    for (const edge of edges) {
+      if (edge.target === node.id && edge.targetHandle) inputs[edge.targetHandle] = `${edge.source}.${edge.sourceHandle}`;
+    }
+    if (Object.keys(inputs).length) out.inputs = inputs;
+    if (Object.keys(params).length) out.params = params;
+    if (comment) out.comment = comment;
+    if (compute) out.compute = compute;
+    if (force_rerun) out.force_rerun = true;
+    if (timeout !== undefined) out.timeout = timeout;
+    fileNodes[node.id] = out;
+    layout[node.id] = { x: Math.round(node.position.x), y: Math.round(node.position.y) };
+  }
+  return { ...meta, nodes: fileNodes, layout } as PipelineDocument;
+}
+
+/** A node id for a new instance of `moduleId`, short and unused: `split_data`, `split_data_2`… */
+export function newNodeId(moduleId: string, taken: Iterable<string>): string {
+  const used = new Set(taken);
+  // Plugin ids are namespaced (`acme.churn`); a node id may not hold a dot.
+  const base = moduleId.replace(/[^A-Za-z0-9_-]/g, "_").replace(/^[^A-Za-z_]/, "_").slice(0, 90);
+  if (!used.has(base)) return base;
+  for (let n = 2; ; n++) if (!used.has(`${base}_${n}`)) return `${base}_${n}`;
+}
+
+/** The nodes upstream of `nodeId` (not itself), following edges backwards. */
+export function ancestors(nodeId: string, edges: Edge[]): Set<string> {
+  const seen = new Set<string>();
+  const stack = [nodeId];
+  while (stack.length) {
+    const current = stack.pop()!;
+    for (const edge of edges) {
+      if (edge.target === current && !seen.has(edge.source)) {
+        seen.add(edge.source);
+        stack.push(edge.source);
+      }
+    }
+  }
+  return seen;
+}

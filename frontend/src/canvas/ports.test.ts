@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import type { ModuleSpec } from "../types";
+import { documentToFlow, makeEdge } from "./graph";
+import { connectionProblem } from "./ports";
+
+const spec = (id: string, inputs: [string, string][], outputs: [string, string][]): ModuleSpec => ({
+  id, version: 1, name: id, category: "x", description: "", help: "", deterministic: true, replaces: [], params: [],
+  inputs: inputs.map(([name, type]) => ({ name, type, help: "" })),
+  outputs: outputs.map(([name, type]) => ({ name, type, help: "" })),
+});
+
+const specs = {
+  import_data: spec("import_data", [], [["dataset", "DataFrame"]]),
+  linear_regression: spec("linear_regression", [], [["model", "UntrainedModel"]]),
+  train_model: spec("train_model", [["model", "UntrainedModel"], ["dataset", "DataFrame"]], [["model", "TrainedModel"]]),
+  select_columns: spec("select_columns", [["dataset", "DataFrame"]], [["dataset", "DataFrame"]]),
+};
+
+const { nodes } = documentToFlow({
+  format: "atelier/pipeline@1",
+  name: "t",
+  nodes: {
+    cars: { module: "import_data" },
+    algo: { module: "linear_regression" },
+    train: { module: "train_model" },
+    a: { module: "select_columns" },
+    b: { module: "select_columns" },
+  },
+});
+const connect = (source: string, sourceHandle: string, target: string, targetHandle: string) => ({ source, sourceHandle, target, targetHandle });
+
+describe("connection rules", () => {
+  it("accepts ports of the same type", () => {
+    expect(connectionProblem(connect("cars", "dataset", "train", "dataset"), nodes, [], specs)).toBeNull();
+  });
+
+  it("refuses a type mismatch, saying both types", () => {
+    const problem = connectionProblem(connect("cars", "dataset", "train", "model"), nodes, [], specs);
+    expect(problem).toContain("takes a UntrainedModel");
+    expect(problem).toContain("is a DataFrame");
+  });
+
+  it("refuses a second edge into one input", () => {
+    const edges = [makeEdge("cars", "dataset", "train", "dataset")];
+    expect(connectionProblem(connect("a", "dataset", "train", "dataset"), nodes, edges, specs)).toContain("one connection");
+  });
+
+  it("refuses cycles and self-loops", () => {
+    const edges = [makeEdge("a", "dataset", "b", "dataset")];
+    expect(connectionProblem(connect("b", "dataset", "a", "dataset"), nodes, edges, specs)).toContain("cycle");
+    expect(connectionProblem(connect("a", "dataset", "a", "dataset"), nodes, [], specs)).toContain("itself");
+  });
+});

@@ -1,0 +1,52 @@
+/**
+ * Which connections the canvas accepts, and why it refuses the others: the same rules as
+ * the server's validation (exact port types, one edge per input, no cycles), checked while
+ * the user drags so the refusal can say why.
+ */
+import type { Connection, Edge } from "@xyflow/react";
+import type { ModuleSpec, PortSpec } from "../types";
+import type { ModuleFlowNode } from "./graph";
+
+export type SpecsById = Record<string, ModuleSpec>;
+
+function port(ports: PortSpec[] | undefined, name: string | null | undefined): PortSpec | undefined {
+  return ports?.find((p) => p.name === name);
+}
+
+function reaches(from: string, to: string, edges: Pick<Edge, "source" | "target">[]): boolean {
+  const stack = [from];
+  const seen = new Set<string>();
+  while (stack.length) {
+    const current = stack.pop()!;
+    if (current === to) return true;
+    if (seen.has(current)) continue;
+    seen.add(current);
+    for (const edge of edges) if (edge.source === current) stack.push(edge.target);
+  }
+  return false;
+}
+
+/** Why `connection` cannot be made (a sentence for the user), or null when it can. */
+export function connectionProblem(
+  connection: Connection | Edge,
+  nodes: ModuleFlowNode[],
+  edges: Edge[],
+  specs: SpecsById,
+): string | null {
+  const source = nodes.find((n) => n.id === connection.source);
+  const target = nodes.find((n) => n.id === connection.target);
+  if (!source || !target) return "Connect an output port to an input port.";
+  if (source.id === target.id) return "A module cannot feed itself.";
+  const output = port(specs[source.data.module]?.outputs, connection.sourceHandle);
+  const input = port(specs[target.data.module]?.inputs, connection.targetHandle);
+  if (!output || !input) return "Connect an output port (bottom) to an input port (top).";
+  if (output.type !== input.type) {
+    return `"${input.name}" of ${target.id} takes a ${input.type}, but "${output.name}" of ${source.id} is a ${output.type}.`;
+  }
+  const taken = edges.find((e) => e.target === target.id && e.targetHandle === input.name);
+  if (taken) {
+    return `"${input.name}" of ${target.id} already takes ${taken.source}.${taken.sourceHandle}: an input takes one connection. Delete that one first.`;
+  }
+  if (reaches(target.id, source.id, edges)) return "This connection would make a cycle: a pipeline runs in one direction.";
+  return null;
+}

@@ -1,0 +1,56 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { useEditor } from "./store";
+
+const doc = {
+  format: "atelier/pipeline@1" as const,
+  name: "t",
+  nodes: { a: { module: "select_columns" }, b: { module: "select_columns", inputs: { dataset: "a.dataset" } } },
+  layout: { a: { x: 0, y: 0 }, b: { x: 0, y: 100 } },
+};
+
+describe("editor store", () => {
+  beforeEach(() => useEditor.getState().load(doc));
+
+  it("undoes and redoes edits", () => {
+    const editor = useEditor.getState();
+    editor.addNode("split_data", { x: 5, y: 5 });
+    expect(useEditor.getState().nodes.map((n) => n.id)).toContain("split_data");
+    useEditor.getState().undo();
+    expect(useEditor.getState().nodes.map((n) => n.id)).toEqual(["a", "b"]);
+    useEditor.getState().redo();
+    expect(useEditor.getState().nodes).toHaveLength(3);
+  });
+
+  it("coalesces typing in one field into one undo step", () => {
+    const editor = useEditor.getState();
+    editor.setParam("a", "columns", "x");
+    useEditor.getState().setParam("a", "columns", "xy");
+    useEditor.getState().setParam("b", "columns", "z");
+    expect(useEditor.getState().past).toHaveLength(2);
+    useEditor.getState().undo();
+    useEditor.getState().undo();
+    expect(useEditor.getState().nodes[0].data.params).toEqual({});
+  });
+
+  it("renames a node and its edges", () => {
+    expect(useEditor.getState().renameNode("a", "source")).toBeNull();
+    expect(useEditor.getState().document().nodes.b.inputs).toEqual({ dataset: "source.dataset" });
+    expect(useEditor.getState().renameNode("b", "source")).toContain("already");
+    expect(useEditor.getState().renameNode("b", "1bad")).toContain("starts with");
+  });
+
+  it("copies and pastes nodes with the edges between them, under new names", () => {
+    useEditor.getState().selectAll();
+    const clip = useEditor.getState().copySelection()!;
+    useEditor.getState().paste(clip, { x: 40, y: 40 });
+    const document = useEditor.getState().document();
+    expect(Object.keys(document.nodes)).toEqual(["a", "b", "select_columns", "select_columns_2"]);
+    expect(document.nodes.select_columns_2.inputs).toEqual({ dataset: "select_columns.dataset" });
+  });
+
+  it("deletes the selection and the edges touching it", () => {
+    useEditor.getState().selectOnly(["a"]);
+    useEditor.getState().deleteSelection();
+    expect(useEditor.getState().document().nodes).toEqual({ b: { module: "select_columns" } });
+  });
+});

@@ -1,0 +1,173 @@
+/**
+ * Drafts save themselves. Every change is written to localStorage at once (a reload or a
+ * crash loses nothing) and saved to the server shortly after, on top of the version it was
+ * edited from. A save refused with 409 (someone saved first: another tab, another person)
+ * puts the draft in conflict: the user chooses to load what is saved or to overwrite it;
+ * nothing is ever overwritten silently.
+ */
+import { create } from "zustand";
+import { api, ApiError, ConflictError } from "../api";
+import { useEditor } from "../canvas/store";
+import type { Conflict, PipelineDetail, PipelineDocument } from "../types";
+
+export type SaveStatus = "saved" | "pending" | "saving" | "conflict" | "error";
+
+interface LocalDraft {
+  baseVersion: number;
+  document: PipelineDocument;
+  at: number;
+}
+
+interface DraftState {
+  pipelineId: number | null;
+  baseVersion: number;
+  status: SaveStatus;
+  error: string | null;
+  conflict: Conflict | null;
+}
+
+export const useDraft = create<DraftState>()(() => ({
+  pipelineId: null,
+  baseVersion: 0,
+  status: "saved",
+  error: null,
+  conflict: null,
+}));
+
+const SAVE_DELAY_MS = 800;
+const key = (id: number) => `atelier:draft:${id}`;
+
+function readLocal(id: number): LocalDraft | null {
+  try {
+    const text = localStorage.getItem(key(id));
+    return text ? (JSON.parse(text) as LocalDraft) : null;
+  } catch {
+    return null;
+  }
+}
+
+function writeLocal(id: number, draft: LocalDraft | null) {
+  try {
+    if (draft) localStorage.setItem(key(id), JSON.stringify(draft));
+    else localStorage.removeItem(key(id));
+  } catch {
+    // A full or disabled storage only loses the crash copy; the server save still runs.
+  }
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+let timer: ReturnType<typeof setTimeout> | undefined;
+let inFlight: Promise<void> | null = null;
+let unsubscribe: (() => void) | undefined;
+
+/** Start editing a pipeline: load it (or the unsaved local copy of it) and save changes from now on. */
+export function openDraft(detail: PipelineDetail): "restored" | "conflict" | "loaded" {
+  closeDraft();
+  const local = readLocal(detail.id);
+  const editor = useEditor.getState();
+  let outcome: "restored" | "conflict" | "loaded" = "loaded";
+  useDraft.setState({ pipelineId: detail.id, baseVersion: detail.current_version, status: "saved", error: null, conflict: null });
+  if (local && !same(local.document, detail.document)) {
+    editor.load(local.document);
+    if (local.baseVersion === detail.current_version) {
+      outcome = "restored";
+      useDraft.setState({ status: "pending" });
+      schedule();
+    } else {
+      // Saved elsewhere since these edits were made: the user decides.
+      outcome = "conflict";
+      useDraft.setState({
+        status: "conflict",
+        conflict: { errors: [], current_version: detail.current_version, document: detail.document },
+      });
+    }
+  } else {
+    writeLocal(detail.id, null);
+    editor.load(detail.document);
+  }
+  unsubscribe = useEditor.subscribe((state, previous) => {
+    if (state.revision !== previous.revision) onEdit();
+  });
+  return outcome;
+}
+
+export function closeDraft() {
+  unsubscribe?.();
+  unsubscribe = undefined;
+  clearTimeout(timer);
+}
+
+function onEdit() {
+  const { pipelineId, baseVersion, status } = useDraft.getState();
+  if (pipelineId === null) return;
+  writeLocal(pipelineId, { baseVersion, document: useEditor.getState().document(), at: Date.now() });
+  if (status !== "conflict") {
+    useDraft.setState({ status: "pending" });
+    schedule();
+  }
+}
+
+function schedule() {
+  clearTimeout(timer);
+  timer = setTimeout(() => void save(), SAVE_DELAY_MS);
+}
+
+async function save(): Promise<void> {
+  if (inFlight) {
+    // One save at a time: the next one starts from the version this one creates.
+    await inFlight;
+  }
+  const { pipelineId, baseVersion, status } = useDraft.getState();
+  if (pipelineId === null || status === "conflict" || status === "saved") return;
+  const document = useEditor.getState().document();
+  const revision = useEditor.getState().revision;
+  useDraft.setState({ status: "saving" });
+  inFlight = (async () => {
+    try {
+      const saved = await api.pipelines.save(pipelineId, { document, base_version: baseVersion });
+      if (useDraft.getState().pipelineId !== pipelineId) return;
+      const unchanged = useEditor.getState().revision === revision;
+      useDraft.setState({ baseVersion: saved.current_version, status: unchanged ? "saved" : "pending", error: null });
+      if (unchanged) writeLocal(pipelineId, null);
+      else {
+        writeLocal(pipelineId, { baseVersion: saved.current_version, document: useEditor.getState().document(), at: Date.now() });
+        schedule();
+      }
+    } catch (e) {
+      if (e instanceof ConflictError) useDraft.setState({ status: "conflict", conflict: e.conflict, error: null });
+      else useDraft.setState({ status: "error", error: (e as ApiError).message });
+    } finally {
+      inFlight = null;
+    }
+  })();
+  await inFlight;
+}
+
+/** Save now (before a run): resolves once the server has the draft, or says why it can't. */
+export async function flushDraft(): Promise<string | null> {
+  clearTimeout(timer);
+  await save();
+  const { status, error } = useDraft.getState();
+  if (status === "conflict") return "This pipeline was changed elsewhere: load the saved version or keep yours first.";
+  if (status === "error") return `The pipeline could not be saved: ${error}`;
+  return null;
+}
+
+export function retrySave() {
+  useDraft.setState({ status: "pending" });
+  void save();
+}
+
+/** Resolve a conflict: take what is saved, or save these edits over it. */
+export function resolveConflict(choice: "theirs" | "mine") {
+  const { conflict, pipelineId } = useDraft.getState();
+  if (!conflict || pipelineId === null) return;
+  if (choice === "theirs") {
+    writeLocal(pipelineId, null);
+    openDraft({ id: pipelineId, current_version: conflict.current_version, document: conflict.document } as PipelineDetail);
+  } else {
+    useDraft.setState({ baseVersion: conflict.current_version, conflict: null, status: "pending" });
+    void save();
+  }
+}

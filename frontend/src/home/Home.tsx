@@ -1,0 +1,323 @@
+/**
+ * Home: the user's pipelines (create, open, rename, duplicate, delete, start from a
+ * sample, import a file) and recent runs (status, when, how long), kept live over /ws/runs/.
+ */
+import { useCallback, useEffect, useRef, useState } from "react";
+import { api, userRunsSocketUrl } from "../api";
+import type { Pipeline, Run, SampleInfo, UserRunStatusMessage } from "../types";
+import { ConfirmDialog, Dialog } from "../ui/Dialog";
+import { navigate } from "../ui/router";
+import { useToasts } from "../ui/toasts";
+import { formatSeconds } from "../canvas/ModuleNode";
+
+export function formatWhen(iso: string, now = Date.now()): string {
+  const seconds = (now - new Date(iso).getTime()) / 1000;
+  if (seconds < 60) return "just now";
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
+  return new Date(iso).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+}
+
+export function runDuration(run: Pick<Run, "started_at" | "finished_at">): string {
+  if (!run.started_at) return "—";
+  const end = run.finished_at ? new Date(run.finished_at).getTime() : Date.now();
+  return formatSeconds((end - new Date(run.started_at).getTime()) / 1000) + (run.finished_at ? "" : " so far");
+}
+
+export function Home() {
+  const [pipelines, setPipelines] = useState<Pipeline[] | null>(null);
+  const [runs, setRuns] = useState<Run[] | null>(null);
+  const [samples, setSamples] = useState<SampleInfo[]>([]);
+  const [renaming, setRenaming] = useState<Pipeline | null>(null);
+  const [deleting, setDeleting] = useState<Pipeline | null>(null);
+  const toast = useToasts((s) => s.push);
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  const fail = useCallback((what: string) => (e: Error) => toast("error", `${what}: ${e.message}`), [toast]);
+  const refresh = useCallback(() => {
+    api.pipelines.list().then((p) => setPipelines(p.results), fail("Your pipelines could not be listed"));
+    api.runs.list().then((r) => setRuns(r.results), fail("Your runs could not be listed"));
+  }, [fail]);
+
+  useEffect(() => {
+    refresh();
+    api.pipelines.samples().then(setSamples, fail("The samples could not be listed"));
+  }, [refresh, fail]);
+
+  // Run states change while the page is open.
+  useEffect(() => {
+    const socket = new WebSocket(userRunsSocketUrl());
+    socket.onmessage = (event) => {
+      const message = JSON.parse(String(event.data)) as UserRunStatusMessage;
+      if (message.type !== "run_status") return;
+      setRuns((current) => {
+        if (current && !current.some((r) => r.id === message.run_id)) {
+          api.runs.list().then((r) => setRuns(r.results), () => undefined);
+          return current;
+        }
+        return current?.map((r) => (r.id === message.run_id ? { ...r, status: message.status } : r)) ?? current;
+      });
+    };
+    return () => socket.close();
+  }, []);
+
+  const create = async () => {
+    const taken = new Set(pipelines?.map((p) => p.name));
+    let name = "Untitled pipeline";
+    for (let n = 2; taken.has(name); n++) name = `Untitled pipeline ${n}`;
+    try {
+      const pipeline = await api.pipelines.create({ name });
+      navigate(`/pipelines/${pipeline.id}/`);
+    } catch (e) {
+      fail("The pipeline could not be created")(e as Error);
+    }
+  };
+
+  const fromSample = async (slug: string) => {
+    try {
+      const pipeline = await api.pipelines.fromSample(slug);
+      navigate(`/pipelines/${pipeline.id}/`);
+    } catch (e) {
+      fail("The sample could not be opened")(e as Error);
+    }
+  };
+
+  const importFile = async (file: File) => {
+    try {
+      const pipeline = await api.pipelines.importFile(file);
+      navigate(`/pipelines/${pipeline.id}/`);
+    } catch (e) {
+      fail("The file could not be imported")(e as Error);
+    } finally {
+      if (fileInput.current) fileInput.current.value = "";
+    }
+  };
+
+  const duplicate = async (p: Pipeline) => {
+    try {
+      await api.pipelines.duplicate(p.id);
+      toast("info", `Copied ${p.name}.`);
+      refresh();
+    } catch (e) {
+      fail("The pipeline could not be duplicated")(e as Error);
+    }
+  };
+
+  const remove = async (p: Pipeline) => {
+    try {
+      await api.pipelines.remove(p.id);
+      toast("info", `Deleted ${p.name}.`);
+      refresh();
+    } catch (e) {
+      fail("The pipeline could not be deleted")(e as Error);
+    }
+  };
+
+  return (
+    <div className="home">
+      <header className="home-header">
+        <h1>Atelier</h1>
+        <span className="spacer" />
+        <span className="muted">{document.getElementById("root")?.dataset.username}</span>
+        <form method="post" action="/logout/">
+          <input type="hidden" name="csrfmiddlewaretoken" value={document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? ""} />
+          <button type="submit">Sign out</button>
+        </form>
+      </header>
+      <main className="home-main">
+        <section aria-label="Pipelines" className="home-section">
+          <div className="section-header">
+            <h2>Pipelines</h2>
+            <span className="spacer" />
+            <button type="button" className="primary" onClick={() => void create()}>
+              New pipeline
+            </button>
+            <SamplePicker samples={samples} onPick={(slug) => void fromSample(slug)} />
+            <label className="button">
+              Import pipeline file…
+              <input
+                ref={fileInput}
+                type="file"
+                accept=".yaml,.yml,.json"
+                className="visually-hidden"
+                aria-label="Import pipeline file"
+                onChange={(e) => e.target.files?.[0] && void importFile(e.target.files[0])}
+              />
+            </label>
+          </div>
+          {pipelines === null ? (
+            <p className="muted">Loading…</p>
+          ) : pipelines.length === 0 ? (
+            <p className="empty">No pipeline yet. Create one, or start from a sample.</p>
+          ) : (
+            <table className="list">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Versions</th>
+                  <th scope="col">Changed</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {pipelines.map((p) => (
+                  <tr key={p.id}>
+                    <td>
+                      <a
+                        href={`/pipelines/${p.id}/`}
+                        onClick={(e) => {
+                          e.preventDefault();
+                          navigate(`/pipelines/${p.id}/`);
+                        }}
+                      >
+                        {p.name}
+                      </a>
+                      {p.description && <div className="muted small">{p.description}</div>}
+                    </td>
+                    <td>{p.current_version}</td>
+                    <td title={p.updated_at}>{formatWhen(p.updated_at)}</td>
+                    <td className="actions">
+                      <button type="button" aria-label={`Rename ${p.name}`} onClick={() => setRenaming(p)}>
+                        Rename
+                      </button>
+                      <button type="button" aria-label={`Duplicate ${p.name}`} onClick={() => void duplicate(p)}>
+                        Duplicate
+                      </button>
+                      <button type="button" className="danger" aria-label={`Delete ${p.name}`} onClick={() => setDeleting(p)}>
+                        Delete
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+
+        <section aria-label="Runs" className="home-section">
+          <h2>Recent runs</h2>
+          {runs === null ? (
+            <p className="muted">Loading…</p>
+          ) : runs.length === 0 ? (
+            <p className="empty">No run yet. Open a pipeline and press Run.</p>
+          ) : (
+            <table className="list">
+              <thead>
+                <tr>
+                  <th scope="col">Pipeline</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Started</th>
+                  <th scope="col">Duration</th>
+                </tr>
+              </thead>
+              <tbody>
+                {runs.map((r) => (
+                  <tr key={r.id}>
+                    <td>
+                      <a
+                        href={`/runs/${r.id}/`}
+                        onClick={(e) => {
+                          e.preventDefault();
+                          navigate(`/runs/${r.id}/`);
+                        }}
+                      >
+                        {r.pipeline_name}
+                      </a>{" "}
+                      <span className="muted small">{r.id.slice(0, 8)}</span>
+                    </td>
+                    <td>
+                      <span className={`badge badge-${r.status}`}>{r.status}</span>
+                    </td>
+                    <td title={r.created_at}>{formatWhen(r.created_at)}</td>
+                    <td>{runDuration(r)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+      </main>
+
+      {renaming && (
+        <RenameDialog
+          pipeline={renaming}
+          onClose={() => setRenaming(null)}
+          onDone={() => {
+            setRenaming(null);
+            refresh();
+          }}
+        />
+      )}
+      {deleting && (
+        <ConfirmDialog
+          title="Delete pipeline"
+          message={`Delete ${deleting.name} and all its versions? Its runs are kept.`}
+          confirmLabel="Delete"
+          danger
+          onConfirm={() => void remove(deleting)}
+          onClose={() => setDeleting(null)}
+        />
+      )}
+    </div>
+  );
+}
+
+function SamplePicker({ samples, onPick }: { samples: SampleInfo[]; onPick(slug: string): void }) {
+  const [slug, setSlug] = useState("");
+  return (
+    <form
+      className="inline"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (slug) onPick(slug);
+      }}
+    >
+      <select aria-label="Sample pipeline" value={slug} onChange={(e) => setSlug(e.target.value)}>
+        <option value="">Start from a sample…</option>
+        {samples.map((s) => (
+          <option key={s.slug} value={s.slug} title={s.description}>
+            {s.name}
+          </option>
+        ))}
+      </select>
+      <button type="submit" disabled={!slug}>
+        Open sample
+      </button>
+    </form>
+  );
+}
+
+function RenameDialog({ pipeline, onClose, onDone }: { pipeline: Pipeline; onClose(): void; onDone(): void }) {
+  const [name, setName] = useState(pipeline.name);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <Dialog title={`Rename ${pipeline.name}`} onClose={onClose}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          api.pipelines.rename(pipeline.id, name.trim()).then(onDone, (x: Error) => setError(x.message));
+        }}
+      >
+        <div className="field">
+          <label htmlFor="rename-name">New name</label>
+          <input id="rename-name" value={name} onChange={(e) => setName(e.target.value)} autoFocus required maxLength={200} />
+          {error && (
+            <div className="field-errors" role="alert">
+              {error}
+            </div>
+          )}
+        </div>
+        <div className="dialog-actions">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary">
+            Rename
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

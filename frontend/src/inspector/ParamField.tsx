@@ -1,0 +1,154 @@
+/** One param of a module as a form field, generated from its declaration in the module spec. */
+import { lazy, Suspense, useId } from "react";
+import type { ColumnInfo, ColumnSelector, GraphError, ParamSpec } from "../types";
+import { ColumnPicker } from "./ColumnPicker";
+
+const CodeEditor = lazy(() => import("./CodeEditor"));
+
+interface FieldProps {
+  spec: ParamSpec;
+  value: unknown;
+  onChange(value: unknown): void;
+  errors: GraphError[];
+  columns: { columns: ColumnInfo[] | null; note: string } | null;
+  readOnly?: boolean;
+}
+
+const isExpression = (v: unknown) => typeof v === "string" && v.includes("${{");
+
+/** What the user typed in a number field: a number when it is one, else the text (an
+ * expression such as `${{parameters.x}}`, or a mistake the validation will name). */
+export function parseNumber(text: string, integer: boolean): unknown {
+  const trimmed = text.trim();
+  if (trimmed === "") return undefined;
+  const n = Number(trimmed);
+  if (!Number.isFinite(n)) return trimmed;
+  return integer && Number.isInteger(n) ? n : integer ? trimmed : n;
+}
+
+export function rangeProblem(spec: ParamSpec, value: unknown): string | null {
+  if ((spec.type !== "int" && spec.type !== "float") || typeof value !== "number") return null;
+  if (spec.min !== null && spec.min !== undefined && value < spec.min) return `At least ${spec.min}.`;
+  if (spec.max !== null && spec.max !== undefined && value > spec.max) return `At most ${spec.max}.`;
+  return null;
+}
+
+function rangeHint(spec: ParamSpec): string {
+  if (spec.type !== "int" && spec.type !== "float") return "";
+  const { min, max } = spec;
+  const kind = spec.type === "int" ? "a whole number" : "a number";
+  if (min != null && max != null) return `${kind} from ${min} to ${max}`;
+  if (min != null) return `${kind}, at least ${min}`;
+  if (max != null) return `${kind}, at most ${max}`;
+  return kind;
+}
+
+export function ParamField({ spec, value, onChange, errors, columns, readOnly }: FieldProps) {
+  const id = useId();
+  const current = value === undefined ? spec.default : value;
+  const local = rangeProblem(spec, current);
+  const problems = [...errors.map((e) => e.message), ...(local ? [local] : [])];
+  const describedBy = `${id}-help ${problems.length ? `${id}-errors` : ""}`.trim();
+  const common = { id, "aria-describedby": describedBy, "aria-invalid": problems.length > 0, disabled: readOnly };
+  let control;
+
+  switch (spec.type) {
+    case "bool":
+      control = <input type="checkbox" {...common} checked={Boolean(current)} onChange={(e) => onChange(e.target.checked)} />;
+      break;
+    case "int":
+    case "float":
+      control = (
+        <input
+          type="text"
+          inputMode={spec.type === "int" ? "numeric" : "decimal"}
+          {...common}
+          value={current === null || current === undefined ? "" : String(current)}
+          placeholder={isExpression(current) ? undefined : rangeHint(spec)}
+          onChange={(e) => onChange(parseNumber(e.target.value, spec.type === "int"))}
+        />
+      );
+      break;
+    case "choice":
+      control = (
+        <select {...common} value={String(current ?? "")} onChange={(e) => onChange(e.target.value)}>
+          {current === null && <option value="">(choose)</option>}
+          {spec.choices.map((c) => (
+            <option key={c} value={c}>
+              {c}
+            </option>
+          ))}
+        </select>
+      );
+      break;
+    case "code":
+      control =
+        spec.language === "python" || spec.language === "sql" ? (
+          <Suspense fallback={<textarea {...common} rows={8} value={String(current ?? "")} readOnly />}>
+            <div className="code-field" id={id}>
+              <CodeEditor value={String(current ?? "")} language={spec.language} label={spec.label} onChange={onChange} readOnly={readOnly} />
+            </div>
+          </Suspense>
+        ) : (
+          <textarea {...common} rows={8} className="mono" value={String(current ?? "")} onChange={(e) => onChange(e.target.value)} />
+        );
+      break;
+    case "columns":
+      control = (
+        <ColumnPicker
+          id={id}
+          label={spec.label}
+          multiple={spec.multiple}
+          value={current as ColumnSelector | string | null}
+          onChange={onChange}
+          columns={columns?.columns ?? null}
+          readOnly={readOnly}
+          describedBy={describedBy}
+        />
+      );
+      break;
+    case "struct": {
+      const object = (current && typeof current === "object" ? current : {}) as Record<string, unknown>;
+      control = (
+        <fieldset className="struct" id={id} aria-describedby={describedBy}>
+          {spec.fields.map((field) => (
+            <ParamField
+              key={field.name}
+              spec={field}
+              value={object[field.name]}
+              onChange={(v) => onChange({ ...object, [field.name]: v })}
+              errors={[]}
+              columns={columns}
+              readOnly={readOnly}
+            />
+          ))}
+        </fieldset>
+      );
+      break;
+    }
+    default:
+      control = (
+        <input type="text" {...common} value={String(current ?? "")} onChange={(e) => onChange(e.target.value)} />
+      );
+  }
+
+  return (
+    <div className={`field field-${spec.type}${problems.length ? " invalid" : ""}`} data-param={spec.name}>
+      <label htmlFor={id}>
+        {spec.label}
+        {spec.required && <span aria-hidden="true"> *</span>}
+      </label>
+      {control}
+      <div id={`${id}-help`} className="field-help">
+        {[spec.help, rangeHint(spec), spec.type === "columns" ? columns?.note : ""].filter(Boolean).join(" · ")}
+      </div>
+      {problems.length > 0 && (
+        <ul id={`${id}-errors`} className="field-errors" role="alert" aria-label={`problems with ${spec.label}`}>
+          {problems.map((p, i) => (
+            <li key={i}>{p}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}

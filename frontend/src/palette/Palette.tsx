@@ -1,0 +1,208 @@
+/**
+ * The module palette: modules grouped by category, a search, each module's help, and the
+ * user's datasets (with an upload). A module is dragged onto the canvas with the pointer,
+ * or added at the centre of the view with Enter/click, so the keyboard reaches everything.
+ */
+import { useEffect, useMemo, useRef, useState, type PointerEvent as ReactPointerEvent } from "react";
+import { api, ApiError } from "../api";
+import type { Dataset, ModuleSpec } from "../types";
+import { Help } from "../ui/Help";
+import { useToasts } from "../ui/toasts";
+
+export interface PaletteDrop {
+  module: string;
+  params?: Record<string, unknown>;
+}
+
+interface Props {
+  modules: ModuleSpec[];
+  /** Add a module where the pointer let go (screen coordinates), or at the view's centre. */
+  onAdd(drop: PaletteDrop, at?: { x: number; y: number }): void;
+  readOnly?: boolean;
+}
+
+const CATEGORY_ORDER = [
+  "Data Input and Output",
+  "Data Transformation",
+  "Python Language",
+  "Machine Learning Algorithms",
+  "Model Training",
+  "Model Scoring and Evaluation",
+  "Statistical Functions",
+];
+
+function matches(spec: ModuleSpec, words: string[]): boolean {
+  const text = `${spec.name} ${spec.id} ${spec.category} ${spec.description}`.toLowerCase();
+  return words.every((w) => text.includes(w));
+}
+
+export function Palette({ modules, onAdd, readOnly }: Props) {
+  const [query, setQuery] = useState("");
+  const groups = useMemo(() => {
+    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    const found = modules.filter((m) => matches(m, words));
+    const byCategory = new Map<string, ModuleSpec[]>();
+    for (const m of found) byCategory.set(m.category, [...(byCategory.get(m.category) ?? []), m]);
+    const rank = (c: string) => (CATEGORY_ORDER.indexOf(c) + 1 || 99);
+    return [...byCategory.entries()].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+  }, [modules, query]);
+
+  return (
+    <aside className="palette" aria-label="Module palette">
+      <input
+        type="search"
+        className="palette-search"
+        placeholder="Search modules…"
+        aria-label="Search modules"
+        value={query}
+        onChange={(e) => setQuery(e.target.value)}
+      />
+      <div className="palette-groups">
+        {groups.map(([category, specs]) => (
+          <details key={category} open className="palette-group">
+            <summary>{category}</summary>
+            <ul>
+              {specs.map((spec) => (
+                <PaletteItem key={spec.id} spec={spec} onAdd={onAdd} disabled={readOnly} />
+              ))}
+            </ul>
+          </details>
+        ))}
+        {!groups.length && <p className="muted">No module matches “{query}”.</p>}
+        <Datasets onAdd={onAdd} disabled={readOnly} />
+      </div>
+    </aside>
+  );
+}
+
+function useDragToCanvas(drop: PaletteDrop, onAdd: Props["onAdd"], label: string) {
+  const dragged = useRef(false);
+  const onPointerDown = (event: ReactPointerEvent) => {
+    if (event.button !== 0) return;
+    const start = { x: event.clientX, y: event.clientY };
+    dragged.current = false;
+    let ghost: HTMLDivElement | null = null;
+    const move = (e: PointerEvent) => {
+      if (!dragged.current && Math.hypot(e.clientX - start.x, e.clientY - start.y) < 5) return;
+      dragged.current = true;
+      if (!ghost) {
+        ghost = document.createElement("div");
+        ghost.className = "drag-ghost";
+        ghost.textContent = label;
+        document.body.appendChild(ghost);
+      }
+      ghost.style.transform = `translate(${e.clientX + 8}px, ${e.clientY + 8}px)`;
+    };
+    const up = (e: PointerEvent) => {
+      window.removeEventListener("pointermove", move);
+      window.removeEventListener("pointerup", up);
+      ghost?.remove();
+      if (!dragged.current) return;
+      const target = document.elementFromPoint(e.clientX, e.clientY);
+      if (target?.closest(".react-flow")) onAdd(drop, { x: e.clientX, y: e.clientY });
+    };
+    window.addEventListener("pointermove", move);
+    window.addEventListener("pointerup", up);
+  };
+  // A click that ended a drag is not also an "add at the centre".
+  const onClick = () => {
+    if (dragged.current) dragged.current = false;
+    else onAdd(drop);
+  };
+  return { onPointerDown, onClick };
+}
+
+function PaletteItem({ spec, onAdd, disabled }: { spec: ModuleSpec; onAdd: Props["onAdd"]; disabled?: boolean }) {
+  const drag = useDragToCanvas({ module: spec.id }, onAdd, spec.name);
+  return (
+    <li className="palette-item">
+      <button
+        type="button"
+        className="palette-module"
+        data-module={spec.id}
+        aria-label={`Add ${spec.name}`}
+        title={`${spec.description}\nDrag onto the canvas, or press Enter to add it.`}
+        disabled={disabled}
+        {...drag}
+      >
+        {spec.name}
+      </button>
+      <Help label={`Help for ${spec.name}`} title={spec.name}>
+        <p>{spec.description}</p>
+        <p className="ports-summary">
+          In: {spec.inputs.map((p) => `${p.name} (${p.type}${p.optional ? ", optional" : ""})`).join(", ") || "none"}
+          <br />
+          Out: {spec.outputs.map((p) => `${p.name} (${p.type})`).join(", ") || "none"}
+        </p>
+        <div className="help-text">{spec.help}</div>
+      </Help>
+    </li>
+  );
+}
+
+function DatasetItem({ dataset, onAdd, disabled }: { dataset: Dataset; onAdd: Props["onAdd"]; disabled?: boolean }) {
+  const drop = { module: "import_data", params: { source: "dataset", name: dataset.name } };
+  const drag = useDragToCanvas(drop, onAdd, dataset.name);
+  return (
+    <li className="palette-item">
+      <button type="button" className="palette-module" aria-label={`Add dataset ${dataset.name}`} disabled={disabled} {...drag}>
+        {dataset.name} <span className="muted">v{dataset.current_version}</span>
+      </button>
+    </li>
+  );
+}
+
+function Datasets({ onAdd, disabled }: { onAdd: Props["onAdd"]; disabled?: boolean }) {
+  const [datasets, setDatasets] = useState<Dataset[]>([]);
+  const [uploading, setUploading] = useState(false);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const toast = useToasts((s) => s.push);
+
+  const refresh = () =>
+    api.datasets.list().then(
+      (page) => setDatasets(page.results),
+      (e: ApiError) => toast("error", `Datasets could not be listed: ${e.message}`),
+    );
+  useEffect(() => {
+    void refresh();
+  }, []);
+
+  const upload = async (file: File) => {
+    setUploading(true);
+    const name = file.name.replace(/\.[^.]+$/, "");
+    try {
+      const dataset = await api.datasets.upload(file, name);
+      toast("info", `Dataset ${dataset.name} uploaded; it was added to the canvas as Import Data.`);
+      await refresh();
+      onAdd({ module: "import_data", params: { source: "dataset", name: dataset.name } });
+    } catch (e) {
+      toast("error", `The upload failed: ${(e as Error).message}`);
+    } finally {
+      setUploading(false);
+      if (fileInput.current) fileInput.current.value = "";
+    }
+  };
+
+  return (
+    <details open className="palette-group">
+      <summary>My datasets</summary>
+      <ul>
+        {datasets.map((d) => (
+          <DatasetItem key={d.id} dataset={d} onAdd={onAdd} disabled={disabled} />
+        ))}
+      </ul>
+      <label className="button small upload">
+        {uploading ? "Uploading…" : "Upload dataset…"}
+        <input
+          ref={fileInput}
+          type="file"
+          accept=".csv,.tsv,.txt,.parquet,.json"
+          aria-label="Upload dataset"
+          className="visually-hidden"
+          disabled={uploading || disabled}
+          onChange={(e) => e.target.files?.[0] && void upload(e.target.files[0])}
+        />
+      </label>
+    </details>
+  );
+}

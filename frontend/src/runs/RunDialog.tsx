@@ -1,0 +1,82 @@
+/** Submit a run: compute target, pipeline parameters, force rerun. */
+import { useState } from "react";
+import { COMPUTE_SUGGESTIONS, parseScalar } from "../inspector/Inspector";
+import type { PipelineDocument, RunSubmit } from "../types";
+import { Dialog } from "../ui/Dialog";
+
+export function RunDialog({
+  document,
+  problems,
+  onSubmit,
+  onClose,
+}: {
+  document: PipelineDocument;
+  problems: string[];
+  onSubmit(options: Pick<RunSubmit, "compute" | "parameters" | "force_rerun">): void;
+  onClose(): void;
+}) {
+  const [compute, setCompute] = useState(document.settings?.default_compute ?? "local");
+  const [forceRerun, setForceRerun] = useState(false);
+  const parameters = Object.entries(document.parameters ?? {});
+  const [values, setValues] = useState<Record<string, string>>(() =>
+    Object.fromEntries(parameters.map(([name, p]) => [name, p.default === undefined || p.default === null ? "" : String(p.default)])),
+  );
+
+  return (
+    <Dialog title="Run the pipeline" onClose={onClose}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          const typed = Object.fromEntries(
+            parameters.map(([name, p]) => [name, p.type === "string" ? values[name] : parseScalar(values[name] ?? "")]),
+          );
+          onSubmit({ compute, parameters: typed, force_rerun: forceRerun });
+        }}
+      >
+        <div className="field">
+          <label htmlFor="run-compute">Compute</label>
+          <input id="run-compute" list="compute-targets" value={compute} onChange={(e) => setCompute(e.target.value)} />
+          <div className="field-help">Where the modules run, unless a module sets its own compute ({COMPUTE_SUGGESTIONS.join(", ")}…).</div>
+        </div>
+        {parameters.length > 0 && (
+          <fieldset className="group">
+            <legend>Pipeline parameters</legend>
+            {parameters.map(([name, p]) => (
+              <div className="field" key={name}>
+                <label htmlFor={`run-parameter-${name}`}>
+                  {name} <span className="muted">({p.type})</span>
+                </label>
+                <input id={`run-parameter-${name}`} value={values[name] ?? ""} onChange={(e) => setValues({ ...values, [name]: e.target.value })} />
+                {p.description && <div className="field-help">{p.description}</div>}
+              </div>
+            ))}
+          </fieldset>
+        )}
+        <div className="field">
+          <label>
+            <input type="checkbox" checked={forceRerun} onChange={(e) => setForceRerun(e.target.checked)} /> Force every module to run again
+          </label>
+          <div className="field-help">Otherwise modules whose outputs are already known are reused.</div>
+        </div>
+        {problems.length > 0 && (
+          <div className="field-errors" role="alert">
+            <strong>The pipeline cannot run yet:</strong>
+            <ul>
+              {problems.map((p, i) => (
+                <li key={i}>{p}</li>
+              ))}
+            </ul>
+          </div>
+        )}
+        <div className="dialog-actions">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary">
+            Submit run
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

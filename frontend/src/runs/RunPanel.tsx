@@ -1,0 +1,144 @@
+/**
+ * The run panel under the canvas: the run's state and its actions (cancel, rerun, rerun
+ * from the selected node), and for the selected node its error, its outputs and its logs,
+ * streamed live.
+ */
+import { useEffect, useRef, useState } from "react";
+import { api } from "../api";
+import { formatSeconds, originLabel } from "../canvas/ModuleNode";
+import { OutputsPanel } from "../outputs";
+import { TERMINAL_RUN_STATUSES } from "../types";
+import { STATUS_LABEL } from "./runState";
+import { useRunView } from "./runStore";
+
+interface Props {
+  selectedNode: string | null;
+  onSelectNode(node: string): void;
+  onCancel(): void;
+  onRerun(): void;
+  onRerunFrom(node: string): void;
+  onClose?(): void;
+}
+
+export function RunPanel({ selectedNode, onSelectNode, onCancel, onRerun, onRerunFrom, onClose }: Props) {
+  const run = useRunView((s) => s.run);
+  const detail = useRunView((s) => s.detail);
+  const [tab, setTab] = useState<"outputs" | "logs">("outputs");
+  if (!run) return null;
+  const active = !TERMINAL_RUN_STATUSES.includes(run.status);
+  const step = selectedNode ? run.steps[selectedNode] : undefined;
+  const stepRun = detail?.steps.find((s) => s.node === selectedNode);
+  const counts = Object.values(run.steps).reduce<Record<string, number>>((acc, s) => ({ ...acc, [s.status]: (acc[s.status] ?? 0) + 1 }), {});
+
+  return (
+    <section className="run-panel" aria-label="Run">
+      <header className="run-panel-header">
+        <strong>Run</strong>
+        <span className={`badge badge-${run.status}`} aria-label="run status" data-status={run.status}>
+          {run.status}
+        </span>
+        <span className="muted">
+          {Object.entries(counts)
+            .map(([status, n]) => `${n} ${status}`)
+            .join(" · ")}
+        </span>
+        <span className="spacer" />
+        {active && (
+          <button type="button" className="danger" onClick={onCancel}>
+            Cancel run
+          </button>
+        )}
+        {!active && (
+          <button type="button" onClick={onRerun}>
+            Rerun
+          </button>
+        )}
+        {!active && selectedNode && run.steps[selectedNode] && (
+          <button type="button" onClick={() => onRerunFrom(selectedNode)}>
+            Rerun from {selectedNode}
+          </button>
+        )}
+        <a className="button" href={`/runs/${run.id}/`} aria-label="Open the run's page">
+          Run page
+        </a>
+        {onClose && (
+          <button type="button" className="icon" aria-label="Close the run panel" onClick={onClose}>
+            ×
+          </button>
+        )}
+      </header>
+
+      {!selectedNode || !step ? (
+        <div className="run-steps">
+          <p className="muted">Select a module to see its outputs and logs.</p>
+          <ul>
+            {Object.entries(run.steps).map(([node, s]) => (
+              <li key={node}>
+                <button type="button" className="link" onClick={() => onSelectNode(node)} aria-label={`Show ${node}`}>
+                  {node}
+                </button>{" "}
+                <span className={`badge badge-${s.status}`}>{STATUS_LABEL[s.status]}</span>
+                {s.durationS != null && <span className="muted"> {formatSeconds(s.durationS)}</span>}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : (
+        <div className="run-step">
+          <div className="run-step-title">
+            <strong>{selectedNode}</strong> <span className={`badge badge-${step.status}`}>{STATUS_LABEL[step.status]}</span>
+            {step.reused && step.reusedFrom && <span className="muted"> outputs reused from run {step.reusedFrom.slice(0, 8)}</span>}
+          </div>
+          {step.error && (
+            <div className="step-error" role="alert" aria-label={`error of step ${selectedNode}`}>
+              <strong>{step.error.origin && step.error.origin !== "module" ? originLabel(step.error.origin) : "The module failed"}:</strong>{" "}
+              {step.error.message}
+            </div>
+          )}
+          <div role="tablist" aria-label="Step details" className="tabs">
+            <button type="button" role="tab" aria-selected={tab === "outputs"} onClick={() => setTab("outputs")}>
+              Outputs
+            </button>
+            <button type="button" role="tab" aria-selected={tab === "logs"} onClick={() => setTab("logs")}>
+              Logs
+            </button>
+          </div>
+          {tab === "outputs" ? (
+            stepRun ? (
+              <OutputsPanel runId={run.id} node={selectedNode} step={{ ...stepRun, status: step.status }} />
+            ) : (
+              <p className="muted">Loading…</p>
+            )
+          ) : (
+            <Logs runId={run.id} node={selectedNode} />
+          )}
+        </div>
+      )}
+    </section>
+  );
+}
+
+function Logs({ runId, node }: { runId: string; node: string }) {
+  const lines = useRunView((s) => s.run?.logs[node]);
+  const setLogs = useRunView((s) => s.setLogs);
+  const [error, setError] = useState<string | null>(null);
+  const end = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    api.runs.logs(runId, node).then(
+      (logs) => setLogs(node, logs.lines),
+      (e: Error) => setError(e.message),
+    );
+  }, [runId, node, setLogs]);
+  useEffect(() => end.current?.scrollIntoView({ block: "nearest" }), [lines?.length]);
+
+  return (
+    <div className="logs">
+      {error && <p role="alert">The logs could not be read: {error}</p>}
+      <pre role="log" aria-label={`Logs of ${node}`} aria-live="off">
+        {(lines ?? []).join("\n") || "No log lines yet."}
+      </pre>
+      <div ref={end} />
+    </div>
+  );
+}
