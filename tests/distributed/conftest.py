@@ -17,6 +17,7 @@ from designer.engine.events import Status
 from designer.runs.models import Run
 from tests.cluster import Cluster, broker_url, celery_cluster, dispatch_env
 from tests.realtime.conftest import Server, daphne, redis_url, user  # noqa: F401 (fixtures)
+from tests.runs.conftest import data_dir, store_dirs  # noqa: F401 (fixtures)
 
 TIMEOUT = 60
 
