@@ -20,6 +20,19 @@ def test_docker_compose_parses_and_wires_the_services():
     assert web["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
+def test_docker_compose_runs_workers_for_the_step_queues_and_beat_for_the_lost_worker_sweep():
+    from django.conf import settings
+
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    worker, beat = services["worker"], services["beat"]
+    queues = worker["command"][worker["command"].index("-Q") + 1].split(",")
+    assert "local" in queues and settings.CELERY_TASK_DEFAULT_QUEUE in queues
+    assert "beat" in beat["command"]
+    for service in (worker, beat, services["web"]):
+        assert service["environment"]["CELERY_BROKER_URL"].startswith("redis://")
+        assert service["environment"]["ATELIER_DATA_DIR"] == "/data"  # the shared artifact store
+
+
 def test_production_settings_pass_check_deploy(tmp_path):
     env = {
         **os.environ, "ATELIER_ENV": "production", "DJANGO_SECRET_KEY": "x" * 64 + "-not-a-real-key-only-for-this-check",
