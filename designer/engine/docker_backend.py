@@ -1,0 +1,442 @@
+"""The `docker` compute target: each step in its own container of its environment's image.
+
+A step container sees only its own folders: its inputs (read-only), its output and
+scratch folders, Atelier's module code (read-only) and, when the run has them, its
+owner's datasets and the configured data roots (read-only). It has no network, a
+read-only root filesystem with a small tmpfs at /tmp, a non-root user, no capabilities,
+no new privileges, and memory, CPU and process-count limits. The Docker socket is never
+mounted.
+
+Inside runs `modules.forkserver` (the same warm server as the local target): it imports
+pandas and scikit-learn, then forks the step as a fresh process, which runs the usual
+step contract (`modules.sdk.runner.execute`). The step's stdout and stderr are a pipe
+of this process, handed over the server's socket, so logs stream live without going
+through Docker's log store.
+
+Mounts cannot be added to a running container, so a container serves exactly one step
+and is then removed. What makes it fast is that the next one is already waiting: a
+small pool per image (and set of read-only resource mounts) keeps containers started
+with their imports done; a step takes one, its inputs are hard-linked into the folder
+mounted at /atelier/in, and a replacement warms up in the background. With no pool,
+each step starts its own container ("cold").
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import signal
+import socket
+import threading
+import time
+import uuid
+from collections import OrderedDict, deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import docker
+import docker.errors
+from docker.types import Mount
+
+import modules
+from modules.forkserver import PID
+from modules.sdk.runner import RESULT_FILE
+
+from .local_backend import LocalStepHandle
+
+# Where a step container finds its folders.
+IN_DIR = "/atelier/in"
+OUT_DIR = "/atelier/out"
+WORK_DIR = "/atelier/work"
+SOCKET_DIR = "/atelier/sock"
+DATASETS_DIR = "/atelier/datasets"
+CODE_DIR = "/opt/atelier"
+# The unprivileged user steps run as when Atelier itself runs as root; otherwise steps
+# run as Atelier's own user, so that it can move and remove what they write.
+STEP_UID = 10001
+LABEL = "atelier.step-container"
+_SOCKET_NAME = "server.sock"
+# How many (image, mounts) pools are kept warm at once; the least recently used goes.
+_MAX_POOLS = 4
+# Docker records an OOM kill asynchronously: how long to wait for it after a step died.
+_OOM_REPORT_WAIT_S = 1.0
+
+
+@dataclass(frozen=True)
+class ContainerLimits:
+    memory_mb: int = 2048
+    cpus: float = 1.0
+    pids: int = 256
+    tmpfs_mb: int = 256
+
+
+class DockerBackendError(RuntimeError):
+    """The Docker engine could not give the step a container; the message says why."""
+
+
+@dataclass
+class _Container:
+    """A started container waiting for (or running) its one step, and its host folder."""
+
+    id: str
+    image: str
+    folder: Path
+
+    @property
+    def socket_path(self) -> Path:
+        return self.folder / "sock" / _SOCKET_NAME
+
+
+_Mounts = tuple[tuple[str, str], ...]  # (host folder, container folder), read-only
+
+
+class DockerBackend:
+    """Runs steps in containers of the image `image()` names (it may build it first: an
+    environment). `scratch_dir` holds the containers' folders; on the artifact store's
+    filesystem, inputs are hard-linked rather than copied."""
+
+    def __init__(
+        self,
+        *,
+        image: Callable[[], str],
+        scratch_dir: Path,
+        name: str = "docker",
+        capacity: int = 2,
+        limits: ContainerLimits = ContainerLimits(),
+        warm_pool: int = 1,
+        client: docker.DockerClient | None = None,
+        start_timeout: float = 120.0,
+    ) -> None:
+        self.name = name
+        self.capacity = capacity
+        self.limits = limits
+        self.warm_pool = warm_pool
+        self.start_timeout = start_timeout
+        self._image = image
+        self.scratch_dir = Path(scratch_dir)
+        self.client = client or docker.from_env()
+        self._user = f"{STEP_UID}:{STEP_UID}" if os.getuid() == 0 else f"{os.getuid()}:{os.getgid()}"
+        self._labels = {LABEL: "1", "atelier.host": socket.gethostname(), "atelier.pid": str(os.getpid())}
+        self._lock = threading.Lock()
+        self._pools: OrderedDict[tuple[str, _Mounts], deque[Future[_Container]]] = OrderedDict()
+        self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"atelier-{name}")
+        self._closed = False
+        self._remove_orphans()
+        atexit.register(self.shutdown)
+
+    # -- the ComputeBackend protocol --------------------------------------------------
+
+    def start(self, request: dict[str, Any], step_dir: Path) -> "DockerStepHandle":
+        image = self._image()
+        resources = request.get("resources") or {}
+        mounts = _resource_mounts(resources)
+        warm, box = self._take(image, mounts)
+        try:
+            _link_inputs(request.get("inputs") or {}, box.folder / "in")
+            pid, conn, output_fd = _spawn(box.socket_path, _container_request(request, resources))
+        except BaseException:
+            self._retire(box)
+            raise
+        return DockerStepHandle(self, box, pid, conn, output_fd, step_dir, warm=warm)
+
+    # -- containers -------------------------------------------------------------------
+
+    def _take(self, image: str, mounts: _Mounts) -> tuple[bool, _Container]:
+        """A ready container for this image and mounts (and whether it was already warm),
+        topping its pool up in the background."""
+        key = (image, mounts)
+        with self._lock:
+            pool = self._pools.setdefault(key, deque())
+            self._pools.move_to_end(key)
+            waiting = pool.popleft() if pool else None
+            self._refill(key, pool)
+            evicted = list(self._pools.items())[:-_MAX_POOLS]
+            for old_key, old_pool in evicted:
+                del self._pools[old_key]
+        for _, old_pool in evicted:
+            for future in old_pool:
+                future.add_done_callback(self._retire_future)
+        if waiting is not None:
+            was_ready = waiting.done()
+            try:
+                return was_ready, waiting.result()
+            except DockerBackendError:
+                pass  # that container failed to start; start one for this step below
+        return False, self._launch(image, mounts)
+
+    def _refill(self, key: tuple[str, _Mounts], pool: deque[Future[_Container]]) -> None:
+        while len(pool) < self.warm_pool and not self._closed:
+            pool.append(self._workers.submit(self._launch, *key))
+
+    def _launch(self, image: str, mounts: _Mounts) -> _Container:
+        folder = self.scratch_dir / uuid.uuid4().hex
+        for sub in ("in", "out", "work", "sock"):
+            (folder / sub).mkdir(parents=True)
+        if os.getuid() == 0:
+            for sub in ("out", "work", "sock"):
+                os.chown(folder / sub, STEP_UID, STEP_UID)
+        code_root = str(Path(modules.__file__).resolve().parents[1] / "modules")
+        binds = [
+            Mount(IN_DIR, str(folder / "in"), type="bind", read_only=True),
+            Mount(OUT_DIR, str(folder / "out"), type="bind"),
+            Mount(WORK_DIR, str(folder / "work"), type="bind"),
+            Mount(SOCKET_DIR, str(folder / "sock"), type="bind"),
+            Mount(f"{CODE_DIR}/modules", code_root, type="bind", read_only=True),
+            *(Mount(target, source, type="bind", read_only=True) for source, target in mounts),
+        ]
+        limits = self.limits
+        try:
+            container = self.client.containers.run(
+                image,
+                ["python", "-m", "modules.forkserver", f"{SOCKET_DIR}/{_SOCKET_NAME}"],
+                detach=True,
+                # The server exits when its stdin closes; kept open, it lives until removed.
+                stdin_open=True,
+                mounts=binds,
+                working_dir=WORK_DIR,
+                user=self._user,
+                environment={"PYTHONPATH": CODE_DIR, "HOME": "/tmp", "TMPDIR": "/tmp", "MPLBACKEND": "Agg"},
+                network_mode="none",
+                read_only=True,
+                tmpfs={"/tmp": f"size={limits.tmpfs_mb}m,mode=1777"},
+                cap_drop=["ALL"],
+                security_opt=["no-new-privileges"],
+                ipc_mode="private",
+                mem_limit=f"{limits.memory_mb}m",
+                memswap_limit=f"{limits.memory_mb}m",
+                nano_cpus=int(limits.cpus * 1e9),
+                pids_limit=limits.pids,
+                labels=self._labels,
+            )
+        except docker.errors.ImageNotFound as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise DockerBackendError(f"the image {image} does not exist on the Docker engine") from exc
+        except docker.errors.APIError as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise DockerBackendError(f"the Docker engine could not start a container: {exc.explanation or exc}") from exc
+        box = _Container(container.id, image, folder)
+        try:
+            self._wait_ready(box, container)
+        except BaseException:
+            self._retire(box)
+            raise
+        return box
+
+    def _wait_ready(self, box: _Container, container: Any) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        next_check = time.monotonic() + 0.5
+        while not box.socket_path.exists():
+            now = time.monotonic()
+            if now > deadline:
+                raise DockerBackendError(f"the step container did not start within {self.start_timeout:g} s")
+            if now > next_check:
+                container.reload()
+                if container.status not in ("created", "running"):
+                    tail = container.logs(tail=20).decode(errors="replace").strip()
+                    raise DockerBackendError(f"the step container exited while starting:\n{tail}")
+                next_check = now + 0.5
+            time.sleep(0.01)
+
+    def _kill(self, box: _Container) -> None:
+        try:
+            self.client.api.kill(box.id)
+        except docker.errors.APIError:
+            pass  # already stopped or gone
+
+    def _retire(self, box: _Container) -> None:
+        """Remove a used container and its folder, in the background."""
+        if self._closed:
+            self._remove(box)
+        else:
+            self._workers.submit(self._remove, box)
+
+    def _retire_future(self, future: Future[_Container]) -> None:
+        if future.exception() is None:
+            self._retire(future.result())
+
+    def _remove(self, box: _Container) -> None:
+        try:
+            self.client.api.remove_container(box.id, force=True)
+        except docker.errors.NotFound:
+            pass
+        shutil.rmtree(box.folder, ignore_errors=True)
+
+    def _remove_orphans(self) -> None:
+        """Containers left by an Atelier process of this host that died without removing them."""
+        host = self._labels["atelier.host"]
+        for container in self.client.containers.list(all=True, filters={"label": [LABEL, f"atelier.host={host}"]}):
+            pid = int(container.labels.get("atelier.pid", "0"))
+            if pid and not _alive(pid):
+                container.remove(force=True)
+
+    def oom_killed(self, box: _Container) -> bool:
+        deadline = time.monotonic() + _OOM_REPORT_WAIT_S
+        while True:
+            try:
+                state = self.client.api.inspect_container(box.id)["State"]
+            except docker.errors.NotFound:
+                return False
+            if state.get("OOMKilled"):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+
+    def shutdown(self) -> None:
+        """Remove every container of this backend (the warm ones too)."""
+        with self._lock:
+            self._closed = True
+            pools = list(self._pools.values())
+            self._pools.clear()
+        self._workers.shutdown(wait=True)
+        for pool in pools:
+            for future in pool:
+                if future.exception() is None:
+                    self._remove(future.result())
+
+
+class DockerStepHandle(LocalStepHandle):
+    """A step forked inside its container: output and exit status come straight from the
+    server in the container (as for local steps); stopping it stops the container."""
+
+    def __init__(
+        self, backend: DockerBackend, box: _Container, pid: int, conn: socket.socket, output_fd: int,
+        step_dir: Path, *, warm: bool,
+    ) -> None:
+        super().__init__(pid, conn, output_fd)
+        self._backend = backend
+        self._box = box
+        self._step_dir = step_dir
+        self._killed = False
+        self._final: int | None = None
+        self.placement = {"image": box.image, "container": box.id[:12], "warm": warm}
+
+    def exit_code(self) -> int | None:
+        if self._final is None:
+            code = super().exit_code()
+            if code is None:
+                return None
+            self._collect(code)
+            self._final = code
+        return self._final
+
+    def _collect(self, code: int) -> None:
+        """Bring the step's outputs to where the executor reads them; say so when the step
+        was stopped for using more memory than its limit."""
+        # Whatever the step left running must not write into its outputs once collected.
+        self._backend._kill(self._box)
+        out = self._step_dir / "out"
+        shutil.move(self._box.folder / "out", out)
+        if code == -signal.SIGKILL and not self._killed and not (out / RESULT_FILE).exists():
+            if self._backend.oom_killed(self._box):
+                limit = self._backend.limits.memory_mb
+                (out / RESULT_FILE).write_text(json.dumps({
+                    "status": "failed", "outputs": {}, "metrics": {}, "warnings": [],
+                    "error": {
+                        "code": "memory_limit_exceeded",
+                        "message": f"memory limit exceeded: the step needed more than its {limit} MB and was stopped",
+                    },
+                }))
+
+    def kill(self) -> None:
+        self._killed = True
+        self._backend._kill(self._box)
+
+    def close(self) -> None:
+        super().close()
+        self._backend._retire(self._box)
+
+
+def _spawn(path: Path, request: dict[str, Any]) -> tuple[int, socket.socket, int]:
+    """Ask the server in the container to fork the step (the protocol of modules.forkserver)."""
+    body = json.dumps(request).encode()
+    read_fd, write_fd = os.pipe()
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        _connect(conn, path)
+        socket.send_fds(conn, [len(body).to_bytes(4, "big") + body], [write_fd])
+        data = conn.recv(PID.size, socket.MSG_WAITALL)
+        if len(data) != PID.size:
+            raise DockerBackendError("the step container closed its connection before starting the step")
+        (pid,) = PID.unpack(data)
+    except BaseException:
+        conn.close()
+        os.close(read_fd)
+        raise
+    finally:
+        os.close(write_fd)
+    return pid, conn, read_fd
+
+
+def _connect(conn: socket.socket, path: Path) -> None:
+    # Socket paths are limited to 107 bytes; the folder's descriptor keeps this one short
+    # however deep the scratch folder is.
+    folder = os.open(path.parent, os.O_PATH)
+    try:
+        # The server binds its socket a moment before it listens on it.
+        deadline = time.monotonic() + 2
+        while True:
+            try:
+                conn.connect(f"/proc/self/fd/{folder}/{path.name}")
+                return
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline:
+                    raise DockerBackendError("the step container does not answer") from None
+                time.sleep(0.01)
+    finally:
+        os.close(folder)
+
+
+def _resource_mounts(resources: dict[str, Any]) -> _Mounts:
+    """The read-only folders a run's steps may read: the owner's datasets and the data roots
+    (at their own paths, since pipelines name files under them)."""
+    mounts = []
+    datasets = resources.get("datasets_dir")
+    if datasets and Path(datasets).is_dir():
+        mounts.append((str(Path(datasets).resolve()), DATASETS_DIR))
+    for root in resources.get("data_roots") or []:
+        if Path(root).is_dir():
+            mounts.append((str(Path(root).resolve()), str(root)))
+    return tuple(mounts)
+
+
+def _container_request(request: dict[str, Any], resources: dict[str, Any]) -> dict[str, Any]:
+    """STEP.json with the container's paths."""
+    return {
+        **{k: v for k, v in request.items() if k != "limits"},  # the container's own limits apply
+        "inputs": {port: f"{IN_DIR}/{port}" for port in request.get("inputs") or {}},
+        "output_dir": OUT_DIR,
+        "work_dir": WORK_DIR,
+        "resources": {**resources, **({"datasets_dir": DATASETS_DIR} if resources.get("datasets_dir") else {})},
+    }
+
+
+def _link_inputs(inputs: dict[str, str], target: Path) -> None:
+    """Each input artifact under `target/<port>`: hard links where the filesystem allows (the
+    folder is mounted read-only, so a step cannot change the store's files through them)."""
+    for port, source in inputs.items():
+        root = Path(source)
+        for path in sorted(root.rglob("*")):
+            dest = target / port / path.relative_to(root)
+            if path.is_dir():
+                dest.mkdir(parents=True, exist_ok=True)
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(path, dest)
+            except OSError:  # another filesystem
+                shutil.copyfile(path, dest)
+        (target / port).mkdir(parents=True, exist_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
