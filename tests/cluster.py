@@ -1,5 +1,6 @@
-"""A scaled deployment for tests: real Celery worker processes and beat over a real Redis
-broker, sharing the test database and the artifact store with a daphne server."""
+"""A scaled deployment's processes, for the tests and the server benchmark: daphne, real
+Celery worker processes and beat over a real Redis broker, all sharing one database and
+one artifact store."""
 from __future__ import annotations
 
 import contextlib
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import redis
 
-from tests.runs.conftest import ROOT, database_url
+ROOT = Path(__file__).resolve().parents[1]
+_LISTENING = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
 
 # Short enough that a lost worker is found within a test's patience, long enough that a
 # busy two-core machine never takes a live worker for lost.
@@ -51,11 +53,11 @@ class Cluster:
         return next(w for w in self.workers if hostname.startswith(w.name + "@"))
 
 
-def dispatch_env(*, redis_url: str, broker: str, data_dir: Path) -> dict[str, str]:
+def dispatch_env(*, database: str, redis_url: str, broker: str, data_dir: Path) -> dict[str, str]:
     """What every process of the deployment shares (the web server's too)."""
     return {
         "DJANGO_SETTINGS_MODULE": "designer.settings",
-        "DATABASE_URL": database_url(),
+        "DATABASE_URL": database,
         "REDIS_URL": redis_url,
         "CELERY_BROKER_URL": broker,
         "ATELIER_DATA_DIR": str(data_dir),
@@ -126,3 +128,26 @@ def celery_cluster(
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+@contextlib.contextmanager
+def serve_daphne(env: dict[str, str], log: Path, app: str = "designer.asgi:application") -> Iterator[int]:
+    """daphne serving the ASGI `app` on a free port of 127.0.0.1 (yielded); stopped on
+    exit, pass or fail."""
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-e", "tcp:port=0:interface=127.0.0.1", app],
+            cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        _wait_for(_LISTENING.pattern, process, log, timeout=60)
+        found = _LISTENING.search(log.read_text())
+        assert found is not None
+        yield int(found.group(1))
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

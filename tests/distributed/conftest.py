@@ -17,7 +17,7 @@ from designer.engine.events import Status
 from designer.runs.models import Run
 from tests.cluster import Cluster, broker_url, celery_cluster, dispatch_env
 from tests.realtime.conftest import Server, daphne, redis_url, user  # noqa: F401 (fixtures)
-from tests.runs.conftest import data_dir, store_dirs  # noqa: F401 (fixtures)
+from tests.runs.conftest import data_dir, database_url, store_dirs  # noqa: F401 (fixtures)
 
 TIMEOUT = 60
 
@@ -80,7 +80,9 @@ def deployment(
 ) -> Iterator[Deployment]:
     from rest_framework.authtoken.models import Token
 
-    env = dispatch_env(redis_url=redis_url, broker=broker_url(worker_id), data_dir=tmp_path / "data")
+    env = dispatch_env(
+        database=database_url(), redis_url=redis_url, broker=broker_url(worker_id), data_dir=tmp_path / "data"
+    )
     with celery_cluster(env, tmp_path) as cluster, daphne(
         "designer.asgi:application", settings, redis_url, tmp_path, extra_env=env
     ) as server:

@@ -6,7 +6,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from designer.runs.models import Run, RunEvent, StepRun
+from designer.runs.models import RunEvent, StepRun
 
 from .conftest import Deployment, wait_for_run
 

@@ -3,11 +3,6 @@ test database and a Redis channel layer with the test process, which records the
 from __future__ import annotations
 
 import contextlib
-import os
-import re
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +13,8 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from designer.runs.models import Run, RunSource, StepRun
-from tests.runs.conftest import ROOT, database_url
-
-_LISTENING = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
+from tests.cluster import serve_daphne
+from tests.runs.conftest import database_url
 
 
 @dataclass(frozen=True)
@@ -46,12 +40,11 @@ def redis_url(worker_id: str) -> str:
 def daphne(
     app: str, settings: Any, redis_url: str, tmp_path: Path, extra_env: dict[str, str] | None = None
 ) -> Iterator[Server]:
-    """daphne serving the ASGI `app` on a free port; stopped on exit, pass or fail."""
+    """daphne serving the ASGI `app` with the test database and a Redis channel layer."""
     settings.CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}
     }
     env = {
-        **os.environ,
         "DJANGO_SETTINGS_MODULE": "designer.settings",
         "DATABASE_URL": database_url(),
         "REDIS_URL": redis_url,
@@ -62,20 +55,8 @@ def daphne(
         **(extra_env or {}),
     }
     log = tmp_path / "daphne.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-e", "tcp:port=0:interface=127.0.0.1", app],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    try:
-        yield Server(url=f"ws://127.0.0.1:{_wait_for_port(process, log)}", log=log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with serve_daphne(env, log, app) as port:
+        yield Server(url=f"ws://127.0.0.1:{port}", log=log)
 
 
 @pytest.fixture
@@ -83,17 +64,6 @@ def server(transactional_db: None, settings: Any, redis_url: str, tmp_path: Path
     """daphne serving designer.asgi, sharing the test database and a Redis layer."""
     with daphne("designer.asgi:application", settings, redis_url, tmp_path) as running:
         yield running
-
-
-def _wait_for_port(process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := _LISTENING.search(log.read_text()):
-            return int(found.group(1))
-        if process.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise RuntimeError(f"daphne did not start:\n{log.read_text()}")
 
 
 @pytest.fixture
