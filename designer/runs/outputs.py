@@ -1,4 +1,5 @@
-"""What the outputs panel shows of a table artifact: a page of rows and per-column statistics.
+"""What the outputs panel shows of a table artifact: a page of rows and per-column statistics,
+and for a multiclass scored table, one-vs-rest curves of each class.
 
 Statistics describe the whole table, not the page, so a user scrolling a preview sees the
 same numbers throughout. Every value returned is plain JSON: NaN and infinities become
@@ -14,8 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from modules.builtin.evaluation import (
+    CLASS_PROBABILITY_PREFIX, SCORED_LABELS, SCORED_PROBABILITIES, evaluate_scored,
+)
+from modules.sdk import ModuleError
 from modules.sdk.artifacts import read_table
-from modules.sdk.schema import ColumnKind, column_kind, roles_of
+from modules.sdk.schema import ColumnKind, column_kind, roles_of, set_roles
 
 HISTOGRAM_BINS = 20
 TOP_VALUES = 10
@@ -108,3 +113,43 @@ def table_preview(*, folder: Path, offset: int = 0, limit: int = 100, sort: str 
         ],
         "rows": rows,
     }
+
+
+def class_curves(*, folder: Path) -> dict[str, Any]:
+    """One-vs-rest evaluation of every class of the multiclass scored table in `folder`
+    (Score Model's output): each class against all the others, as Evaluate Model scores a
+    two-class table (same metrics, same ROC and precision-recall curves). Evaluate Model
+    records only a confusion matrix for multiclass tables; these are its curves."""
+    df = read_table(folder)
+    roles = roles_of(df)
+    labels = [c for c, r in roles.items() if r == "label"]
+    columns = [c for c, r in roles.items() if r == "score" and c.startswith(CLASS_PROBABILITY_PREFIX)]
+    if len(labels) != 1 or not columns or SCORED_LABELS not in df.columns:
+        raise PreviewError(
+            "per-class curves need a multiclass scored table: Score Model's output, with one label column "
+            f"and a {CLASS_PROBABILITY_PREFIX}<class> column for each class"
+        )
+    if df.empty:
+        raise PreviewError("the scored table has no rows")
+    # Class names come back from the probability column names, so compare as text (as Evaluate Model does).
+    actual, predicted = df[labels[0]].astype(str), df[SCORED_LABELS].astype(str)
+    classes = []
+    for column in columns:
+        name = column[len(CLASS_PROBABILITY_PREFIX):]
+        one_vs_rest = set_roles(
+            pd.DataFrame({"is_class": actual == name, SCORED_LABELS: predicted == name, SCORED_PROBABILITIES: df[column]}),
+            {"is_class": "label", SCORED_LABELS: "score", SCORED_PROBABILITIES: "score"},
+        )
+        try:
+            evaluation = evaluate_scored(one_vs_rest)
+        except ModuleError:  # a class neither in the table nor ever predicted: nothing to draw
+            classes.append({"class": name, "rows": 0, "metrics": {}, "roc": None, "precision_recall": None})
+            continue
+        classes.append({
+            "class": name,
+            "rows": int((actual == name).sum()),
+            "metrics": {metric: _number(value) for metric, value in evaluation.metrics.items()},
+            "roc": evaluation.visuals["roc"],
+            "precision_recall": evaluation.visuals["precision_recall"],
+        })
+    return {"label": labels[0], "classes": classes}

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from . import selectors, services
 from .models import Run, StepRun
-from .outputs import PreviewError, table_preview
+from .outputs import PreviewError, class_curves, table_preview
 from .serializers import (
     ClonedPipelineSerializer, LogsQuerySerializer, LogsSerializer, MetricsSerializer, PreviewQuerySerializer, PreviewSerializer,
     RunCloneSerializer, RunDetailSerializer, RunRerunSerializer, RunSerializer, RunSubmitSerializer,
@@ -28,6 +28,13 @@ from .serializers import (
 
 _ERRORS = inline_serializer("Errors", {"errors": drf_serializers.ListField(child=drf_serializers.DictField())})
 _NOT_FOUND = OpenApiResponse(_ERRORS, description="no such run, node, output or image (or not yours)")
+_CLASS_CURVES = inline_serializer("ClassCurves", {
+    "label": drf_serializers.CharField(),
+    "classes": drf_serializers.ListField(child=drf_serializers.DictField(), help_text=(
+        "per class: `class`, `rows` (of that class), `metrics` (Evaluate Model's two-class metrics), "
+        "`roc` and `precision_recall` (its curves; null for a class neither present nor predicted)"
+    )),
+})
 
 
 class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -138,7 +145,17 @@ class StepLogsView(_StepView):
         return Response({"node": node, "lines": selectors.step_logs(step=step, tail=query.validated_data.get("tail"))})
 
 
-class OutputPreviewView(_StepView):
+class _TableView(_StepView):
+    def table(self, request: Request, run_id: str, node: str, port: str) -> Path:
+        """The folder of a table output (400 for an output that is not a table)."""
+        _, step = self.step(request, run_id, node)
+        meta, folder = selectors.step_output(step=step, port=port)
+        if not selectors.output_is_table(meta):
+            raise ValidationError({"port": [f"output {port!r} is a {meta.get('type')}, not a table"]})
+        return folder
+
+
+class OutputPreviewView(_TableView):
     @extend_schema(
         parameters=[
             OpenApiParameter("offset", int), OpenApiParameter("limit", int),
@@ -150,14 +167,23 @@ class OutputPreviewView(_StepView):
         """A page of a table output's rows, with statistics of every column of the table."""
         query = PreviewQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        _, step = self.step(request, run_id, node)
-        meta, folder = selectors.step_output(step=step, port=port)
-        if not selectors.output_is_table(meta):
-            raise ValidationError({"port": [f"output {port!r} is a {meta.get('type')}, not a table"]})
+        folder = self.table(request, run_id, node, port)
         try:
             return Response(table_preview(folder=folder, **query.validated_data))
         except PreviewError as exc:
             raise ValidationError({"sort": [str(exc)]}) from None
+
+
+class OutputClassCurvesView(_TableView):
+    @extend_schema(responses={200: _CLASS_CURVES, 400: _ERRORS, 404: _NOT_FOUND})
+    def get(self, request: Request, run_id: str, node: str, port: str) -> Response:
+        """Each class of a multiclass scored table output (Score Model's) against all the others:
+        the metrics, ROC and precision-recall curves Evaluate Model gives a two-class table."""
+        folder = self.table(request, run_id, node, port)
+        try:
+            return Response(class_curves(folder=folder))
+        except PreviewError as exc:
+            raise ValidationError({"port": [str(exc)]}) from None
 
 
 class OutputDownloadView(_StepView):

@@ -1,4 +1,5 @@
-"""Table previews and per-column statistics, checked against plain pandas and numpy."""
+"""Table previews and per-column statistics, checked against plain pandas and numpy; per-class
+curves of multiclass scored tables, checked against scikit-learn."""
 from __future__ import annotations
 
 import json
@@ -7,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from designer.runs.outputs import HISTOGRAM_BINS, PreviewError, column_statistics, table_preview
+from designer.runs.outputs import HISTOGRAM_BINS, PreviewError, class_curves, column_statistics, table_preview
 from modules.sdk.artifacts import write_table
-from modules.sdk.schema import set_roles
+from modules.sdk.schema import roles_of, set_roles
 
 
 def table() -> pd.DataFrame:
@@ -140,3 +141,64 @@ def test_an_empty_table(stored):
     preview = table_preview(folder=stored(pd.DataFrame({"a": pd.Series([], dtype=float)})))
     assert preview["rows"] == [] and preview["total_rows"] == 0
     assert preview["columns"][0]["count"] == 0 and preview["columns"][0]["histogram"] is None
+
+
+# -- one-vs-rest curves of a multiclass scored table ------------------------------------------
+
+
+def multiclass_scored(n: int = 300) -> pd.DataFrame:
+    """A scored table as Score Model writes it for three classes, the third predicted worst."""
+    rng = np.random.default_rng(1)
+    classes = np.array(["ant", "bee", "cat"])
+    actual = rng.choice(classes, n)
+    noise = rng.random((n, 3)) + np.where(classes[None, :] == actual[:, None], [1.5, 1.0, 0.3], 0)
+    probabilities = noise / noise.sum(axis=1, keepdims=True)
+    df = pd.DataFrame({"kind": actual, "Scored Labels": classes[probabilities.argmax(axis=1)]})
+    for i, name in enumerate(classes):
+        df[f"Scored Probabilities_{name}"] = probabilities[:, i]
+    return set_roles(df, {"kind": "label", "Scored Labels": "score", **{f"Scored Probabilities_{c}": "score" for c in classes}})
+
+
+def test_class_curves_match_scikit_learn_one_vs_rest(stored):
+    from sklearn import metrics as skm
+
+    df = multiclass_scored()
+    body = class_curves(folder=stored(df))
+    json.dumps(body, allow_nan=False)
+    assert body["label"] == "kind" and [c["class"] for c in body["classes"]] == ["ant", "bee", "cat"]
+    for entry in body["classes"]:
+        is_class = (df["kind"] == entry["class"]).to_numpy()
+        probability = df[f"Scored Probabilities_{entry['class']}"]
+        said = (df["Scored Labels"] == entry["class"]).to_numpy()
+        assert entry["rows"] == is_class.sum()
+        assert entry["metrics"]["auc"] == pytest.approx(skm.roc_auc_score(is_class, probability))
+        assert entry["metrics"]["precision"] == pytest.approx(skm.precision_score(is_class, said))
+        assert entry["metrics"]["recall"] == pytest.approx(skm.recall_score(is_class, said))
+        fpr, tpr, _ = skm.roc_curve(is_class, probability)
+        assert entry["roc"]["false_positive_rate"] == pytest.approx(fpr.tolist())
+        assert entry["roc"]["true_positive_rate"] == pytest.approx(tpr.tolist())
+        # Evaluate Model's curve: intermediate points dropped, one point per threshold.
+        precision, recall, thresholds = skm.precision_recall_curve(is_class, probability, drop_intermediate=True)
+        assert entry["precision_recall"]["precision"] == pytest.approx(precision[:len(thresholds)].tolist())
+        assert entry["precision_recall"]["recall"] == pytest.approx(recall[:len(thresholds)].tolist())
+    # The worst-separated class has the lowest AUC.
+    assert min(body["classes"], key=lambda c: c["metrics"]["auc"])["class"] == "cat"
+
+
+def test_class_curves_of_a_class_never_seen_nor_predicted(stored):
+    df = multiclass_scored()
+    df["Scored Probabilities_dog"] = 0.0
+    df = set_roles(df, {**roles_of(df), "Scored Probabilities_dog": "score"})
+    dog = class_curves(folder=stored(df))["classes"][-1]
+    assert dog == {"class": "dog", "rows": 0, "metrics": {}, "roc": None, "precision_recall": None}
+
+
+def test_class_curves_need_a_multiclass_scored_table(stored):
+    regression = set_roles(pd.DataFrame({"y": [1.0, 2.0], "Scored Labels": [1.1, 1.9]}), {"y": "label", "Scored Labels": "score"})
+    unlabelled = multiclass_scored()
+    unlabelled = set_roles(unlabelled, {c: r for c, r in roles_of(unlabelled).items() if r != "label"})
+    for df in (table(), regression, unlabelled):
+        with pytest.raises(PreviewError, match="multiclass scored table"):
+            class_curves(folder=stored(df))
+    with pytest.raises(PreviewError, match="no rows"):
+        class_curves(folder=stored(multiclass_scored().iloc[:0]))
