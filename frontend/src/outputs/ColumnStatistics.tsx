@@ -23,8 +23,8 @@ export function ColumnStatistics({ port, columns }: { port: string; columns: Sta
           <caption className="outputs-caption">Statistics of every column of {port}</caption>
           <thead>
             <tr>
-              {["Column", "Type", "Role", "Count", "Missing", "Unique", "Min", "Max", "Mean", "Std dev"].map((h) => (
-                <th key={h} scope="col">
+              {["Column", "Type", "Role", "Count", "Missing", "Unique", "Min", "Max", "Mean", "Std dev"].map((h, i) => (
+                <th key={h} scope="col" className={i >= 3 ? "outputs-number" : undefined}>
                   {h}
                 </th>
               ))}

@@ -2,6 +2,7 @@ import {
   Bar,
   BarChart,
   CartesianGrid,
+  Legend,
   Line,
   LineChart,
   ReferenceLine,
@@ -13,6 +14,8 @@ import {
   YAxis,
 } from "recharts";
 import type { ReactElement, ReactNode } from "react";
+import { api } from "../api";
+import { classCurves } from "./api";
 import {
   confusionHeat,
   formatNumber,
@@ -25,11 +28,15 @@ import {
   type ClusterSummary,
   type ModelEvaluation,
   type Point,
+  upstreamOutput,
 } from "./transforms";
+import { useRequest } from "./useRequest";
 
 const PORT_NAMES = { scored: "Scored dataset", scored_compare: "Scored dataset to compare" } as const;
 const SERIES = ["var(--outputs-series-1)", "var(--outputs-series-2)"];
 const UNIT = [0, 1] as const;
+// One colour per class of a multiclass model (Tableau 10: told apart with most colour blindness).
+const CLASS_COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 
 function modelName(evaluation: ModelEvaluation, all: ModelEvaluation[]): string {
   return all.length > 1 ? `${all.indexOf(evaluation) === 0 ? "Model 1" : "Model 2"}: ${PORT_NAMES[evaluation.port]}` : PORT_NAMES[evaluation.port];
@@ -37,7 +44,7 @@ function modelName(evaluation: ModelEvaluation, all: ModelEvaluation[]): string 
 
 /** Evaluate Model's metrics table (a value column per model) and its charts, one column of
  * charts per model so two compared models sit side by side. */
-export function Evaluation({ evaluations }: { evaluations: ModelEvaluation[] }) {
+export function Evaluation({ runId, node, evaluations }: { runId: string; node: string; evaluations: ModelEvaluation[] }) {
   return (
     <div className="outputs-evaluation">
       <MetricsTable evaluations={evaluations} />
@@ -45,7 +52,7 @@ export function Evaluation({ evaluations }: { evaluations: ModelEvaluation[] }) 
         {evaluations.map((evaluation, i) => (
           <section key={evaluation.port} className="outputs-model" aria-label={`Charts of ${modelName(evaluation, evaluations)}`}>
             <h3>{modelName(evaluation, evaluations)}</h3>
-            <ModelCharts evaluation={evaluation} color={SERIES[i]} />
+            <ModelCharts runId={runId} node={node} evaluation={evaluation} color={SERIES[i]} />
           </section>
         ))}
       </div>
@@ -86,9 +93,10 @@ export function MetricsTable({ evaluations }: { evaluations: ModelEvaluation[] }
   );
 }
 
-function ModelCharts({ evaluation, color }: { evaluation: ModelEvaluation; color: string }) {
+function ModelCharts({ runId, node, evaluation, color }: { runId: string; node: string; evaluation: ModelEvaluation; color: string }) {
   const { visuals, metrics } = evaluation;
   const charts: ReactNode[] = [];
+  if (evaluation.task === "multiclass") charts.push(<ClassCurveCharts key="classes" runId={runId} node={node} input={evaluation.port} />);
   if (visuals.roc) {
     charts.push(
       <CurveChart
@@ -140,6 +148,71 @@ function ModelCharts({ evaluation, color }: { evaluation: ModelEvaluation; color
   if (visuals.clusters) charts.push(<Clusters key="clusters" clusters={visuals.clusters} color={color} />);
   if (!charts.length) return <p className="outputs-note">Evaluate Model drew no charts for this task.</p>;
   return <>{charts}</>;
+}
+
+/** Multiclass: each class against the others, as ROC and precision-recall curves (a line
+ * per class) and a table of per-class metrics, from the scored table Evaluate Model read. */
+function ClassCurveCharts({ runId, node, input }: { runId: string; node: string; input: string }) {
+  const { data, error } = useRequest(async () => {
+    const run = await api.runs.get(runId);
+    const source = upstreamOutput(run.pipeline.nodes, node, input);
+    if (!source) throw new Error(`the run's pipeline has no input ${input} on ${node}`);
+    return classCurves(runId, source.node, source.port);
+  }, `${runId}/${node}/${input}`);
+  if (error) return <p role="alert" className="outputs-error">The per-class curves could not be loaded: {error}</p>;
+  if (!data) return <p className="outputs-note">Loading the per-class curves…</p>;
+  const drawn = data.classes.filter((c) => c.roc && c.precision_recall);
+  const series = (pick: (c: (typeof drawn)[number]) => Point[]) =>
+    drawn.map((c, i) => ({ name: c.class, points: pick(c), color: CLASS_COLORS[i % CLASS_COLORS.length] }));
+  return (
+    <>
+      <ClassLines title="ROC curves, each class against the others" series={series((c) => rocPoints(c.roc ?? undefined))} x="False positive rate" y="True positive rate" chance />
+      <ClassLines title="Precision-recall curves, each class against the others" series={series((c) => precisionRecallPoints(c.precision_recall ?? undefined))} x="Recall" y="Precision" />
+      <table className="outputs-table">
+        <caption className="outputs-caption">Each class against the others</caption>
+        <thead>
+          <tr>
+            {["Class", "Rows", "AUC", "Precision", "Recall", "F1 score"].map((h, i) => (
+              <th key={h} scope="col" className={i ? "outputs-number" : undefined}>
+                {h}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {data.classes.map((c) => (
+            <tr key={c.class}>
+              <th scope="row">{c.class}</th>
+              <td className="outputs-number">{formatNumber(c.rows)}</td>
+              {(["auc", "precision", "recall", "f1_score"] as const).map((m) => (
+                <td key={m} className="outputs-number">
+                  {formatNumber(c.metrics[m])}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+function ClassLines({ title, series, x, y, chance }: { title: string; series: { name: string; points: Point[]; color: string }[]; x: string; y: string; chance?: boolean }) {
+  return (
+    <ChartFigure title={title} summary={`${y} against ${x}, a line for each of ${series.map((s) => s.name).join(", ")}`}>
+      <LineChart margin={{ top: 8, right: 16, bottom: 24, left: 8 }}>
+        <CartesianGrid strokeDasharray="3 3" />
+        <XAxis type="number" dataKey="x" domain={UNIT} tickCount={6} allowDuplicatedCategory={false} label={{ value: x, position: "insideBottom", offset: -12 }} />
+        <YAxis type="number" domain={UNIT} tickCount={6} width={56} label={{ value: y, angle: -90, position: "insideLeft", offset: 0, style: { textAnchor: "middle" } }} />
+        <Tooltip formatter={(value) => formatNumber(Number(value))} labelFormatter={(value) => `${x} ${formatNumber(Number(value))}`} />
+        <Legend verticalAlign="top" height={24} />
+        {chance && <ReferenceLine segment={[{ x: 0, y: 0 }, { x: 1, y: 1 }]} stroke="var(--outputs-muted)" strokeDasharray="4 4" />}
+        {series.map((s) => (
+          <Line key={s.name} data={s.points} type="linear" dataKey="y" name={s.name} stroke={s.color} dot={false} strokeWidth={2} isAnimationActive={false} />
+        ))}
+      </LineChart>
+    </ChartFigure>
+  );
 }
 
 function ChartFigure({ title, summary, children }: { title: string; summary: string; children: ReactElement }) {
@@ -255,8 +328,8 @@ function Clusters({ clusters, color }: { clusters: ClusterSummary[]; color: stri
         <caption className="outputs-caption">Distances by cluster</caption>
         <thead>
           <tr>
-            {["Cluster", "Points", "Mean distance to center", "Largest distance to center", "Mean distance to other centers"].map((h) => (
-              <th key={h} scope="col">
+            {["Cluster", "Points", "Mean distance to center", "Largest distance to center", "Mean distance to other centers"].map((h, i) => (
+              <th key={h} scope="col" className={i ? "outputs-number" : undefined}>
                 {h}
               </th>
             ))}

@@ -99,7 +99,7 @@ function MetricsTabs({ runId, node, tab }: { runId: string; node: string; tab: s
           ))}
         </ul>
       )}
-      {tab === EVALUATION_TAB ? <Evaluation evaluations={evaluations} /> : <MetricsTable evaluations={evaluations} />}
+      {tab === EVALUATION_TAB ? <Evaluation runId={runId} node={node} evaluations={evaluations} /> : <MetricsTable evaluations={evaluations} />}
     </>
   );
 }

@@ -17,6 +17,7 @@ import {
   rocPoints,
   sharedRange,
   splitEvaluation,
+  upstreamOutput,
   zipPoints,
 } from "./transforms";
 
@@ -166,6 +167,25 @@ describe("Evaluate Model", () => {
   it("names unknown metrics readably", () => {
     expect(metricLabel("auc")).toBe("AUC");
     expect(metricLabel("balanced_accuracy")).toBe("Balanced accuracy");
+  });
+});
+
+describe("upstream outputs", () => {
+  const nodes = {
+    score: { inputs: { model: "train.model", dataset: "split.second" } },
+    evaluate: { inputs: { scored: "score.dataset", scored_compare: "score_2.scored.v2" } },
+    algorithm: {},
+  };
+
+  it("finds the output feeding an input", () => {
+    expect(upstreamOutput(nodes, "evaluate", "scored")).toEqual({ node: "score", port: "dataset" });
+    // Only node ids are free of dots; the rest is the port.
+    expect(upstreamOutput(nodes, "evaluate", "scored_compare")).toEqual({ node: "score_2", port: "scored.v2" });
+  });
+
+  it("is null for an unconnected input or an unknown node", () => {
+    expect(upstreamOutput(nodes, "algorithm", "dataset")).toBeNull();
+    expect(upstreamOutput(nodes, "ghost", "scored")).toBeNull();
   });
 });
 

@@ -271,6 +271,18 @@ export function zipPoints(xs: (number | null)[] | undefined, ys: (number | null)
   return points;
 }
 
+/** The output feeding an input of a node, from the pipeline file a run ran: its inputs name
+ * `node.port` (node ids hold no dots). Null when the input is not connected. */
+export function upstreamOutput(
+  nodes: Record<string, { inputs?: Record<string, string> }>,
+  node: string,
+  input: string,
+): { node: string; port: string } | null {
+  const source = nodes[node]?.inputs?.[input];
+  const dot = source ? source.indexOf(".") : -1;
+  return source && dot > 0 ? { node: source.slice(0, dot), port: source.slice(dot + 1) } : null;
+}
+
 /** The ROC curve: true positive rate against false positive rate. */
 export function rocPoints(curve: Curve | undefined): Point[] {
   return zipPoints(curve?.false_positive_rate, curve?.true_positive_rate);
