@@ -63,9 +63,9 @@ export function ColumnStatistics({ port, columns }: { port: string; columns: Sta
           {kind} of <strong>{shown.name}</strong>
         </figcaption>
         {bars.length ? (
-          <div role="img" aria-label={`${kind} of ${shown.name}: ${bars.length} bars`} className="outputs-chart">
+          <div className="outputs-chart">
             <ResponsiveContainer width="100%" height="100%">
-              <BarChart data={bars} margin={{ top: 8, right: 8, bottom: 8, left: 0 }}>
+              <BarChart data={bars} margin={{ top: 8, right: 8, bottom: 8, left: 0 }} title={`${kind} of ${shown.name}`} desc={`${bars.length} bars of row counts`}>
                 <CartesianGrid strokeDasharray="3 3" vertical={false} />
                 {/* Every value is named under its bar; histogram bins, too many to name, keep their ends. */}
                 <XAxis dataKey="label" tick={{ fontSize: 10 }} interval={shown.histogram ? "preserveStartEnd" : 0} angle={shown.histogram ? 0 : -30} textAnchor={shown.histogram ? "middle" : "end"} height={shown.histogram ? 30 : 60} />

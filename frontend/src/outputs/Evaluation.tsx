@@ -13,7 +13,7 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
-import type { ReactElement, ReactNode } from "react";
+import { cloneElement, type ReactElement, type ReactNode } from "react";
 import { api } from "../api";
 import { classCurves } from "./api";
 import {
@@ -199,7 +199,7 @@ function ClassCurveCharts({ runId, node, input }: { runId: string; node: string;
 
 function ClassLines({ title, series, x, y, chance }: { title: string; series: { name: string; points: Point[]; color: string }[]; x: string; y: string; chance?: boolean }) {
   return (
-    <ChartFigure title={title} summary={`${y} against ${x}, a line for each of ${series.map((s) => s.name).join(", ")}`}>
+    <ChartFigure title={title} summary={`${y} against ${x.toLowerCase()}, a line for each of ${series.map((s) => s.name).join(", ")}`}>
       <LineChart margin={{ top: 8, right: 16, bottom: 24, left: 8 }}>
         <CartesianGrid strokeDasharray="3 3" />
         <XAxis type="number" dataKey="x" domain={UNIT} tickCount={6} allowDuplicatedCategory={false} label={{ value: x, position: "insideBottom", offset: -12 }} />
@@ -215,13 +215,15 @@ function ClassLines({ title, series, x, y, chance }: { title: string; series: { 
   );
 }
 
-function ChartFigure({ title, summary, children }: { title: string; summary: string; children: ReactElement }) {
+/** A chart with its visible title; the chart's SVG (keyboard-focusable, recharts moves its
+ * tooltip with the arrow keys) is named by the title and described by `summary`. */
+function ChartFigure({ title, summary, children }: { title: string; summary: string; children: ReactElement<{ title?: string; desc?: string }> }) {
   return (
     <figure className="outputs-figure">
       <figcaption>{title}</figcaption>
-      <div role="img" aria-label={`${title}: ${summary}`} className="outputs-chart">
+      <div className="outputs-chart">
         <ResponsiveContainer width="100%" height="100%">
-          {children}
+          {cloneElement(children, { title, desc: summary })}
         </ResponsiveContainer>
       </div>
     </figure>
@@ -230,7 +232,7 @@ function ChartFigure({ title, summary, children }: { title: string; summary: str
 
 function CurveChart({ title, points, x, y, color, chance }: { title: string; points: Point[]; x: string; y: string; color: string; chance?: [Point, Point] }) {
   return (
-    <ChartFigure title={title} summary={`${y} against ${x}, ${points.length} points`}>
+    <ChartFigure title={title} summary={`${y} against ${x.toLowerCase()}, ${points.length} points`}>
       <LineChart data={points} margin={{ top: 8, right: 16, bottom: 24, left: 8 }}>
         <CartesianGrid strokeDasharray="3 3" />
         <XAxis type="number" dataKey="x" domain={UNIT} tickCount={6} label={{ value: x, position: "insideBottom", offset: -12 }} />
