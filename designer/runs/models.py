@@ -37,6 +37,10 @@ class RunSource(models.TextChoices):
 class Run(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     pipeline_name = models.CharField(max_length=200)
+    # The saved version it ran, when it came from one (a file run from the CLI did not).
+    pipeline_version = models.ForeignKey(
+        "pipelines.PipelineVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
     # The pipeline file as submitted, and the plan compiled from it: what ran, exactly.
     pipeline = models.JSONField()
     plan = models.JSONField()

@@ -29,6 +29,7 @@ class RunFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=RunStatus.choices)
     source = django_filters.ChoiceFilter(choices=RunSource.choices)
     pipeline = django_filters.CharFilter(field_name="pipeline_name", lookup_expr="icontains")
+    pipeline_id = django_filters.NumberFilter(field_name="pipeline_version__pipeline_id")
 
     class Meta:
         model = Run
@@ -37,14 +38,13 @@ class RunFilter(django_filters.FilterSet):
 
 def run_list(*, user: AbstractBaseUser) -> QuerySet[Run]:
     # Lists never show the snapshot; it can be large.
-    return Run.objects.filter(created_by=user).defer("pipeline", "plan")
+    return Run.objects.filter(created_by=user).select_related("pipeline_version").defer("pipeline", "plan")
 
 
-def pipeline_version_document(*, user: AbstractBaseUser, pipeline_id: Any, version: int | None) -> dict[str, Any]:
-    """The pipeline file of one of the user's saved pipeline versions (the current one when
-    `version` is None)."""
+def pipeline_version_get(*, user: AbstractBaseUser, pipeline_id: Any, version: int | None) -> Any:
+    """One of the user's saved pipeline versions (the current one when `version` is None)."""
     pipeline = pipelines.pipeline_get(user=user, pipeline_id=pipeline_id)
-    return pipelines.version_get(pipeline=pipeline, number=version).document
+    return pipelines.version_get(pipeline=pipeline, number=version)
 
 
 def run_visible_to(*, user_id: Any, run_id: Any) -> bool:
@@ -54,7 +54,7 @@ def run_visible_to(*, user_id: Any, run_id: Any) -> bool:
 
 def run_get(*, user: AbstractBaseUser, run_id: Any) -> Run:
     try:
-        return Run.objects.prefetch_related("steps").get(pk=run_id, created_by=user)
+        return Run.objects.select_related("pipeline_version").prefetch_related("steps").get(pk=run_id, created_by=user)
     except (Run.DoesNotExist, ValidationError, ValueError):  # a malformed id is just not found
         raise NotFound("no such run") from None
 

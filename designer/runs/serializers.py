@@ -30,11 +30,14 @@ class StepRunSerializer(serializers.ModelSerializer):
 
 
 class RunSerializer(serializers.ModelSerializer):
+    pipeline_id = serializers.IntegerField(source="pipeline_version.pipeline_id", read_only=True, allow_null=True)
+    pipeline_version = serializers.IntegerField(source="pipeline_version.number", read_only=True, allow_null=True)
+
     class Meta:
         model = Run
         fields = [
-            "id", "pipeline_name", "status", "source", "compute", "force_rerun", "parameters",
-            "created_at", "started_at", "finished_at", "last_seq",
+            "id", "pipeline_name", "pipeline_id", "pipeline_version", "status", "source", "compute", "force_rerun",
+            "parameters", "created_at", "started_at", "finished_at", "last_seq",
         ]
 
 

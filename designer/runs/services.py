@@ -72,9 +72,11 @@ def run_create(
     user: AbstractBaseUser | None = None,
     force_rerun: bool = False,
     force_nodes: Iterable[str] = (),
+    pipeline_version: Any = None,
 ) -> Run:
     run = Run.objects.create(
         pipeline_name=doc.name,
+        pipeline_version=pipeline_version,
         pipeline=doc.to_data(),
         plan=plan.to_json(),
         parameters=plan.parameters,
@@ -192,12 +194,16 @@ def run_submit(
     compute: str | None = None,
     force_rerun: bool = False,
     source: str = RunSource.API,
+    pipeline_version: Any = None,
 ) -> Run:
     """Validate and record a run of a pipeline file (`text`) or of a saved pipeline version's
-    `document`, then hand it to the dispatcher once the transaction commits."""
+    `document` (`pipeline_version`: the version it is), then hand it to the dispatcher once
+    the transaction commits."""
     doc, plan = pipeline_prepare(text=text, document=document, parameters=parameters, compute=compute, user=user)
     with transaction.atomic():
-        run = run_create(doc=doc, plan=plan, source=source, user=user, force_rerun=force_rerun)
+        run = run_create(
+            doc=doc, plan=plan, source=source, user=user, force_rerun=force_rerun, pipeline_version=pipeline_version
+        )
         dispatch.dispatcher().submit(run_id=run.pk)
     return run
 
@@ -206,7 +212,7 @@ def _run_copy(*, run: Run, user: AbstractBaseUser, force_rerun: bool, force_node
     """A new run of exactly the same snapshot (pipeline file, plan and parameters)."""
     return run_create(
         doc=pipeline_from_data(run.pipeline), plan=Plan.from_json(run.plan), source=RunSource.API, user=user,
-        force_rerun=force_rerun, force_nodes=force_nodes,
+        force_rerun=force_rerun, force_nodes=force_nodes, pipeline_version=run.pipeline_version,
     )
 
 

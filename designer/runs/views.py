@@ -65,13 +65,14 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         form = RunSubmitSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        document = data.get("pipeline")
+        document, version = data.get("pipeline"), None
         if "pipeline_id" in data:
-            document = selectors.pipeline_version_document(
+            version = selectors.pipeline_version_get(
                 user=request.user, pipeline_id=data["pipeline_id"], version=data.get("version")
             )
+            document = version.document
         run = services.run_submit(
-            user=request.user, text=data.get("file"), document=document,
+            user=request.user, text=data.get("file"), document=document, pipeline_version=version,
             parameters=data["parameters"], compute=data.get("compute"), force_rerun=data["force_rerun"],
         )
         return Response(RunDetailSerializer(run).data, status=status.HTTP_201_CREATED)

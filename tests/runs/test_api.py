@@ -108,8 +108,14 @@ def test_submit_a_saved_pipeline_version(api, user, other_user):
     current = api.post("/api/runs/", {"pipeline_id": saved.pk}, format="json")
     assert current.status_code == 201, current.json()
     assert current.json()["pipeline_name"] == "saved-v2"
+    assert (current.json()["pipeline_id"], current.json()["pipeline_version"]) == (saved.pk, 2)
     first = api.post("/api/runs/", {"pipeline_id": saved.pk, "version": 1}, format="json").json()
-    assert first["pipeline_name"] == "saved"
+    assert first["pipeline_name"] == "saved" and first["pipeline_version"] == 1
+    again = api.post(f"/api/runs/{first['id']}/rerun/", {}, format="json").json()
+    assert again["pipeline_version"] == 1, "a rerun runs the same version"
+    listed = api.get("/api/runs/", {"pipeline_id": saved.pk}).json()["results"]
+    assert {r["id"] for r in listed} == {current.json()["id"], first["id"], again["id"]}
+    assert api.get("/api/runs/", {"pipeline_id": theirs_id(other_user)}).json()["results"] == []
     for body in ({"pipeline_id": saved.pk, "version": 9}, {"pipeline_id": 10**12}):
         response = api.post("/api/runs/", body, format="json")
         assert response.status_code == 404 and response.json()["errors"][0]["code"] == "not_found"
@@ -119,6 +125,12 @@ def test_submit_a_saved_pipeline_version(api, user, other_user):
                 {"pipeline_id": saved.pk, "pipeline": document()}, {"pipeline_id": saved.pk, "version": -1}):
         response = api.post("/api/runs/", bad, format="json")
         assert response.status_code == 400 and response.json()["errors"], bad
+
+
+def theirs_id(user) -> int:
+    from designer.pipelines.services import pipeline_create
+
+    return pipeline_create(user=user, document=document(name="someone else's")).pk
 
 
 def test_clone_a_run_into_a_draft(api, user):
