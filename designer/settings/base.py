@@ -70,12 +70,15 @@ TEMPLATES = [
 WSGI_APPLICATION = None
 ASGI_APPLICATION = "designer.asgi.application"
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'atelier.sqlite3'}", conn_max_age=60
-    )
-}
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'atelier.sqlite3'}")}
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # A pool per process, not persistent connections: under ASGI every request may run on
+    # another thread, and per-thread persistent connections pile up until PostgreSQL
+    # refuses clients (Django's docs say as much). Requests wait for a free connection.
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {"min_size": 1, "max_size": int(env("ATELIER_DB_POOL_SIZE", "10")), "timeout": 30},
+    }
+elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets the CLI, the server and its threads read while a run writes its events;
     # IMMEDIATE transactions avoid "database is locked" on write upgrades.
     DATABASES["default"]["OPTIONS"] = {
