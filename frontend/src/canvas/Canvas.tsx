@@ -14,7 +14,7 @@ import {
   type FinalConnectionState,
   type IsValidConnection,
 } from "@xyflow/react";
-import { useCallback } from "react";
+import { useCallback, useState } from "react";
 import { useToasts } from "../ui/toasts";
 import type { ModuleFlowNode } from "./graph";
 import { ModuleNode } from "./ModuleNode";
@@ -61,6 +61,8 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
   const beginDrag = useEditor((s) => s.beginDrag);
   const connect = useEditor((s) => s.connect);
   const toast = useToasts((s) => s.push);
+  // Fit a loaded graph once; an empty draft keeps zoom 1 so the first drop doesn't move the view.
+  const [fitOnLoad] = useState(() => useEditor.getState().nodes.length > 0);
 
   const isValidConnection: IsValidConnection = useCallback((c) => problemOf(c) === null, []);
   const onConnect = useCallback(
@@ -106,7 +108,7 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
         selectionKeyCode="Shift"
         connectionRadius={24}
         defaultEdgeOptions={{ type: "smoothstep" }}
-        fitView
+        fitView={fitOnLoad}
         fitViewOptions={{ maxZoom: 1, padding: 0.2 }}
         minZoom={0.1}
         proOptions={{ hideAttribution: true }}

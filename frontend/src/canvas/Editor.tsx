@@ -104,7 +104,8 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
   const layout = useCallback(async () => {
     const { nodes, edges, setPositions } = useEditor.getState();
     setPositions(await autoLayout(nodes, edges));
-    requestAnimationFrame(() => void fitView({ padding: 0.2, maxZoom: 1 }));
+    // Once React Flow has applied the new positions.
+    setTimeout(() => void fitView({ padding: 0.2, maxZoom: 1 }), 50);
   }, [fitView]);
 
   useShortcuts({

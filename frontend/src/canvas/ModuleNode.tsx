@@ -75,10 +75,12 @@ export const ModuleNode = memo(function ModuleNode({ id, data, selected }: NodeP
         </div>
       )}
       {errors.length > 0 && (
-        <ul className="module-node-problems" aria-label={`problems of ${id}`}>
-          {errors.map((e, i) => (
+        // Two lines at most, so a node stays compact; the inspector lists every problem.
+        <ul className="module-node-problems" aria-label={`problems of ${id}`} title={errors.map((e) => e.message).join("\n")}>
+          {errors.slice(0, 2).map((e, i) => (
             <li key={i}>{e.message}</li>
           ))}
+          {errors.length > 2 && <li>and {errors.length - 2} more (see the inspector)</li>}
         </ul>
       )}
       {data.comment && <div className="module-node-comment" aria-label={`comment of ${id}`}>{data.comment}</div>}

@@ -46,16 +46,16 @@ function OneColumn({ id, value, onChange, columns, readOnly, describedBy }: Prop
   );
 }
 
-function asSelector(value: ColumnSelector | string | null): ColumnSelector {
-  if (!value) return { include: "all" };
+function asSelector(value: ColumnSelector | string | null): ColumnSelector | null {
+  if (!value) return null;
   if (typeof value === "string") return { include: [value] };
   return value;
 }
 
 function ManyColumns({ id, label, value, onChange, columns, readOnly, describedBy }: Props) {
   const selector = asSelector(value);
-  const mode = selector.include === "all" ? "all" : Array.isArray(selector.include) ? "names" : "kinds";
-  const exclude = selector.exclude ?? [];
+  const mode = !selector ? "" : selector.include === "all" ? "all" : Array.isArray(selector.include) ? "names" : "kinds";
+  const exclude = selector?.exclude ?? [];
   const emit = (next: ColumnSelector) => onChange(next.exclude?.length ? next : { include: next.include });
 
   const setMode = (m: string) => {
@@ -68,12 +68,13 @@ function ManyColumns({ id, label, value, onChange, columns, readOnly, describedB
     <fieldset id={id} className="column-picker" aria-describedby={describedBy} disabled={readOnly}>
       <legend className="visually-hidden">{label}</legend>
       <select aria-label={`${label}: which columns`} value={mode} onChange={(e) => setMode(e.target.value)}>
+        {mode === "" && <option value="">(choose)</option>}
         <option value="all">All columns</option>
         <option value="names">Chosen columns</option>
         <option value="kinds">Columns of some kinds</option>
       </select>
 
-      {mode === "names" && (
+      {selector && mode === "names" && (
         <NameList
           label="Include"
           columns={columns}
@@ -81,7 +82,7 @@ function ManyColumns({ id, label, value, onChange, columns, readOnly, describedB
           onChange={(names) => emit({ include: names })}
         />
       )}
-      {mode === "kinds" && (
+      {selector && mode === "kinds" && (
         <div className="checks" role="group" aria-label={`${label}: kinds`}>
           {KINDS.map((kind) => {
             const types = (selector.include as { types?: ColumnKind[] }).types ?? [];
@@ -100,7 +101,7 @@ function ManyColumns({ id, label, value, onChange, columns, readOnly, describedB
           })}
         </div>
       )}
-      {mode !== "names" && (
+      {selector && mode !== "names" && (
         <NameList label="Exclude" columns={columns} chosen={exclude} onChange={(names) => emit({ include: selector.include, exclude: names })} />
       )}
     </fieldset>

@@ -24,6 +24,7 @@ export function RunPanel({ selectedNode, onSelectNode, onCancel, onRerun, onReru
   const run = useRunView((s) => s.run);
   const detail = useRunView((s) => s.detail);
   const [tab, setTab] = useState<"outputs" | "logs">("outputs");
+  const [maximized, setMaximized] = useState(false);
   if (!run) return null;
   const active = !TERMINAL_RUN_STATUSES.includes(run.status);
   const step = selectedNode ? run.steps[selectedNode] : undefined;
@@ -31,7 +32,7 @@ export function RunPanel({ selectedNode, onSelectNode, onCancel, onRerun, onReru
   const counts = Object.values(run.steps).reduce<Record<string, number>>((acc, s) => ({ ...acc, [s.status]: (acc[s.status] ?? 0) + 1 }), {});
 
   return (
-    <section className="run-panel" aria-label="Run">
+    <section className={`run-panel${maximized ? " maximized" : ""}`} aria-label="Run">
       <header className="run-panel-header">
         <strong>Run</strong>
         <span className={`badge badge-${run.status}`} aria-label="run status" data-status={run.status}>
@@ -58,6 +59,9 @@ export function RunPanel({ selectedNode, onSelectNode, onCancel, onRerun, onReru
             Rerun from {selectedNode}
           </button>
         )}
+        <button type="button" aria-pressed={maximized} onClick={() => setMaximized(!maximized)}>
+          {maximized ? "Show the canvas" : "Enlarge panel"}
+        </button>
         <a className="button" href={`/runs/${run.id}/`} aria-label="Open the run's page">
           Run page
         </a>
@@ -105,7 +109,13 @@ export function RunPanel({ selectedNode, onSelectNode, onCancel, onRerun, onReru
           </div>
           {tab === "outputs" ? (
             stepRun ? (
-              <OutputsPanel runId={run.id} node={selectedNode} step={{ ...stepRun, status: step.status }} />
+              // The detail is refetched as steps finish; a new one (outputs now known) starts the panel afresh.
+              <OutputsPanel
+                key={`${stepRun.status}:${Object.keys(stepRun.outputs).length}`}
+                runId={run.id}
+                node={selectedNode}
+                step={stepRun}
+              />
             ) : (
               <p className="muted">Loading…</p>
             )

@@ -1,0 +1,114 @@
+"""End-to-end tests: Debian's Chromium, driven by Playwright, against a live daphne serving
+the built canvas, the test database and a Redis channel layer (the realtime tests' launcher).
+
+Runs execute wherever the server dispatches them; `server_env` is the one place to change
+that (e.g. to point the server at Celery workers)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.realtime.conftest import daphne, redis_url  # noqa: F401 (a fixture, used by `server`)
+from tests.runs.conftest import ROOT
+
+# Playwright's sync API runs an event loop in this thread, which Django's ORM takes for an
+# async context; the test's own database calls (fixtures, teardown) are plain sync code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run",
+]
+PASSWORD = "e2e-password"  # a throwaway account in the test database
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built bundle and every app's static files, collected once (the server uses the
+    production manifest storage, as `make run` does)."""
+    if not (ROOT / "static" / "atelier" / "atelier.js").exists():
+        pytest.fail("the canvas is not built: run `make install` (npm ci + npm run build)")
+    data = tmp_path_factory.mktemp("static-data")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
+        cwd=ROOT, env={**os.environ, "ATELIER_DATA_DIR": str(data)}, check=True,
+    )
+    return data / "staticfiles"
+
+
+@pytest.fixture
+def server_env() -> dict[str, str]:
+    """Extra environment for the server process (none: runs are dispatched in-process)."""
+    return {}
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str  # http://127.0.0.1:<port>
+    log: Path
+
+
+@pytest.fixture
+def server(
+    transactional_db: None, settings: Any, redis_url: str, tmp_path: Path,  # noqa: F811
+    collected_static: Path, server_env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[LiveServer]:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "staticfiles").symlink_to(collected_static, target_is_directory=True)
+    for key, value in server_env.items():
+        monkeypatch.setenv(key, value)
+    with daphne("designer.asgi:application", settings, redis_url, tmp_path) as running:
+        yield LiveServer(url=running.origin, log=running.log)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def user(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_user("ada", password=PASSWORD)
+
+
+@pytest.fixture
+def screenshots(request: pytest.FixtureRequest) -> Path:
+    """Where the e2e run keeps its screenshots: test-results/screenshots/ (gitignored)."""
+    folder = ROOT / "test-results" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def sign_in(page: Page, server: LiveServer, path: str = "/") -> None:
+    page.goto(f"{server.url}{path}")
+    page.get_by_label("Username").fill("ada")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{server.url}{path}")
+
+
+@pytest.fixture
+def page(browser: Browser, server: LiveServer, user: Any) -> Iterator[Page]:
+    """A signed-in page at 1280×800, the smallest screen the canvas is built for."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"{exc}\n{exc.stack}"))
+    sign_in(page, server)
+    yield page
+    context.close()
+    assert not errors, f"the page raised: {errors}"
