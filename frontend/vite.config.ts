@@ -13,7 +13,7 @@ export default defineConfig({
   build: {
     outDir: fileURLToPath(new URL("../static/atelier", import.meta.url)),
     emptyOutDir: true,
-    sourcemap: true,
+    sourcemap: false,
     // One stylesheet for the whole app, so its name can be fixed too.
     cssCodeSplit: false,
     chunkSizeWarningLimit: 2000,

@@ -101,7 +101,7 @@ def sign_in(page: Page, server: LiveServer, path: str = "/") -> None:
 
 
 @pytest.fixture
-def page(browser: Browser, server: LiveServer, user: Any) -> Iterator[Page]:
+def page(browser: Browser, server: LiveServer, user: Any, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A signed-in page at 1280×800, the smallest screen the canvas is built for."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(15_000)
@@ -110,5 +110,10 @@ def page(browser: Browser, server: LiveServer, user: Any) -> Iterator[Page]:
     page.on("pageerror", lambda exc: errors.append(f"{exc}\n{exc.stack}"))
     sign_in(page, server)
     yield page
+    # The last screen of every test, to see what a failure looked like.
+    last = ROOT / "test-results" / "last-screen"
+    last.mkdir(parents=True, exist_ok=True)
+    for number, open_page in enumerate(context.pages):
+        open_page.screenshot(path=str(last / f"{request.node.name}-{number}.png"))
     context.close()
     assert not errors, f"the page raised: {errors}"

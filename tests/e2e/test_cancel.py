@@ -1,0 +1,44 @@
+"""Cancelling a running pipeline from the canvas."""
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from designer.pipelines.services import pipeline_create
+
+from .canvas_actions import expect_status
+from .conftest import LiveServer
+
+SLOW_SCRIPT = """
+import time
+
+def azureml_main(dataframe1=None, dataframe2=None):
+    print("sleeping", flush=True)
+    time.sleep(300)
+    return dataframe1,
+"""
+
+
+def test_cancel_a_running_pipeline(page: Page, server: LiveServer, user: Any) -> None:
+    pipeline = pipeline_create(user=user, document={
+        "format": "atelier/pipeline@1", "name": "slow",
+        "nodes": {
+            "typed": {"module": "enter_data_manually", "params": {"data": "a,b\n1,2\n"}},
+            "slow": {"module": "execute_python_script", "inputs": {"dataset1": "typed.dataset"},
+                     "params": {"script": SLOW_SCRIPT}},
+            "after": {"module": "select_columns", "inputs": {"dataset": "slow.dataset1"},
+                      "params": {"columns": {"include": "all"}}},
+        },
+        "layout": {"typed": {"x": 40, "y": 40}, "slow": {"x": 40, "y": 200}, "after": {"x": 40, "y": 360}},
+    })
+    page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
+    page.get_by_label("Run pipeline").click()
+    page.get_by_role("button", name="Submit run").click()
+    expect_status(page, "slow", "running", timeout=60_000)
+
+    page.get_by_role("button", name="Cancel run").click()
+    expect_status(page, "slow", "cancelled", timeout=60_000)
+    expect(page.get_by_label("run status")).to_have_attribute("data-status", "cancelled")
+    expect_status(page, "typed", "completed")
+    expect(page.get_by_label("status of after", exact=True)).to_have_attribute("data-status", "cancelled")
