@@ -41,6 +41,7 @@ samples: install
 	done
 
 test: install
+	cd frontend && npm test --silent
 	$(PY) -m pytest -n 2 --dist loadfile
 
 bench: install

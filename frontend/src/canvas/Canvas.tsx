@@ -14,7 +14,7 @@ import {
   type FinalConnectionState,
   type IsValidConnection,
 } from "@xyflow/react";
-import { useCallback, useState } from "react";
+import { useCallback, useMemo, useState } from "react";
 import { useToasts } from "../ui/toasts";
 import type { ModuleFlowNode } from "./graph";
 import { ModuleNode } from "./ModuleNode";
@@ -55,7 +55,13 @@ function ConnectionHint() {
 
 export function Canvas({ readOnly }: { readOnly?: boolean }) {
   const nodes = useEditor((s) => s.nodes);
-  const edges = useEditor((s) => s.edges);
+  const rawEdges = useEditor((s) => s.edges);
+  const validation = useEditor((s) => s.validation);
+  // An edge into an input the server finds wrong (e.g. a type mismatch from a file) is drawn red.
+  const edges = useMemo(() => {
+    const bad = new Set(validation?.errors.filter((e) => e.node && e.port).map((e) => `${e.node}.${e.port}`));
+    return bad.size ? rawEdges.map((e) => (bad.has(e.id) ? { ...e, className: "edge-error" } : e)) : rawEdges;
+  }, [rawEdges, validation]);
   const onNodesChange = useEditor((s) => s.onNodesChange);
   const onEdgesChange = useEditor((s) => s.onEdgesChange);
   const beginDrag = useEditor((s) => s.beginDrag);

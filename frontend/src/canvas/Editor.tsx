@@ -81,7 +81,8 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
     const timer = setTimeout(() => {
       const document = useEditor.getState().document();
       api.pipelines.validate(pipelineId, { document }).then(
-        (result) => useEditor.getState().setValidation(result),
+        // An answer about an older graph would mark problems that are gone.
+        (result) => useEditor.getState().revision === revision && useEditor.getState().setValidation(result),
         () => undefined,
       );
     }, VALIDATE_DELAY_MS);
