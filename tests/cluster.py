@@ -90,7 +90,8 @@ def celery_cluster(
     concurrency: int = 1, beat: bool = True,
 ) -> Iterator[Cluster]:
     """`workers` worker processes for the steps of `queues` (and beat, with a worker for
-    its chores), stopped on exit, pass or fail."""
+    its chores), stopped on exit, pass or fail. Each worker has its own cache of a remote
+    artifact store, as it would on a machine of its own."""
     redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()  # no task left by an earlier test
     cluster = Cluster(env=env)
     processes = []
@@ -101,7 +102,7 @@ def celery_cluster(
             process = _start([
                 "worker", "-Q", queues, "--pool", "threads", "--concurrency", str(concurrency), "-n", f"{name}@%h",
                 "--without-gossip", "--without-mingle", "--loglevel", "INFO",
-            ], env, log)
+            ], {**env, "ATELIER_ARTIFACT_CACHE": str(folder / f"artifact-cache-{name}")}, log)
             processes.append(process)
             cluster.workers.append(Worker(name, process, log))
         if beat:

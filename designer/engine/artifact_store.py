@@ -1,4 +1,5 @@
-"""The content-addressed artifact store and the output cache, in a local folder.
+"""The content-addressed artifact store and the output cache: a local folder, or any fsspec
+URL (an S3-compatible bucket) shared by many machines, with a local folder as its cache.
 
 Layout under the store root:
 
@@ -7,7 +8,9 @@ Layout under the store root:
     tmp/                     steps' working folders; moved into objects/ on success
 
 Writes are atomic renames, so a crash never leaves a half-written artifact or cache entry,
-and several processes (or machines, on a shared folder) can share one store.
+and several processes (or machines, on a shared folder) can share one store. In a remote
+store each artifact folder is one tar object, written whole under a temporary name and
+then moved, so no reader sees half of one.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import hashlib
 import json
 import os
 import shutil
+import tarfile
 import tempfile
 import uuid
 from pathlib import Path
@@ -28,6 +32,7 @@ class ArtifactStore(Protocol):
     def exists(self, digest: str) -> bool: ...
     def lookup(self, key: str) -> dict[str, Any] | None: ...
     def record(self, key: str, entry: dict[str, Any]) -> None: ...
+    def discard(self, folder: Path) -> None: ...
 
 
 def folder_digest(folder: Path) -> str:
@@ -98,3 +103,78 @@ class LocalArtifactStore:
 
     def discard(self, folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+
+class RemoteArtifactStore:
+    """A store at an fsspec URL (`s3://bucket/prefix`, …) that many machines share, with a
+    local store as this machine's cache: artifacts are fetched once, when a step reads them."""
+
+    def __init__(self, url: str, cache_root: Path, storage_options: dict[str, Any] | None = None) -> None:
+        import fsspec  # only deployments with a remote store need it
+
+        self.fs, self.base = fsspec.core.url_to_fs(url, **(storage_options or {}))
+        self.base = self.base.rstrip("/")
+        self.local = LocalArtifactStore(cache_root)
+
+    def _object(self, digest: str) -> str:
+        return f"{self.base}/objects/{digest[:2]}/{digest}.tar"
+
+    def _cache_entry(self, key: str) -> str:
+        return f"{self.base}/cache/{key[:2]}/{key}.json"
+
+    def _upload(self, source: Path, target: str) -> None:
+        partial = f"{target}.{uuid.uuid4().hex}.partial"
+        self.fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+        self.fs.put_file(str(source), partial)
+        self.fs.mv(partial, target)
+
+    def new_step_dir(self, run_id: str, node: str) -> Path:
+        return self.local.new_step_dir(run_id, node)
+
+    def discard(self, folder: Path) -> None:
+        self.local.discard(folder)
+
+    def exists(self, digest: str) -> bool:
+        return self.local.exists(digest) or self.fs.exists(self._object(digest))
+
+    def put_folder(self, folder: Path) -> str:
+        digest = self.local.put_folder(folder)
+        if not self.fs.exists(self._object(digest)):
+            with tempfile.TemporaryDirectory() as scratch:
+                archive = Path(scratch) / "artifact.tar"
+                with tarfile.open(archive, "w") as tar:
+                    tar.add(self.local.path(digest), arcname=".")
+                self._upload(archive, self._object(digest))
+        return digest
+
+    def path(self, digest: str) -> Path:
+        """The artifact's folder on this machine, fetched into the cache if need be."""
+        if not self.local.exists(digest):
+            with tempfile.TemporaryDirectory(dir=self.local.root / "tmp") as scratch:
+                archive = Path(scratch) / "artifact.tar"
+                self.fs.get_file(self._object(digest), str(archive))
+                folder = Path(scratch) / "artifact"
+                with tarfile.open(archive) as tar:
+                    tar.extractall(folder, filter="data")  # refuses links and paths that leave it
+                for item in folder.rglob("*"):
+                    item.chmod(0o644 if item.is_file() else 0o755)  # put_folder sets its own modes
+                fetched = self.local.put_folder(folder)
+            if fetched != digest:
+                raise ValueError(f"artifact {digest} in the remote store holds other content ({fetched})")
+        return self.local.path(digest)
+
+    def lookup(self, key: str) -> dict[str, Any] | None:
+        try:
+            entry = json.loads(self.fs.cat_file(self._cache_entry(key)))
+        except (OSError, ValueError):
+            return None
+        if not all(self.exists(d) for d in entry.get("artifacts", {}).values()):
+            return None
+        return entry
+
+    def record(self, key: str, entry: dict[str, Any]) -> None:
+        with tempfile.TemporaryDirectory() as scratch:
+            source = Path(scratch) / "entry.json"
+            source.write_text(json.dumps(entry))
+            self._upload(source, self._cache_entry(key))

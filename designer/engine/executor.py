@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Mapping, Protocol
 from modules.sdk.context import EVENT_PREFIX
 from modules.sdk.runner import RESULT_FILE
 
-from .artifact_store import LocalArtifactStore
+from .artifact_store import ArtifactStore
 from .cache_keys import cache_key
 from .compiler import Plan, PlanStep
 from .dataset_catalog import DatasetCatalog
@@ -115,7 +115,7 @@ class _Cancelled(Exception):
 
 
 def cache_decision(
-    store: LocalArtifactStore, plan: Plan, step: PlanStep, inputs: Mapping[str, str], *, force_rerun: bool,
+    store: ArtifactStore, plan: Plan, step: PlanStep, inputs: Mapping[str, str], *, force_rerun: bool,
     forced: Iterable[str] = (),
 ) -> tuple[str, dict[str, Any] | None]:
     """The step's cache key, and the cached outputs it may reuse (None: it must run)."""
@@ -143,7 +143,7 @@ class Executor:
     def __init__(
         self,
         *,
-        store: LocalArtifactStore,
+        store: ArtifactStore,
         backends: Mapping[str, ComputeBackend],
         resources: Mapping[str, Any] | None = None,
         datasets: DatasetCatalog | None = None,

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from django.conf import settings
 
-from designer.engine.artifact_store import LocalArtifactStore
+from designer.engine.artifact_store import ArtifactStore, LocalArtifactStore, RemoteArtifactStore
 from designer.engine.dataset_catalog import FolderDatasetCatalog
 from designer.engine.events import Event
 from designer.engine.executor import Executor
@@ -44,8 +44,12 @@ def _local_backend(capacity: int) -> LocalBackend:
     return LocalBackend(capacity=capacity)
 
 
-def artifact_store() -> LocalArtifactStore:
-    return LocalArtifactStore(settings.ATELIER["ARTIFACT_STORE"])
+def artifact_store() -> ArtifactStore:
+    conf = settings.ATELIER
+    location = str(conf["ARTIFACT_STORE"])
+    if "://" in location:
+        return RemoteArtifactStore(location, conf["ARTIFACT_CACHE"], storage_options=conf["ARTIFACT_STORE_OPTIONS"])
+    return LocalArtifactStore(Path(location))
 
 
 def build_executor(

@@ -7,19 +7,18 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import django_filters
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from rest_framework.exceptions import NotFound
 
-from designer.engine.artifact_store import LocalArtifactStore
 from designer.engine.pipeline_file import NODE_ID
 from designer.pipelines import selectors as pipelines
 from modules.sdk.artifacts import TABLE_FILE
 from modules.sdk.types import PortType
 
+from . import engine_config
 from .models import Run, RunEvent, RunSource, RunStatus, StepRun
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -85,12 +84,12 @@ def step_logs(*, step: StepRun, tail: int | None = None) -> list[str]:
     return [line for batch in reversed(batches) for line in batch][-tail:]
 
 
-def artifact_store() -> LocalArtifactStore:
-    return LocalArtifactStore(settings.ATELIER["ARTIFACT_STORE"])
-
-
 def _artifact_folder(digest: Any) -> Path:
-    folder = artifact_store().path(digest) if isinstance(digest, str) and _DIGEST.match(digest) else None
+    try:
+        valid = isinstance(digest, str) and _DIGEST.match(digest)
+        folder = engine_config.artifact_store().path(digest) if valid else None
+    except (OSError, ValueError):  # gone from a remote store, or damaged there
+        folder = None
     if folder is None or not folder.is_dir():
         raise NotFound("the artifact is no longer in the store")
     return folder

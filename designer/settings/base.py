@@ -1,6 +1,7 @@
 """Settings shared by every environment. The one place that reads the environment."""
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -155,8 +156,12 @@ CHANNEL_LAYERS = {
 }
 
 ATELIER = {
-    # Content-addressed artifact store (a local folder).
-    "ARTIFACT_STORE": Path(env("ATELIER_ARTIFACT_STORE", DATA_DIR / "artifacts")),
+    # Content-addressed artifact store: a local (or shared) folder, or an fsspec URL such as
+    # s3://bucket/prefix that workers on several machines share (options as JSON, e.g.
+    # {"client_kwargs": {"endpoint_url": …}}), with a local cache of what was read.
+    "ARTIFACT_STORE": env("ATELIER_ARTIFACT_STORE", str(DATA_DIR / "artifacts")),
+    "ARTIFACT_STORE_OPTIONS": json.loads(env("ATELIER_ARTIFACT_STORE_OPTIONS", "{}")),
+    "ARTIFACT_CACHE": Path(env("ATELIER_ARTIFACT_CACHE", DATA_DIR / "artifact-cache")),
     # Registered datasets (uploads and Export Data), one folder per name and version.
     "DATASETS_DIR": Path(env("ATELIER_DATASETS_DIR", DATA_DIR / "datasets")),
     # Folders Import Data may read with `source: path` (colon-separated); none by default.

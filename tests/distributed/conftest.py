@@ -2,6 +2,7 @@
 broker and channel layer, PostgreSQL (when DATABASE_URL points at it, as in CI)."""
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -75,15 +76,31 @@ def wait_for_run(run_id: str, timeout: float = TIMEOUT) -> Run:
 
 
 @pytest.fixture
-def deployment(
+def deploy(
     transactional_db: None, settings: Any, redis_url: str, tmp_path: Path, worker_id: str, user: Any,  # noqa: F811
-) -> Iterator[Deployment]:
+) -> Iterator[Callable[..., contextlib.AbstractContextManager[Deployment]]]:
+    """Starts a deployment; keyword arguments are environment variables of all its processes."""
     from rest_framework.authtoken.models import Token
 
-    env = dispatch_env(
-        database=database_url(), redis_url=redis_url, broker=broker_url(worker_id), data_dir=tmp_path / "data"
-    )
-    with celery_cluster(env, tmp_path) as cluster, daphne(
-        "designer.asgi:application", settings, redis_url, tmp_path, extra_env=env
-    ) as server:
-        yield Deployment(server=server, cluster=cluster, token=Token.objects.create(user=user).key)
+    token = Token.objects.create(user=user).key
+
+    @contextlib.contextmanager
+    def start(**extra_env: str) -> Iterator[Deployment]:
+        env = {
+            **dispatch_env(
+                database=database_url(), redis_url=redis_url, broker=broker_url(worker_id), data_dir=tmp_path / "data"
+            ),
+            **extra_env,
+        }
+        with celery_cluster(env, tmp_path) as cluster, daphne(
+            "designer.asgi:application", settings, redis_url, tmp_path, extra_env=env
+        ) as server:
+            yield Deployment(server=server, cluster=cluster, token=token)
+
+    yield start
+
+
+@pytest.fixture
+def deployment(deploy: Callable[..., contextlib.AbstractContextManager[Deployment]]) -> Iterator[Deployment]:
+    with deploy() as running:
+        yield running

@@ -2,8 +2,10 @@
 moved on by its steps' ends, followed live over the WebSocket; lost workers, cancel."""
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from designer.runs.models import RunEvent, StepRun
@@ -156,3 +158,35 @@ def test_cancel_stops_the_step_on_its_worker_and_ends_the_run(deployment: Deploy
     assert steps == {"data": "completed", "sleep": "cancelled", "after": "cancelled"}
     # Both workers are free again: the next run goes through at once.
     assert wait_for_run(deployment.submit(slow(0, "next")), timeout=60).status == "completed"
+
+
+def test_workers_with_caches_of_their_own_share_artifacts_through_an_s3_bucket(deploy: Any, tmp_path: Path) -> None:
+    """As on machines of their own: no shared folder, only the bucket. S3 itself is out of
+    reach here, so the bucket is moto's S3-compatible server on 127.0.0.1 (see
+    tests/engine/test_remote_artifact_store.py), spoken to by the s3fs client deployments use."""
+    import s3fs
+    from moto.server import ThreadedMotoServer
+
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    try:
+        host, port = moto.get_host_and_port()
+        options = {"key": "test", "secret": "test",
+                   "client_kwargs": {"endpoint_url": f"http://{host}:{port}", "region_name": "eu-west-1"}}
+        bucket = s3fs.S3FileSystem(**options)
+        bucket.mkdir("runs", region_name="eu-west-1")
+        with deploy(ATELIER_ARTIFACT_STORE="s3://runs/artifacts", ATELIER_ARTIFACT_STORE_OPTIONS=json.dumps(options),
+                    ATELIER_ARTIFACT_CACHE=str(tmp_path / "web-cache")) as deployment:
+            run_id = deployment.submit(NODES)
+            assert wait_for_run(run_id).status == "completed"
+            steps = {s.node: s for s in StepRun.objects.filter(run_id=run_id)}
+            produced = {o["artifact"] for s in steps.values() for o in s.outputs.values()}
+            stored = {Path(key).name.removesuffix(".tar") for key in bucket.find("runs/artifacts/objects")}
+            assert produced <= stored
+            # The web process reads an output it never produced, from the bucket.
+            preview = deployment.api("GET", f"/api/runs/{run_id}/steps/score_linear/outputs/dataset/preview/")
+            assert preview.status_code == 200 and preview.json()["total_rows"] == 10
+            assert not (tmp_path / "data" / "artifacts" / "objects").exists() or not any(
+                (tmp_path / "data" / "artifacts" / "objects").iterdir()), "no shared folder was used"
+    finally:
+        moto.stop()
