@@ -20,6 +20,7 @@ import {
   confusionHeat,
   formatNumber,
   metricRows,
+  modelNames,
   precisionRecallPoints,
   rocPoints,
   sharedRange,
@@ -32,27 +33,32 @@ import {
 } from "./transforms";
 import { useRequest } from "./useRequest";
 
-const PORT_NAMES = { scored: "Scored dataset", scored_compare: "Scored dataset to compare" } as const;
 const SERIES = ["var(--outputs-series-1)", "var(--outputs-series-2)"];
 const UNIT = [0, 1] as const;
 // One colour per class of a multiclass model (Tableau 10: told apart with most colour blindness).
 const CLASS_COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 
-function modelName(evaluation: ModelEvaluation, all: ModelEvaluation[]): string {
-  return all.length > 1 ? `${all.indexOf(evaluation) === 0 ? "Model 1" : "Model 2"}: ${PORT_NAMES[evaluation.port]}` : PORT_NAMES[evaluation.port];
-}
-
 /** Evaluate Model's metrics table (a value column per model) and its charts, one column of
  * charts per model so two compared models sit side by side. */
 export function Evaluation({ runId, node, evaluations }: { runId: string; node: string; evaluations: ModelEvaluation[] }) {
+  // The pipeline the run ran says which node scored each table: the models' names, and where
+  // a multiclass model's per-class curves come from.
+  const { data: run, error } = useRequest(() => api.runs.get(runId), runId);
+  const sources = evaluations.map((e) => (run ? upstreamOutput(run.pipeline.nodes, node, e.port) : null));
+  const names = modelNames(evaluations, sources);
   return (
     <div className="outputs-evaluation">
-      <MetricsTable evaluations={evaluations} />
+      <MetricsTable evaluations={evaluations} names={names} />
       <div className={`outputs-models outputs-models-${evaluations.length}`}>
         {evaluations.map((evaluation, i) => (
-          <section key={evaluation.port} className="outputs-model" aria-label={`Charts of ${modelName(evaluation, evaluations)}`}>
-            <h3>{modelName(evaluation, evaluations)}</h3>
-            <ModelCharts runId={runId} node={node} evaluation={evaluation} color={SERIES[i]} />
+          <section key={evaluation.port} className="outputs-model" aria-label={`Charts of ${names[i]}`}>
+            <h3>{names[i]}</h3>
+            <ModelCharts
+              runId={runId}
+              evaluation={evaluation}
+              color={SERIES[i]}
+              source={run ? sources[i] : error ? null : undefined}
+            />
           </section>
         ))}
       </div>
@@ -61,16 +67,16 @@ export function Evaluation({ runId, node, evaluations }: { runId: string; node: 
 }
 
 /** A step's metrics, one row each, with a value column per evaluated model. */
-export function MetricsTable({ evaluations }: { evaluations: ModelEvaluation[] }) {
+export function MetricsTable({ evaluations, names }: { evaluations: ModelEvaluation[]; names?: string[] }) {
   return (
     <table className="outputs-table outputs-metrics">
       <caption className="outputs-caption">Metrics</caption>
       <thead>
         <tr>
           <th scope="col">Metric</th>
-          {evaluations.map((e) => (
+          {evaluations.map((e, i) => (
             <th key={e.port} scope="col" className="outputs-number">
-              {evaluations.length > 1 ? modelName(e, evaluations) : "Value"}
+              {names && evaluations.length > 1 ? names[i] : "Value"}
             </th>
           ))}
         </tr>
@@ -93,10 +99,13 @@ export function MetricsTable({ evaluations }: { evaluations: ModelEvaluation[] }
   );
 }
 
-function ModelCharts({ runId, node, evaluation, color }: { runId: string; node: string; evaluation: ModelEvaluation; color: string }) {
+/** `source`: the output Evaluate Model read for this model; undefined while it is looked up. */
+function ModelCharts({
+  runId, evaluation, color, source,
+}: { runId: string; evaluation: ModelEvaluation; color: string; source: { node: string; port: string } | null | undefined }) {
   const { visuals, metrics } = evaluation;
   const charts: ReactNode[] = [];
-  if (evaluation.task === "multiclass") charts.push(<ClassCurveCharts key="classes" runId={runId} node={node} input={evaluation.port} />);
+  if (evaluation.task === "multiclass") charts.push(<ClassCurveCharts key="classes" runId={runId} source={source} />);
   if (visuals.roc) {
     charts.push(
       <CurveChart
@@ -152,13 +161,12 @@ function ModelCharts({ runId, node, evaluation, color }: { runId: string; node: 
 
 /** Multiclass: each class against the others, as ROC and precision-recall curves (a line
  * per class) and a table of per-class metrics, from the scored table Evaluate Model read. */
-function ClassCurveCharts({ runId, node, input }: { runId: string; node: string; input: string }) {
-  const { data, error } = useRequest(async () => {
-    const run = await api.runs.get(runId);
-    const source = upstreamOutput(run.pipeline.nodes, node, input);
-    if (!source) throw new Error(`the run's pipeline has no input ${input} on ${node}`);
-    return classCurves(runId, source.node, source.port);
-  }, `${runId}/${node}/${input}`);
+function ClassCurveCharts({ runId, source }: { runId: string; source: { node: string; port: string } | null | undefined }) {
+  const { data, error } = useRequest(
+    () => (source ? classCurves(runId, source.node, source.port) : Promise.resolve(null)),
+    `${runId}/${source?.node}/${source?.port}`,
+  );
+  if (source === null) return <p className="outputs-error">The per-class curves are unavailable: the scored table this model was evaluated on is not known.</p>;
   if (error) return <p role="alert" className="outputs-error">The per-class curves could not be loaded: {error}</p>;
   if (!data) return <p className="outputs-note">Loading the per-class curves…</p>;
   const drawn = data.classes.filter((c) => c.roc && c.precision_recall);

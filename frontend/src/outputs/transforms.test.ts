@@ -10,6 +10,7 @@ import {
   formatNumber,
   metricLabel,
   metricRows,
+  modelNames,
   nextSort,
   pageWindow,
   parseSort,
@@ -162,6 +163,16 @@ describe("Evaluate Model", () => {
       { port: "scored_compare", task: "clustering", visuals: {}, metrics: { extra: 1 } },
     ]);
     expect(rows.map((r) => [r.name, r.values])).toEqual([["points", [10, null]], ["extra", [null, 1]]]);
+  });
+
+  it("names models after the node that scored them", () => {
+    const evaluations = splitEvaluation(regression.metrics, regression.visuals);
+    expect(modelNames(evaluations, [{ node: "score_boosted" }, { node: "score_forest" }])).toEqual([
+      "Model 1: score_boosted", "Model 2: score_forest",
+    ]);
+    // Until the run's pipeline is known, by the input they came through.
+    expect(modelNames(evaluations, [null, null])).toEqual(["Model 1: Scored dataset", "Model 2: Scored dataset to compare"]);
+    expect(modelNames(evaluations.slice(0, 1), [{ node: "score" }])).toEqual(["Model: score"]);
   });
 
   it("names unknown metrics readably", () => {

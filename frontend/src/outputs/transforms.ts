@@ -283,6 +283,18 @@ export function upstreamOutput(
   return source && dot > 0 ? { node: source.slice(0, dot), port: source.slice(dot + 1) } : null;
 }
 
+const INPUT_NAMES: Record<ModelEvaluation["port"], string> = { scored: "Scored dataset", scored_compare: "Scored dataset to compare" };
+
+/** What to call each evaluated model: the node whose scored table it is (e.g. "score_forest"),
+ * or the Evaluate Model input it came through when that is unknown; numbered when two are
+ * compared. */
+export function modelNames(evaluations: ModelEvaluation[], sources: ({ node: string } | null)[]): string[] {
+  return evaluations.map((evaluation, i) => {
+    const name = sources[i]?.node ?? INPUT_NAMES[evaluation.port];
+    return evaluations.length > 1 ? `Model ${i + 1}: ${name}` : `Model: ${name}`;
+  });
+}
+
 /** The ROC curve: true positive rate against false positive rate. */
 export function rocPoints(curve: Curve | undefined): Point[] {
   return zipPoints(curve?.false_positive_rate, curve?.true_positive_rate);
