@@ -10,8 +10,9 @@ Not a test: it prints a table.
   and data folder) serves the real page and API; headless Chromium signs in through the
   sign-in page and opens a pipeline. From navigation start, "rendered" is when every
   module node of the pipeline is on the canvas, measured and showing all its ports;
-  "interactive" is when a click on a node, sent as soon as they are rendered, has
-  selected it. Each run uses a new browser context, so nothing is cached. Median of N.
+  "interactive" is when a click on a node, sent as soon as one can be clicked (the canvas
+  has fitted the pipeline into view), has selected it. Each run uses a new browser context
+  and an emptied cache, as a first visit. Median of N.
 - Panning: a generated 300-node pipeline is opened, then dragged across the empty canvas
   with the mouse for a few seconds while requestAnimationFrame counts frames. Median of N.
 
@@ -374,6 +375,8 @@ def main() -> None:
     parser.add_argument("--skip-build", action="store_true", help="measure the build already in static/atelier/")
     parser.add_argument("--repeat", type=int, default=5, help="page loads and pans to take the median of")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     from playwright.sync_api import sync_playwright  # after --help, which needs no browser
 
     if not args.skip_build:
@@ -420,7 +423,7 @@ def main() -> None:
     for name, value, note in rows:
         print(f"{name:<{width}}  {value:>12}  {note}")
     print("\nrendered: every node on the canvas with its ports; interactive: a click on a node sent then has selected it"
-          " (both from navigation start, new browser context each time, no cache)")
+          " (both from navigation start, first visit: new browser context, empty cache)")
 
 
 if __name__ == "__main__":
