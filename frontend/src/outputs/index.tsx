@@ -17,6 +17,8 @@ import "./outputs.css";
 
 /** Steps in these states have their outputs in the store. */
 const HAS_OUTPUTS = new Set(["completed", "reused"]);
+/** Steps in these states never will. */
+const NO_OUTPUTS: Record<string, string> = { failed: "failed", cancelled: "was cancelled", skipped: "was skipped" };
 const EVALUATE_MODEL = "evaluate_model";
 const EVALUATION_TAB = "@evaluation";
 const METRICS_TAB = "@metrics";
@@ -34,8 +36,8 @@ export function OutputsPanel({ runId, node, step }: OutputsPanelProps) {
     return (
       <section className="outputs-panel" aria-label={`Outputs of ${node}`}>
         <p className="outputs-note">
-          {step.status === "failed" || step.status === "cancelled" || step.status === "skipped"
-            ? `${node} has no outputs: it ${step.status === "skipped" ? "was skipped" : step.status === "failed" ? "failed" : "was cancelled"}.`
+          {step.status in NO_OUTPUTS
+            ? `${node} has no outputs: it ${NO_OUTPUTS[step.status]}.`
             : `${node} is ${step.status}; its outputs appear when it completes.`}
         </p>
       </section>
@@ -70,7 +72,8 @@ function CompletedOutputs({ runId, node, step }: OutputsPanelProps) {
         {needsMetrics ? (
           <MetricsTabs runId={runId} node={node} tab={selected} />
         ) : (
-          <PortOutput runId={runId} node={node} port={selected} info={step.outputs[selected]} />
+          // Keyed by port: another table starts on its first page, unsorted.
+          <PortOutput key={selected} runId={runId} node={node} port={selected} info={step.outputs[selected]} />
         )}
       </Tabs>
     </section>
