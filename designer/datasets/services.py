@@ -29,7 +29,8 @@ from designer.engine.dataset_catalog import DATASET_NAME, FolderDatasetCatalog
 from designer.runs import engine_config
 from modules.builtin.tabular_io import guess_format, read_table_file
 from modules.sdk import ModuleError
-from modules.sdk.artifacts import TABLE_FILE, write_table
+from modules.sdk.artifacts import TABLE_FILE, read_table, write_table
+from modules.sdk.schema import schema_of
 
 from .models import Dataset, DatasetFormat, DatasetVersion
 
@@ -152,8 +153,15 @@ def dataset_upload(
     df, fmt = _parse(file, filename)
     with tempfile.TemporaryDirectory(prefix="atelier-upload-") as staging:
         meta = _write(df, Path(staging))
-        locked = _locked_dataset(user=user, name=name)
-        number = _catalog(user).register(name, Path(staging))
+        return _version_add(user=user, name=name, table=Path(staging), meta=meta, fmt=fmt, filename=filename)
+
+
+def _version_add(
+    *, user: AbstractBaseUser, name: str, table: Path, meta: dict[str, Any], fmt: str, filename: str = ""
+) -> DatasetVersion:
+    """Copy the table folder into the user's catalog as the next version of `name`, with its row."""
+    locked = _locked_dataset(user=user, name=name)
+    number = _catalog(user).register(name, table)
     folder = engine_config.datasets_dir(user) / name / f"v{number}"
     try:
         # Rows whose tables are gone from the catalog (removed by hand) give way to the new one.
@@ -170,6 +178,25 @@ def dataset_upload(
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return version
+
+
+@transaction.atomic
+def dataset_export_register(*, user: AbstractBaseUser, name: str, table: Path) -> DatasetVersion:
+    """Register a table that Export Data wrote in a run of `user` as the next version of their
+    dataset `name`: listed, previewed and read by `import_data` like an upload."""
+    df = read_table(table)
+    meta = {"rows": len(df), "schema": schema_of(df).to_json()}
+    return _version_add(user=user, name=name, table=table, meta=meta, fmt=DatasetFormat.PARQUET)
+
+
+class OwnerDatasetCatalog:
+    """The dataset catalog runs of `user` export into (the executor's DatasetCatalog)."""
+
+    def __init__(self, user: AbstractBaseUser) -> None:
+        self.user = user
+
+    def register(self, name: str, folder: Path) -> int:
+        return dataset_export_register(user=self.user, name=name, table=folder).number
 
 
 def dataset_delete(*, dataset: Dataset) -> None:

@@ -9,7 +9,7 @@ from typing import Any, Callable
 from django.conf import settings
 
 from designer.engine.artifact_store import ArtifactStore, LocalArtifactStore, RemoteArtifactStore
-from designer.engine.dataset_catalog import FolderDatasetCatalog
+from designer.engine.dataset_catalog import DatasetCatalog, FolderDatasetCatalog
 from designer.engine.events import Event
 from designer.engine.executor import Executor
 from designer.engine.local_backend import LocalBackend
@@ -25,10 +25,20 @@ def compute_targets() -> list[str]:
 
 
 def datasets_dir(user: Any = None) -> Path:
-    """The dataset catalog folder of `user` (datasets are per user); None: the shared root
-    that CLI runs use."""
+    """The dataset catalog folder of `user` (datasets are per user); None: the shared one
+    that CLI runs use. Apart, so that no dataset name can be taken for a user's folder."""
     root = Path(settings.ATELIER["DATASETS_DIR"])
-    return root if user is None else root / f"u{user.pk}"
+    return root / "shared" if user is None else root / "users" / str(user.pk)
+
+
+def _dataset_catalog(user: Any) -> DatasetCatalog:
+    """Where Export Data registers: the shared folder for CLI runs; for a user's runs, their
+    catalog with a database row per version, so exports are listed like uploads."""
+    if user is None:
+        return FolderDatasetCatalog(datasets_dir(None))
+    from designer.datasets.services import OwnerDatasetCatalog  # datasets build on this module
+
+    return OwnerDatasetCatalog(user)
 
 
 def step_resources(user: Any = None) -> dict[str, Any]:
@@ -62,7 +72,7 @@ def build_executor(
         store=artifact_store(),
         backends={"local": _local_backend(conf["LOCAL_MAX_PARALLEL"])},
         resources=step_resources(user),
-        datasets=FolderDatasetCatalog(datasets_dir(user)),
+        datasets=_dataset_catalog(user),
         on_event=on_event,
         default_timeout=conf["STEP_TIMEOUT_S"],
         placement=placement,

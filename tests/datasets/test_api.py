@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def catalog(data_dirs, user, name: str, number: int):
-    return data_dirs / "datasets" / f"u{user.pk}" / name / f"v{number}" / "table.parquet"
+    return data_dirs / "datasets" / "users" / str(user.pk) / name / f"v{number}" / "table.parquet"
 
 
 def test_upload_a_csv(api, user, data_dirs, dataset):
@@ -103,7 +103,7 @@ def test_download_is_the_stored_parquet(api, dataset):
 def test_delete_removes_the_tables(api, user, data_dirs, dataset, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         assert api.delete(f"/api/datasets/{dataset['id']}/").status_code == 204
-    assert not (data_dirs / "datasets" / f"u{user.pk}" / "cars").exists()
+    assert not (data_dirs / "datasets" / "users" / str(user.pk) / "cars").exists()
     assert api.get("/api/datasets/").json()["results"] == []
     assert DatasetVersion.objects.count() == 0
     # The name is free again and starts over at version 1.
@@ -158,7 +158,7 @@ def test_path_tricks_in_file_names_go_nowhere(api, user, data_dirs):
         assert "\\" not in response.json()["latest"]["original_filename"]
     assert catalog(data_dirs, user, "evil", 3).is_file()
     written = {p.relative_to(data_dirs) for p in data_dirs.rglob("*") if p.is_file()}
-    assert all(str(p).startswith(f"datasets/u{user.pk}/evil/") for p in written), written
+    assert all(str(p).startswith(f"datasets/users/{user.pk}/evil/") for p in written), written
 
 
 @pytest.mark.parametrize("name", ["../evil", "a/b", ".hidden", "x" * 101, "spaces here", "u1/../../x"])

@@ -4,6 +4,7 @@ catalog; another user's run cannot see the dataset."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -36,8 +37,8 @@ def pipeline(name: str = "cars", **extra: Any) -> dict[str, Any]:
     }
 
 
-def finished_run(api, document: dict[str, Any], timeout: float = 120) -> Run:
-    response = api.post("/api/runs/", {"pipeline": document}, format="json")
+def finished_run(api, document: dict[str, Any], timeout: float = 120, **body: Any) -> Run:
+    response = api.post("/api/runs/", {"pipeline": document, **body}, format="json")
     assert response.status_code == 201, response.content
     run_id = response.json()["id"]
     deadline = time.monotonic() + timeout
@@ -65,6 +66,17 @@ def test_a_run_reads_the_uploaded_dataset_and_exports_into_the_owners_catalog(ap
     exported = engine_config.datasets_dir(user) / "cars-copy" / "v1" / "table.parquet"
     assert exported.is_file() and len(pd.read_parquet(exported)) == 20
     assert not (engine_config.datasets_dir(None) / "cars-copy").exists()
+    # …and it is listed, described and previewed like an upload.
+    listed = {d["name"]: d for d in api.get("/api/datasets/").json()["results"]}
+    assert listed["cars-copy"]["current_version"] == 1
+    version = api.get(f"/api/datasets/{listed['cars-copy']['id']}/versions/").json()["results"][0]
+    assert (version["rows"], version["columns"], version["format"]) == (20, 3, "parquet")
+    assert api.get(f"/api/datasets/{listed['cars-copy']['id']}/versions/1/preview/").json()["total_rows"] == 20
+    # A second run exports the next version.
+    finished_run(api, pipeline(
+        export={"module": "export_data", "inputs": {"dataset": "cars.dataset"}, "params": {"name": "cars-copy"}},
+    ), force_rerun=True)
+    assert api.get(f"/api/datasets/{listed['cars-copy']['id']}/").json()["current_version"] == 2
 
 
 def test_a_new_version_is_what_latest_reads(api, dataset):
@@ -85,4 +97,7 @@ def test_another_users_run_cannot_read_the_dataset(api, intruder, dataset):
 def test_cli_runs_use_the_shared_catalog(user):
     shared = engine_config.step_resources()["datasets_dir"]
     assert shared == str(engine_config.datasets_dir(None))
-    assert engine_config.step_resources(user)["datasets_dir"] == str(engine_config.datasets_dir(None) / f"u{user.pk}")
+    mine = engine_config.step_resources(user)["datasets_dir"]
+    assert mine == str(engine_config.datasets_dir(user)) and mine != shared
+    # No dataset name of the shared catalog can be a user's folder.
+    assert not Path(mine).is_relative_to(shared)

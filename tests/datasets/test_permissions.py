@@ -65,6 +65,6 @@ def test_lists_and_names_are_ones_own(api, intruder, user, other_user, data_dirs
     assert [d["id"] for d in api.get("/api/datasets/").json()["results"]] == [dataset["id"]]
     assert [d["id"] for d in intruder.get("/api/datasets/").json()["results"]] == [theirs.json()["id"]]
     root = data_dirs / "datasets"
-    assert (root / f"u{user.pk}" / "cars" / "v1" / "table.parquet").is_file()
-    assert (root / f"u{other_user.pk}" / "cars" / "v1" / "table.parquet").is_file()
-    assert not (root / f"u{user.pk}" / "cars" / "v2").exists()
+    assert (root / "users" / str(user.pk) / "cars" / "v1" / "table.parquet").is_file()
+    assert (root / "users" / str(other_user.pk) / "cars" / "v1" / "table.parquet").is_file()
+    assert not (root / "users" / str(user.pk) / "cars" / "v2").exists()
