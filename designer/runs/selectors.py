@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import django_filters
+from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -24,11 +25,16 @@ from .models import Run, RunEvent, RunSource, RunStatus, StepRun
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
+class _IdFilter(django_filters.NumberFilter):
+    # Whole numbers in a database id's range: anything else is a 400, not a query error.
+    field_class = forms.IntegerField
+
+
 class RunFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=RunStatus.choices)
     source = django_filters.ChoiceFilter(choices=RunSource.choices)
     pipeline = django_filters.CharFilter(field_name="pipeline_name", lookup_expr="icontains")
-    pipeline_id = django_filters.NumberFilter(field_name="pipeline_version__pipeline_id")
+    pipeline_id = _IdFilter(field_name="pipeline_version__pipeline_id", min_value=1, max_value=2**63 - 1)
 
     class Meta:
         model = Run

@@ -65,6 +65,13 @@ class RunSubmitSerializer(serializers.Serializer):
             raise serializers.ValidationError(f"the file is larger than {MAX_FILE_BYTES >> 20} MiB", code="too_large")
         return file.read()
 
+    def validate_pipeline(self, pipeline: Any) -> dict[str, Any]:
+        if not isinstance(pipeline, dict):
+            raise serializers.ValidationError(
+                "pipeline must be an object: the pipeline file's structure as JSON", code="invalid"
+            )
+        return pipeline
+
     def validate_parameters(self, parameters: Any) -> dict[str, Any]:
         if isinstance(parameters, str):  # a multipart form carries them as JSON text
             try:
