@@ -114,6 +114,36 @@ class _Cancelled(Exception):
     pass
 
 
+class _Slots:
+    """Steps running on each compute backend, counted across every executor of this process:
+    runs going on at once share a target's capacity instead of each taking all of it."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._used: dict[int, int] = {}
+
+    def take(self, backend: ComputeBackend) -> bool:
+        with self._changed:
+            used = self._used.get(id(backend), 0)
+            if used >= backend.capacity:
+                return False
+            self._used[id(backend)] = used + 1
+            return True
+
+    def give(self, backend: ComputeBackend) -> None:
+        with self._changed:
+            self._used[id(backend)] -= 1
+            self._changed.notify_all()
+
+    def wait(self, timeout: float) -> None:
+        """Until a slot is given back somewhere (or `timeout`)."""
+        with self._changed:
+            self._changed.wait(timeout)
+
+
+_slots = _Slots()
+
+
 def cache_decision(
     store: ArtifactStore, plan: Plan, step: PlanStep, inputs: Mapping[str, str], *, force_rerun: bool,
     forced: Iterable[str] = (),
@@ -191,9 +221,11 @@ class Executor:
             while pending or running:
                 if self._cancel.is_set():
                     raise _Cancelled
-                pending = self._start_ready(plan, pending, running, results, run_id, force_rerun, forced)
+                pending, crowded = self._start_ready(plan, pending, running, results, run_id, force_rerun, forced)
                 if running:
                     self._wait(running, results)
+                elif crowded:
+                    _slots.wait(0.5)  # other runs of this process hold the capacity
                 elif pending:
                     # Nothing runs and nothing can start: what is left waits on a failure.
                     for step in pending:
@@ -225,15 +257,26 @@ class Executor:
         result = StepResult(step.node, cache_key=cache_key)
         results = {step.node: result}
         running: dict[str, _Running] = {}
+        backend = self.backends[step.compute]
         previous = self._install_sigterm()
         try:
-            if self._start(step, inputs, run_id, result, running):
+            while not _slots.take(backend):
+                if self._cancel.is_set():
+                    raise _Cancelled
+                _slots.wait(0.5)
+            if not self._start(step, inputs, run_id, result, running):
+                _slots.give(backend)
+            else:
                 while running:
                     if self._cancel.is_set():
                         raise _Cancelled
                     self._wait(running, results)
         except (KeyboardInterrupt, _Cancelled):
             self._stop(running, results)
+            if not result.status.terminal:  # cancelled while it waited for capacity
+                self._finish(result, Status.CANCELLED, error={
+                    "code": "cancelled", "origin": "user", "message": "cancelled by the user",
+                })
         finally:
             self._restore_sigterm(previous)
         return result
@@ -246,7 +289,11 @@ class Executor:
             self._finish(results[node], Status.CANCELLED, error={
                 "code": "cancelled", "origin": "user", "message": "cancelled by the user",
             })
-        running.clear()
+            self._release(running, node)
+
+    def _release(self, running: dict[str, _Running], node: str) -> None:
+        """The step has ended: its slot of capacity goes back."""
+        _slots.give(self.backends[running.pop(node).step.compute])
 
     # -- scheduling -------------------------------------------------------------------
 
@@ -259,19 +306,18 @@ class Executor:
         run_id: str,
         force_rerun: bool,
         forced: set[str],
-    ) -> list[PlanStep]:
+    ) -> tuple[list[PlanStep], bool]:
+        """Start or reuse what can go; returns the steps left, and whether one of them is
+        ready but waits for capacity."""
         halted = not plan.continue_on_step_failure and any(r.status is Status.FAILED for r in results.values())
         still: list[PlanStep] = []
+        crowded = False
         for step in pending:
             upstream = [results[n].status for n in step.upstream]
             if halted or any(s in (Status.FAILED, Status.SKIPPED, Status.CANCELLED) for s in upstream):
                 self._finish(results[step.node], Status.SKIPPED)
                 continue
             if not all(s in SUCCEEDED for s in upstream):
-                still.append(step)
-                continue
-            capacity = self.backends[step.compute].capacity
-            if sum(1 for r in running.values() if r.step.compute == step.compute) >= capacity:
                 still.append(step)
                 continue
             result = results[step.node]
@@ -282,8 +328,14 @@ class Executor:
             if entry is not None:
                 self._reuse(result, entry)
                 continue
-            self._start(step, inputs, run_id, result, running)
-        return still
+            backend = self.backends[step.compute]
+            if not _slots.take(backend):
+                still.append(step)
+                crowded = True
+                continue
+            if not self._start(step, inputs, run_id, result, running):
+                _slots.give(backend)
+        return still, crowded
 
     def _start(
         self, step: PlanStep, inputs: Mapping[str, str], run_id: str, result: StepResult,
@@ -340,7 +392,7 @@ class Executor:
             if item.handle.exit_code() is not None:
                 self._pump(item, results[node])
                 self._complete(item, results[node])
-                del running[node]
+                self._release(running, node)
             elif time.monotonic() > item.deadline:
                 item.handle.kill()
                 self._pump(item, results[node])
@@ -351,7 +403,7 @@ class Executor:
                     "code": "timeout", "origin": "limit",
                     "message": f"the step ran longer than its {limit:g} s timeout and was stopped",
                 })
-                del running[node]
+                self._release(running, node)
 
     def _pump(self, item: _Running, result: StepResult) -> None:
         data = item.partial + item.handle.read_output()

@@ -225,3 +225,26 @@ def test_artifacts_are_content_addressed_and_read_only(make_executor, store):
             assert not (folder / "table.parquet").stat().st_mode & 0o222
             raise PermissionError
         (folder / "table.parquet").write_bytes(b"")
+
+
+def test_runs_going_on_at_once_share_the_targets_capacity(store):
+    """Two runs in one process (as the server runs them), one local slot between them: their
+    steps take turns, and neither run mistakes waiting for the slot for a blocked graph."""
+    backend = LocalBackend(capacity=1)
+    nodes = {"iris": IRIS, "nap": script("time.sleep(0.5)\nreturn dataframe1,")}
+    results = {}
+
+    def run(name):
+        executor = Executor(store=store, backends={"local": backend})
+        results[name] = executor.run(plan_of(nodes), force_rerun=True)
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    steps = [result.steps[node] for result in results.values() for node in ("iris", "nap")]
+    assert all(step.status is Status.COMPLETED for step in steps)
+    spans = sorted((step.started_at, step.finished_at) for step in steps)
+    assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:])), "two steps ran at once"
