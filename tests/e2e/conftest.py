@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core import serializers
+from django.db import DEFAULT_DB_ALIAS, connections
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.realtime.conftest import daphne, redis_url  # noqa: F401 (a fixture, used by `server`)
@@ -29,6 +31,22 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--no-first-run",
 ]
 PASSWORD = "e2e-password"  # a throwaway account in the test database
+
+# Every e2e module marks itself with this: a live server must see the deployment as
+# migrated (e.g. the default compute targets a data migration creates), not the empty
+# tables another test's flush left. The marker makes pytest-django keep the migrated rows
+# when it creates the test database; `server` puts them back (see `migrated_rows`).
+LIVE_DATABASE = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture(scope="session")
+def migrated_rows(django_db_setup: None, django_db_blocker: Any) -> str:
+    """The rows the migrations wrote, as serialized when the test database was made.
+
+    Read before Playwright starts its event loop in this thread: from then on Django's
+    connection handler (context-local) hands out a fresh connection object, which lacks
+    them, so pytest-django's own restore finds nothing after a non-e2e test ran first."""
+    return getattr(connections[DEFAULT_DB_ALIAS], "_test_serialized_contents", "")
 
 
 @pytest.fixture(scope="session")
@@ -60,8 +78,12 @@ class LiveServer:
 @pytest.fixture
 def server(
     transactional_db: None, settings: Any, redis_url: str, tmp_path: Path,  # noqa: F811
-    collected_static: Path, server_env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+    collected_static: Path, server_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, migrated_rows: str,
 ) -> Iterator[LiveServer]:
+    # Content types and permissions are rebuilt by every flush already (with new ids).
+    for row in serializers.deserialize("json", migrated_rows or "[]"):
+        if row.object._meta.app_label not in {"contenttypes", "auth"}:
+            row.save()
     data = tmp_path / "data"
     data.mkdir()
     (data / "staticfiles").symlink_to(collected_static, target_is_directory=True)
@@ -101,7 +123,7 @@ def sign_in(page: Page, server: LiveServer, path: str = "/") -> None:
 
 
 @pytest.fixture
-def page(browser: Browser, server: LiveServer, user: Any, request: pytest.FixtureRequest) -> Iterator[Page]:
+def page(server: LiveServer, user: Any, browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A signed-in page at 1280×800, the smallest screen the canvas is built for."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(15_000)

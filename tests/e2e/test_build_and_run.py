@@ -7,7 +7,10 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from .conftest import LIVE_DATABASE
 from .canvas_actions import drag_module, expect_status, node, select_node, wire
+
+pytestmark = LIVE_DATABASE
 
 NODES = [
     # module, drop point on the canvas pane (two columns, top to bottom)
@@ -33,7 +36,6 @@ EDGES = [
 
 
 def test_build_the_automobile_pipeline_by_hand_run_it_and_run_it_again(page: Page, screenshots: Path) -> None:
-    page.screenshot(path=str(screenshots / "home.png"))
     page.get_by_role("button", name="New pipeline").click()
     expect(page.get_by_label("Pipeline name")).to_have_value("Untitled pipeline")
     page.get_by_label("Pipeline name").fill("Automobile prices")
@@ -88,3 +90,15 @@ def test_build_the_automobile_pipeline_by_hand_run_it_and_run_it_again(page: Pag
     for module, _, _ in NODES:
         expect_status(page, module, "reused")
     expect(node(page, "train_model")).to_contain_text("outputs reused from an earlier run")
+
+    # A past run opens with its final states.
+    page.get_by_label("Open the run's page").click()
+    page.wait_for_url("**/runs/*/")
+    for module, _, _ in NODES:
+        expect_status(page, module, "reused")
+
+    page.get_by_label("Back to pipelines").click()
+    runs = page.get_by_role("region", name="Runs")
+    expect(runs.get_by_role("row").filter(has_text="Automobile prices")).to_have_count(2)
+    expect(runs.get_by_text("completed")).to_have_count(2)
+    page.screenshot(path=str(screenshots / "home.png"))

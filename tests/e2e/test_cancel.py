@@ -8,7 +8,9 @@ from playwright.sync_api import Page, expect
 from designer.pipelines.services import pipeline_create
 
 from .canvas_actions import expect_status
-from .conftest import LiveServer
+from .conftest import LIVE_DATABASE, LiveServer
+
+pytestmark = LIVE_DATABASE
 
 SLOW_SCRIPT = """
 import time

@@ -11,7 +11,9 @@ from designer.pipelines.services import pipeline_create
 from designer.runs.models import Run
 
 from .canvas_actions import drag_module, node, wire
-from .conftest import LiveServer
+from .conftest import LIVE_DATABASE, LiveServer
+
+pytestmark = LIVE_DATABASE
 
 
 def _open(page: Page, server: LiveServer, pipeline: Pipeline) -> None:

@@ -1,0 +1,75 @@
+"""Home: pipelines created, started from a sample, imported, renamed, duplicated and
+deleted; a pipeline file exported and imported from the editor; a dataset uploaded from the
+palette."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from designer.pipelines.models import Pipeline
+from designer.samples import SAMPLES_DIR
+
+from .canvas_actions import node
+from .conftest import LIVE_DATABASE, LiveServer
+
+pytestmark = LIVE_DATABASE
+
+
+def test_manage_pipelines_from_home(page: Page, server: LiveServer, user: Any) -> None:
+    pipelines = page.get_by_role("region", name="Pipelines")
+    expect(pipelines).to_contain_text("No pipeline yet")
+
+    page.get_by_label("Sample pipeline").select_option("iris-multiclass")
+    page.get_by_role("button", name="Open sample").click()
+    page.wait_for_url("**/pipelines/*/")
+    expect(page.get_by_label("Pipeline name")).to_have_value("iris-multiclass")
+    page.get_by_label("Back to pipelines").click()
+
+    page.get_by_label("Import pipeline file").set_input_files(str(SAMPLES_DIR / "sql-transformation.yaml"))
+    page.wait_for_url("**/pipelines/*/")
+    page.get_by_label("Back to pipelines").click()
+    expect(pipelines.get_by_role("row")).to_have_count(3)  # a header and two pipelines
+
+    page.get_by_label("Rename iris-multiclass").click()
+    page.get_by_label("New name").fill("Iris flowers")
+    page.get_by_role("button", name="Rename", exact=True).click()
+    expect(pipelines.get_by_role("link", name="Iris flowers")).to_be_visible()
+
+    page.get_by_label("Duplicate Iris flowers").click()
+    expect(pipelines.get_by_role("link", name="Copy of Iris flowers")).to_be_visible()
+
+    page.get_by_label("Delete Copy of Iris flowers").click()
+    confirm = page.get_by_role("dialog", name="Delete pipeline")
+    expect(confirm).to_contain_text("Delete Copy of Iris flowers and all its versions?")
+    confirm.get_by_role("button", name="Delete").click()
+    expect(pipelines.get_by_role("link", name="Copy of Iris flowers")).to_have_count(0)
+    assert sorted(Pipeline.objects.values_list("name", flat=True)) == ["Iris flowers", "sql-transformation"]
+
+
+def test_export_import_and_dataset_upload_from_the_editor(page: Page, server: LiveServer, tmp_path: Path) -> None:
+    page.get_by_role("button", name="New pipeline").click()
+    page.wait_for_url("**/pipelines/*/")
+
+    table = tmp_path / "prices.csv"
+    table.write_text("make,price\naudi,13950\nbmw,16430\n")
+    page.get_by_label("Upload dataset").set_input_files(str(table))
+    expect(page.get_by_label("Add dataset prices")).to_be_visible()
+    expect(node(page, "import_data")).to_be_visible()
+    page.get_by_test_id("rf__node-import_data").locator(".module-node-title").click()
+    expect(page.get_by_label("Source")).to_have_value("dataset")
+    expect(page.get_by_label("Name", exact=True)).to_have_value("prices")
+    expect(page.get_by_label("Save status")).to_have_attribute("data-status", "saved")
+
+    page.get_by_role("button", name="Export ▾").click()
+    with page.expect_download() as download:
+        page.get_by_role("menuitem", name="Pipeline file (YAML)").click()
+    exported = tmp_path / download.value.suggested_filename
+    download.value.save_as(exported)
+    assert "source: dataset" in exported.read_text()
+
+    page.get_by_label("Import a pipeline file").set_input_files(str(exported))
+    expect(page.get_by_role("status").filter(has_text="Imported as a new pipeline")).to_be_visible()
+    expect(node(page, "import_data")).to_be_visible()
+    assert Pipeline.objects.count() == 2
