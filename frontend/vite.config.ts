@@ -3,10 +3,9 @@ import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vite";
 
-// The bundle is built into static/atelier/ with fixed entry names, so the Django template
-// (templates/web/app.html) names it without reading a manifest; Django's manifest storage
-// adds the content hashes at collectstatic time. Lazily loaded chunks keep Vite's hashed
-// names and are fetched relative to `base`.
+// The bundle is built into static/atelier/ with fixed entry names, so the page shell
+// (templates/web/app.html) names it without reading a manifest. Lazily loaded chunks keep
+// Vite's content-hashed names and are fetched relative to `base`.
 export default defineConfig({
   plugins: [react()],
   base: "/static/atelier/",

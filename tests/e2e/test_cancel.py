@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from designer.pipelines.services import pipeline_create
 
-from .canvas_actions import expect_status
+from .canvas_actions import expect_status, select_node
 from .conftest import LIVE_DATABASE, LiveServer
 
 pytestmark = LIVE_DATABASE
@@ -35,6 +35,8 @@ def test_cancel_a_running_pipeline(page: Page, server: LiveServer, user: Any) ->
         "layout": {"typed": {"x": 40, "y": 40}, "slow": {"x": 40, "y": 200}, "after": {"x": 40, "y": 360}},
     })
     page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
+    select_node(page, "slow")  # its script in the code editor
+    expect(page.locator(".cm-editor")).to_contain_text("time.sleep(300)")
     page.get_by_label("Run pipeline").click()
     page.get_by_role("button", name="Submit run").click()
     expect_status(page, "slow", "running", timeout=60_000)

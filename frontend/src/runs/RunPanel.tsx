@@ -3,13 +3,15 @@
  * from the selected node), and for the selected node its error, its outputs and its logs,
  * streamed live.
  */
-import { useEffect, useRef, useState } from "react";
+import { lazy, Suspense, useEffect, useRef, useState } from "react";
 import { api } from "../api";
 import { formatSeconds, originLabel } from "../canvas/ModuleNode";
-import { OutputsPanel } from "../outputs";
 import { TERMINAL_RUN_STATUSES } from "../types";
 import { STATUS_LABEL } from "./runState";
 import { useRunView } from "./runStore";
+
+// Tables and charts load when a step's outputs are first shown, not with the canvas.
+const OutputsPanel = lazy(() => import("../outputs").then((m) => ({ default: m.OutputsPanel })));
 
 interface Props {
   selectedNode: string | null;
@@ -110,12 +112,14 @@ export function RunPanel({ selectedNode, onSelectNode, onCancel, onRerun, onReru
           {tab === "outputs" ? (
             stepRun ? (
               // The detail is refetched as steps finish; a new one (outputs now known) starts the panel afresh.
-              <OutputsPanel
-                key={`${stepRun.status}:${Object.keys(stepRun.outputs).length}`}
-                runId={run.id}
-                node={selectedNode}
-                step={stepRun}
-              />
+              <Suspense fallback={<p className="muted">Loading…</p>}>
+                <OutputsPanel
+                  key={`${stepRun.status}:${Object.keys(stepRun.outputs).length}`}
+                  runId={run.id}
+                  node={selectedNode}
+                  step={stepRun}
+                />
+              </Suspense>
             ) : (
               <p className="muted">Loading…</p>
             )
