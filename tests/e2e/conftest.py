@@ -21,10 +21,6 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from tests.realtime.conftest import daphne, redis_url  # noqa: F401 (a fixture, used by `server`)
 from tests.runs.conftest import ROOT
 
-# Playwright's sync API runs an event loop in this thread, which Django's ORM takes for an
-# async context; the test's own database calls (fixtures, teardown) are plain sync code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -93,12 +89,18 @@ def server(
         yield LiveServer(url=running.origin, log=running.log)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    """Chromium for one test module. While Playwright's sync API runs, its event loop sits in
+    this thread and Django's ORM takes every call for an async one; the tests' own database
+    work (fixtures, flushes) is plain sync code, so the check is off until the browser
+    closes, before the tests of other folders run in this process."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
 
 
 @pytest.fixture
