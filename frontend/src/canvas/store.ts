@@ -65,6 +65,9 @@ const snapshot = (s: Snapshot): Snapshot => ({ meta: s.meta, nodes: s.nodes, edg
 
 const emptyMeta: DocumentMeta = { format: "atelier/pipeline@1", name: "" };
 
+// Set between a pointer drag's start (which recorded the undo step) and its end.
+let dragInProgress = false;
+
 export const useEditor = create<EditorState>()((set, get) => ({
   specs: {},
   meta: emptyMeta,
@@ -107,6 +110,12 @@ export const useEditor = create<EditorState>()((set, get) => ({
       });
       return;
     }
+    if (moved && !dragInProgress) {
+      // Arrow keys move nodes without a drag: each move is its own undo step.
+      get().change((s) => ({ nodes: applyNodeChanges(changes, s.nodes) }));
+      return;
+    }
+    if (moved) dragInProgress = false;
     const nodes = applyNodeChanges(changes, get().nodes);
     set(moved ? { nodes, revision: get().revision + 1 } : { nodes });
   },
@@ -117,6 +126,7 @@ export const useEditor = create<EditorState>()((set, get) => ({
   },
 
   beginDrag: () => {
+    dragInProgress = true;
     const state = get();
     set({ past: [...state.past, snapshot(state)].slice(-HISTORY_LIMIT), future: [], lastCoalesceKey: null });
   },

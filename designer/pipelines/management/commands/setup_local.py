@@ -42,7 +42,7 @@ class Command(BaseCommand):
                 added.append(services.pipeline_import(user=user, text=text).name)
 
         url = options["url"]
-        self.stdout.write(f"\nAtelier is ready at {url}/api/  (API docs: {url}/api/docs/, admin: {url}/admin/)")
+        self.stdout.write(f"\nAtelier is ready at {url}/  (API: {url}/api/, docs: {url}/api/docs/, admin: {url}/admin/)")
         if created:
             self.stdout.write(f"Sign in as {username!r} with the password {password!r} (shown only now).")
         else:
