@@ -54,3 +54,23 @@ describe("editor store", () => {
     expect(useEditor.getState().document().nodes).toEqual({ b: { module: "select_columns" } });
   });
 });
+
+describe("moves", () => {
+  beforeEach(() => useEditor.getState().load(doc));
+
+  it("records a drag once, and a click that moved nothing not at all", () => {
+    const editor = useEditor.getState();
+    editor.beginDrag();
+    useEditor.getState().onNodesChange([{ id: "a", type: "position", position: { x: 0, y: 0 }, dragging: false }]);
+    expect(useEditor.getState().past).toHaveLength(0);
+    expect(useEditor.getState().revision).toBe(0);
+
+    useEditor.getState().beginDrag();
+    useEditor.getState().onNodesChange([{ id: "a", type: "position", position: { x: 30, y: 0 }, dragging: true }]);
+    useEditor.getState().onNodesChange([{ id: "a", type: "position", position: { x: 60, y: 0 }, dragging: false }]);
+    expect(useEditor.getState().past).toHaveLength(1);
+    expect(useEditor.getState().revision).toBe(1);
+    useEditor.getState().undo();
+    expect(useEditor.getState().nodes[0].position).toEqual({ x: 0, y: 0 });
+  });
+});

@@ -6,7 +6,7 @@
  */
 import { applyEdgeChanges, applyNodeChanges, type Edge, type EdgeChange, type NodeChange, type XYPosition } from "@xyflow/react";
 import { create } from "zustand";
-import type { GraphError, ModuleSpec, PipelineDocument, ValidationResult } from "../types";
+import type { ModuleSpec, PipelineDocument, ValidationResult } from "../types";
 import { documentToFlow, flowToDocument, makeEdge, newNodeId, type DocumentMeta, type ModuleFlowNode, type ModuleNodeData } from "./graph";
 import type { SpecsById } from "./ports";
 
@@ -110,14 +110,24 @@ export const useEditor = create<EditorState>()((set, get) => ({
       });
       return;
     }
-    if (moved && !dragInProgress) {
-      // Arrow keys move nodes without a drag: each move is its own undo step.
-      get().change((s) => ({ nodes: applyNodeChanges(changes, s.nodes) }));
+    const before = get().nodes;
+    const nodes = applyNodeChanges(changes, before);
+    if (!moved) {
+      set({ nodes });
       return;
     }
-    if (moved) dragInProgress = false;
-    const nodes = applyNodeChanges(changes, get().nodes);
-    set(moved ? { nodes, revision: get().revision + 1 } : { nodes });
+    if (!dragInProgress) {
+      // Arrow keys move nodes without a drag: each move is its own undo step. A click ends
+      // with a "moved" change too, where nothing moved: that is no edit.
+      if (samePositions(before, nodes)) set({ nodes });
+      else get().change(() => ({ nodes }));
+      return;
+    }
+    dragInProgress = false;
+    const { past, revision } = get();
+    const start = past[past.length - 1];
+    if (start && samePositions(start.nodes, nodes)) set({ nodes, past: past.slice(0, -1) });
+    else set({ nodes, revision: revision + 1 });
   },
 
   onEdgesChange: (changes) => {
@@ -241,9 +251,10 @@ export const useEditor = create<EditorState>()((set, get) => ({
   setValidation: (validation) => set({ validation }),
 }));
 
-/** Validation errors grouped by node ("" for errors of the whole pipeline). */
-export function errorsByNode(errors: GraphError[] | undefined): Record<string, GraphError[]> {
-  const grouped: Record<string, GraphError[]> = {};
-  for (const error of errors ?? []) (grouped[error.node ?? ""] ??= []).push(error);
-  return grouped;
+function samePositions(a: ModuleFlowNode[], b: ModuleFlowNode[]): boolean {
+  const where = new Map(a.map((n) => [n.id, n.position]));
+  return b.every((n) => {
+    const p = where.get(n.id);
+    return p !== undefined && p.x === n.position.x && p.y === n.position.y;
+  });
 }
