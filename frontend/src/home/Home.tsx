@@ -48,7 +48,12 @@ export function Home() {
   useEffect(() => {
     const socket = new WebSocket(userRunsSocketUrl());
     socket.onmessage = (event) => {
-      const message = JSON.parse(String(event.data)) as UserRunStatusMessage;
+      let message: UserRunStatusMessage;
+      try {
+        message = JSON.parse(String(event.data)) as UserRunStatusMessage;
+      } catch {
+        return;
+      }
       if (message.type !== "run_status") return;
       setRuns((current) => {
         if (current && !current.some((r) => r.id === message.run_id)) {

@@ -261,6 +261,7 @@ function PipelineInspector({ readOnly }: { readOnly?: boolean }) {
     setMeta({ parameters: next }, `parameter:${name}`);
   };
   const [newName, setNewName] = useState("");
+  const [newType, setNewType] = useState<PipelineParameter["type"]>("float");
 
   return (
     <section aria-label="Pipeline settings">
@@ -331,13 +332,20 @@ function PipelineInspector({ readOnly }: { readOnly?: boolean }) {
             onSubmit={(e) => {
               e.preventDefault();
               if (/^[A-Za-z_]\w*$/.test(newName) && !parameters[newName]) {
-                setParameter(newName, { type: "float", default: 0 });
+                const defaults = { float: 0, int: 0, string: "", bool: false } as const;
+                setParameter(newName, { type: newType, default: defaults[newType] });
                 setNewName("");
               }
             }}
           >
             <input aria-label="New parameter name" placeholder="new_parameter" value={newName} onChange={(e) => setNewName(e.target.value)} />
-            <button type="submit">Add parameter</button>
+            <select aria-label="New parameter type" value={newType} onChange={(e) => setNewType(e.target.value as PipelineParameter["type"])}>
+              <option value="float">float</option>
+              <option value="int">int</option>
+              <option value="string">string</option>
+              <option value="bool">bool</option>
+            </select>
+            <button type="submit">Add</button>
           </form>
         )}
       </fieldset>
