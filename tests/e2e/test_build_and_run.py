@@ -97,8 +97,18 @@ def test_build_the_automobile_pipeline_by_hand_run_it_and_run_it_again(page: Pag
     for module, _, _ in NODES:
         expect_status(page, module, "reused")
 
+    # Rerun from a node: it and what is downstream run again, what is upstream is reused.
+    first_run_page = page.url
+    select_node(page, "train_model")
+    page.get_by_role("button", name="Rerun from train_model").click()
+    page.wait_for_url(lambda url: url != first_run_page and "/runs/" in url)
+    for module in ("train_model", "score_model", "evaluate_model"):
+        expect_status(page, module, "completed")
+    for module in ("import_data", "select_columns", "clean_missing_data", "split_data", "linear_regression"):
+        expect_status(page, module, "reused")
+
     page.get_by_label("Back to pipelines").click()
     runs = page.get_by_role("region", name="Runs")
-    expect(runs.get_by_role("row").filter(has_text="Automobile prices")).to_have_count(2)
-    expect(runs.get_by_text("completed")).to_have_count(2)
+    expect(runs.get_by_role("row").filter(has_text="Automobile prices")).to_have_count(3)
+    expect(runs.get_by_text("completed")).to_have_count(3)
     page.screenshot(path=str(screenshots / "home.png"))
