@@ -40,6 +40,9 @@ def test_cancel_a_running_pipeline(page: Page, server: LiveServer, user: Any) ->
     page.get_by_label("Run pipeline").click()
     page.get_by_role("button", name="Submit run").click()
     expect_status(page, "slow", "running", timeout=60_000)
+    select_node(page, "slow")
+    page.get_by_role("tab", name="Logs").click()
+    expect(page.get_by_label("Logs of slow")).to_contain_text("sleeping")
 
     page.get_by_role("button", name="Cancel run").click()
     expect_status(page, "slow", "cancelled", timeout=60_000)
