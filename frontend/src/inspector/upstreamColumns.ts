@@ -58,6 +58,8 @@ export function useUpstreamColumns(pipelineId: number | null, nodeId: string, in
     const timer = setTimeout(() => {
       let request = cache.get(key);
       if (!request) {
+        // One entry per upstream graph seen; a long session starts afresh now and then.
+        if (cache.size > 100) cache.clear();
         request = api.pipelines.validate(pipelineId, { document }).then((r) => r.schemas ?? {});
         cache.set(key, request);
         request.catch(() => cache.delete(key));
