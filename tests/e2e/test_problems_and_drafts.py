@@ -51,6 +51,7 @@ def test_graph_errors_show_on_their_nodes_and_refuse_the_run(page: Page, server:
     expect(refusal).to_contain_text("score · dataset")
     assert not Run.objects.exists()
     page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
 
     # The canvas refuses a wrong connection and says why.
     wire(page, "cars", "dataset", "score", "model")

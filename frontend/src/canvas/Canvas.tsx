@@ -35,6 +35,10 @@ function problemOf(c: Connection | Edge): string | null {
   return connectionProblem(asOutputToInput(c), nodes, edges, specs);
 }
 
+// The last port that refused the connection being dragged, to say why when it is dropped
+// there (React Flow may not report that port at the drop when the pointer just left it).
+let lastRefusal: { problem: string; at: number } | null = null;
+
 /** While a connection is dragged over a port that refuses it, says why. */
 function ConnectionHint() {
   const connection = useConnection();
@@ -70,7 +74,11 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
   // Fit a loaded graph once; an empty draft keeps zoom 1 so the first drop doesn't move the view.
   const [fitOnLoad] = useState(() => useEditor.getState().nodes.length > 0);
 
-  const isValidConnection: IsValidConnection = useCallback((c) => problemOf(c) === null, []);
+  const isValidConnection: IsValidConnection = useCallback((c) => {
+    const problem = problemOf(c);
+    lastRefusal = problem ? { problem, at: Date.now() } : null;
+    return problem === null;
+  }, []);
   const onConnect = useCallback(
     (c: Connection) => {
       if (c.sourceHandle && c.targetHandle && problemOf(c) === null) connect(c.source, c.sourceHandle, c.target, c.targetHandle);
@@ -79,18 +87,28 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
   );
   const onConnectEnd = useCallback(
     (_: MouseEvent | TouchEvent, state: FinalConnectionState) => {
-      if (state.isValid !== false || !state.toHandle || !state.fromHandle) return;
-      const from = state.fromHandle;
-      const to = state.toHandle;
-      const c =
-        from.type === "source"
-          ? { source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null }
-          : { source: to.nodeId, sourceHandle: to.id ?? null, target: from.nodeId, targetHandle: from.id ?? null };
-      const problem = problemOf(c);
+      const refusal = lastRefusal;
+      lastRefusal = null;
+      if (state.isValid === true) return;
+      let problem: string | null = null;
+      if (state.toHandle && state.fromHandle) {
+        const from = state.fromHandle;
+        const to = state.toHandle;
+        problem = problemOf(
+          from.type === "source"
+            ? { source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null }
+            : { source: to.nodeId, sourceHandle: to.id ?? null, target: from.nodeId, targetHandle: from.id ?? null },
+        );
+      } else if (refusal && Date.now() - refusal.at < 500) {
+        problem = refusal.problem;
+      }
       if (problem) toast("error", `Not connected: ${problem}`);
     },
     [toast],
   );
+  const onConnectStart = useCallback(() => {
+    lastRefusal = null;
+  }, []);
 
   return (
     <div className="canvas" aria-label="Pipeline canvas">
@@ -103,6 +121,7 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
         onNodeDragStart={beginDrag}
         onSelectionDragStart={beginDrag}
         onConnect={onConnect}
+        onConnectStart={onConnectStart}
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
         nodesDraggable={!readOnly}
