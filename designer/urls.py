@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/", include("designer.pipelines.urls")),
     path("api/", include("designer.runs.urls")),
     path("api/", include("designer.datasets.urls")),
+    path("api/", include("designer.compute.urls")),
     # The canvas: the single-page app and its client routes, sign-in.
     path("", include("designer.web.urls")),
 ]

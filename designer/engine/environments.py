@@ -33,7 +33,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import docker
 import docker.errors
@@ -70,7 +70,12 @@ LABEL atelier.environment={name} atelier.environment.digest={digest}
 
 
 class EnvironmentBuildError(RuntimeError):
-    """The environment's image could not be built; the message says why (pip's own words)."""
+    """The environment's image could not be built; the message says why (pip's own words),
+    `log` holds the whole build log."""
+
+    def __init__(self, message: str, *, log: str = "") -> None:
+        super().__init__(message)
+        self.log = log
 
 
 def _normalize(requirement: str) -> str:
@@ -138,8 +143,9 @@ class EnvironmentBuilder:
     def log_path(self, digest: str) -> Path:
         return self.cache_dir / digest / "build.log"
 
-    def ensure(self, spec: EnvironmentSpec) -> BuiltEnvironment:
-        """The environment's image tag, building the image if it does not exist yet."""
+    def ensure(self, spec: EnvironmentSpec, *, on_build: Callable[[], object] | None = None) -> BuiltEnvironment:
+        """The environment's image tag, building the image if it does not exist yet
+        (`on_build` is called when a build starts)."""
         digest = self.digest(spec)
         tag = f"{IMAGE_REPOSITORY}:{digest}"
         if self._exists(tag):
@@ -147,6 +153,8 @@ class EnvironmentBuilder:
         with self._lock(digest):
             if self._exists(tag):  # another thread or process built it meanwhile
                 return BuiltEnvironment(tag, digest, built=False, log_path=self.log_path(digest))
+            if on_build is not None:
+                on_build()
             self._build(spec, digest, tag)
         return BuiltEnvironment(tag, digest, built=True, log_path=self.log_path(digest))
 
@@ -192,6 +200,10 @@ class EnvironmentBuilder:
                 self._download_wheels(spec, base_id, context / "wheels", log)
                 (context / "Dockerfile").write_text(_DOCKERFILE.format(base=base_id, name=_label(spec.name), digest=digest))
                 self._docker_build(context, tag, log)
+            except EnvironmentBuildError as exc:
+                log.flush()
+                exc.log = log_path.read_text()
+                raise
             finally:
                 shutil.rmtree(context, ignore_errors=True)
 

@@ -2,16 +2,21 @@
 and resources together for this deployment."""
 from __future__ import annotations
 
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, Callable
 
 from django.conf import settings
 
+from designer.compute.models import Backend, ComputeTarget
+from designer.compute.selectors import compute_target_available, compute_target_list, docker_engine
+from designer.compute.services import environment_image
 from designer.engine.artifact_store import ArtifactStore, LocalArtifactStore, RemoteArtifactStore
 from designer.engine.dataset_catalog import DatasetCatalog, FolderDatasetCatalog
+from designer.engine.docker_backend import ContainerLimits, DockerBackend
 from designer.engine.events import Event
-from designer.engine.executor import Executor
+from designer.engine.executor import ComputeBackend, Executor
 from designer.engine.local_backend import LocalBackend
 from modules.sdk import Registry, default_registry
 
@@ -21,7 +26,8 @@ def registry() -> Registry:
 
 
 def compute_targets() -> list[str]:
-    return ["local"]
+    """The compute targets pipelines may name here: those whose engine is reachable."""
+    return [t.name for t in compute_target_list() if compute_target_available(t)]
 
 
 def datasets_dir(user: Any = None) -> Path:
@@ -49,9 +55,55 @@ def step_resources(user: Any = None) -> dict[str, Any]:
 
 
 @cache
-def _local_backend(capacity: int) -> LocalBackend:
+def _local_backend(capacity: int, memory_mb: int | None) -> LocalBackend:
     # One per process: its fork server is started once and reused by every run.
-    return LocalBackend(capacity=capacity)
+    return LocalBackend(capacity=capacity, memory_limit_mb=memory_mb)
+
+
+@dataclass(frozen=True)
+class _DockerTarget:
+    name: str
+    capacity: int
+    limits: ContainerLimits
+    environment_id: int
+
+
+@cache
+def _docker_backend(target: _DockerTarget) -> DockerBackend:
+    # One per process and configuration: its warm containers serve every run.
+    conf = settings.ATELIER
+    return DockerBackend(
+        name=target.name, capacity=target.capacity, limits=target.limits, warm_pool=conf["DOCKER_WARM_POOL"],
+        image=partial(environment_image, environment_id=target.environment_id),
+        scratch_dir=conf["DOCKER_SCRATCH_DIR"], client=docker_engine(),
+    )
+
+
+class _UnavailableBackend:
+    """Stands for a target whose engine is not reachable, so that a run recorded for it
+    fails those steps with a clear error instead of stopping."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.capacity = 1
+
+    def start(self, request: dict[str, Any], step_dir: Path) -> Any:
+        raise RuntimeError(f"compute {self.name!r} is not available: no Docker engine is reachable from this server")
+
+
+def _backend(target: ComputeTarget) -> ComputeBackend:
+    conf = settings.ATELIER
+    if target.backend == Backend.LOCAL:
+        return _local_backend(target.capacity or conf["LOCAL_MAX_PARALLEL"], target.memory_mb)
+    if not compute_target_available(target) or target.environment_id is None:
+        return _UnavailableBackend(target.name)
+    limits = ContainerLimits(
+        memory_mb=target.memory_mb or conf["DOCKER_MEMORY_MB"], cpus=target.cpus or conf["DOCKER_CPUS"],
+        pids=target.pids or conf["DOCKER_PIDS"], tmpfs_mb=conf["DOCKER_TMPFS_MB"],
+    )
+    return _docker_backend(_DockerTarget(
+        target.name, target.capacity or conf["DOCKER_CAPACITY"], limits, target.environment_id,
+    ))
 
 
 def artifact_store() -> ArtifactStore:
@@ -70,7 +122,7 @@ def build_executor(
     conf = settings.ATELIER
     return Executor(
         store=artifact_store(),
-        backends={"local": _local_backend(conf["LOCAL_MAX_PARALLEL"])},
+        backends={t.name: _backend(t) for t in compute_target_list()},
         resources=step_resources(user),
         datasets=_dataset_catalog(user),
         on_event=on_event,

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "designer.datasets",
     "designer.runs",
     "designer.realtime",
+    "designer.compute",
     "designer.web",
 ]
 
@@ -173,6 +174,23 @@ ATELIER = {
     # Largest dataset file an upload may send (the request body limit is raised to it for the
     # dataset upload endpoints only).
     "MAX_UPLOAD_BYTES": int(env("ATELIER_MAX_UPLOAD_BYTES", str(100 * 1024 * 1024))),
+    # Docker compute: the image environments build on (built locally by
+    # docker/build-base-image.sh; a deployment with a registry may use python:3.11-slim).
+    "DOCKER_BASE_IMAGE": env("ATELIER_DOCKER_BASE_IMAGE", "atelier-base:bookworm"),
+    # Defaults for docker compute targets that leave a limit empty: steps at once, and per
+    # step memory (MB), CPUs, processes, and /tmp size (MB, counted in its memory).
+    "DOCKER_CAPACITY": int(env("ATELIER_DOCKER_CAPACITY", "2")),
+    "DOCKER_MEMORY_MB": int(env("ATELIER_DOCKER_MEMORY_MB", "2048")),
+    "DOCKER_CPUS": float(env("ATELIER_DOCKER_CPUS", "1")),
+    "DOCKER_PIDS": int(env("ATELIER_DOCKER_PIDS", "256")),
+    "DOCKER_TMPFS_MB": int(env("ATELIER_DOCKER_TMPFS_MB", "256")),
+    # Started containers kept waiting (imports done) per image, so steps start at once.
+    "DOCKER_WARM_POOL": int(env("ATELIER_DOCKER_WARM_POOL", "2")),
+    # The step containers' folders: on the artifact store's filesystem, inputs are linked,
+    # not copied.
+    "DOCKER_SCRATCH_DIR": Path(env("ATELIER_DOCKER_SCRATCH_DIR", DATA_DIR / "containers")),
+    # Environment image builds: their logs and build folders.
+    "ENVIRONMENTS_DIR": Path(env("ATELIER_ENVIRONMENTS_DIR", DATA_DIR / "environments")),
 }
 
 # Distributed dispatch: with a broker configured, every step is a Celery task on the queue
