@@ -150,7 +150,8 @@ export const api = {
   },
 
   runs: {
-    list: (params: { limit?: number; offset?: number; pipeline_name?: string } = {}) =>
+    /** `pipeline`: runs whose pipeline name contains it. */
+    list: (params: { limit?: number; offset?: number; pipeline?: string } = {}) =>
       request<Page<Run>>("GET", `/api/runs/${query({ limit: 50, ...params })}`),
     get: (id: string) => request<RunDetail>("GET", `/api/runs/${enc(id)}/`),
     submit: (body: RunSubmit) => request<RunDetail>("POST", "/api/runs/", body),

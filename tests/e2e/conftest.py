@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from django.core import serializers
 from django.db import DEFAULT_DB_ALIAS, connections
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.realtime.conftest import daphne, redis_url  # noqa: F401 (a fixture, used by `server`)
 from tests.runs.conftest import ROOT
@@ -27,6 +27,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--no-first-run",
 ]
 PASSWORD = "e2e-password"  # a throwaway account in the test database
+TIMEOUT_MS = 15_000  # generous: CI shares two cores between the browser, the server and the steps
+
+expect.set_options(timeout=TIMEOUT_MS)
 
 # Every e2e module marks itself with this: a live server must see the deployment as
 # migrated (e.g. the default compute targets a data migration creates), not the empty
@@ -128,7 +131,7 @@ def sign_in(page: Page, server: LiveServer, path: str = "/") -> None:
 def page(server: LiveServer, user: Any, browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A signed-in page at 1280×800, the smallest screen the canvas is built for."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(f"{exc}\n{exc.stack}"))

@@ -63,9 +63,16 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
         const outcome = openDraft(detail);
         if (outcome === "restored") toast("info", "Your unsaved changes were restored.");
         setLoaded(true);
-        // A run in the address (?run=) is shown again after a reload.
+        // The run in the address (?run=, kept across reloads), or else this pipeline's last
+        // run: its states, outputs and the columns it saw (column pickers fall back on them).
         const shown = new URLSearchParams(location.search).get("run");
-        if (shown) api.runs.get(shown).then((run) => !cancelled && useRunView.getState().show(run), () => undefined);
+        const run = shown
+          ? api.runs.get(shown)
+          : api.runs.list({ pipeline: detail.name, limit: 10 }).then((page) => {
+              const last = page.results.find((r) => r.pipeline_name === detail.name);
+              return last ? api.runs.get(last.id) : null;
+            });
+        run.then((found) => !cancelled && found && useRunView.getState().show(found), () => undefined);
       },
       (e: ApiError) => !cancelled && setLoadError(e.message),
     );
