@@ -80,6 +80,7 @@ def test_an_edit_survives_a_reload_and_a_second_tab_cannot_overwrite(page: Page,
 
     page.get_by_label("Add Score Model").click()
     expect(page.get_by_label("Save status")).to_have_attribute("data-status", "saved")
+    expect(second.get_by_role("status").filter(has_text="edited in another tab")).to_be_visible()
     second.get_by_label("Add Evaluate Model").click()
     conflict = second.get_by_role("alert", name="Save conflict")
     expect(conflict).to_be_visible()

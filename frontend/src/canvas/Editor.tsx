@@ -235,6 +235,7 @@ function ConflictBanner() {
   const conflict = useDraft((s) => s.conflict);
   const status = useDraft((s) => s.status);
   const error = useDraft((s) => s.error);
+  const otherTab = useDraft((s) => s.otherTab);
   if (status === "error") {
     return (
       <div className="banner banner-error" role="alert">
@@ -245,7 +246,14 @@ function ConflictBanner() {
       </div>
     );
   }
-  if (status !== "conflict" || !conflict) return null;
+  if (status !== "conflict" || !conflict) {
+    return otherTab ? (
+      <div className="banner banner-warning" role="status">
+        This pipeline is being edited in another tab too. Saves are checked: if the other tab saves first, you will be
+        asked which version to keep.
+      </div>
+    ) : null;
+  }
   return (
     <div className="banner banner-warning" role="alert" aria-label="Save conflict">
       This pipeline was saved elsewhere (another tab or person: version {conflict.current_version}) while you were editing. Your

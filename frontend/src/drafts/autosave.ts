@@ -24,6 +24,8 @@ interface DraftState {
   status: SaveStatus;
   error: string | null;
   conflict: Conflict | null;
+  /** Another tab of this browser is editing the same pipeline (seen through its local copy). */
+  otherTab: boolean;
 }
 
 export const useDraft = create<DraftState>()(() => ({
@@ -32,6 +34,7 @@ export const useDraft = create<DraftState>()(() => ({
   status: "saved",
   error: null,
   conflict: null,
+  otherTab: false,
 }));
 
 const SAVE_DELAY_MS = 800;
@@ -60,6 +63,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 let timer: ReturnType<typeof setTimeout> | undefined;
 let inFlight: Promise<void> | null = null;
 let unsubscribe: (() => void) | undefined;
+let stopWatchingTabs: (() => void) | undefined;
 
 /** Start editing a pipeline: load it (or the unsaved local copy of it) and save changes from now on. */
 export function openDraft(detail: PipelineDetail): "restored" | "conflict" | "loaded" {
@@ -67,7 +71,9 @@ export function openDraft(detail: PipelineDetail): "restored" | "conflict" | "lo
   const local = readLocal(detail.id);
   const editor = useEditor.getState();
   let outcome: "restored" | "conflict" | "loaded" = "loaded";
-  useDraft.setState({ pipelineId: detail.id, baseVersion: detail.current_version, status: "saved", error: null, conflict: null });
+  useDraft.setState({
+    pipelineId: detail.id, baseVersion: detail.current_version, status: "saved", error: null, conflict: null, otherTab: false,
+  });
   if (local && !same(local.document, detail.document)) {
     editor.load(local.document);
     if (local.baseVersion === detail.current_version) {
@@ -89,12 +95,20 @@ export function openDraft(detail: PipelineDetail): "restored" | "conflict" | "lo
   unsubscribe = useEditor.subscribe((state, previous) => {
     if (state.revision !== previous.revision) onEdit();
   });
+  // Storage events come from the other tabs only: one writing this pipeline's copy is editing it.
+  const onStorage = (event: StorageEvent) => {
+    if (event.key === key(detail.id) && event.newValue) useDraft.setState({ otherTab: true });
+  };
+  window.addEventListener("storage", onStorage);
+  stopWatchingTabs = () => window.removeEventListener("storage", onStorage);
   return outcome;
 }
 
 export function closeDraft() {
   unsubscribe?.();
   unsubscribe = undefined;
+  stopWatchingTabs?.();
+  stopWatchingTabs = undefined;
   clearTimeout(timer);
 }
 
