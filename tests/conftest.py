@@ -1,10 +1,27 @@
 """Fixtures shared by every test folder."""
 from __future__ import annotations
 
+import importlib
 import textwrap
 
 import pytest
 import yaml
+
+
+@pytest.fixture(autouse=True)
+def _deployment_rows(request: pytest.FixtureRequest) -> None:
+    """The rows every deployment gets from its data migrations (the default compute targets),
+    put back for each database test: a transactional test's flush empties every table, and
+    a deployment never runs without them."""
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if marker is None and not names & {"db", "transactional_db", "live_server"}:
+        return
+    transactional = bool(names & {"transactional_db", "live_server"}) or bool(marker and marker.kwargs.get("transaction"))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.apps import apps
+
+    importlib.import_module("designer.compute.migrations.0002_default_targets").seed(apps, None)
 
 
 @pytest.fixture
