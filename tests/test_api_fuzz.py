@@ -27,7 +27,7 @@ RUN_DOCUMENT = {
     "format": "atelier/pipeline@1", "name": "fuzzed",
     "nodes": {"typed": {"module": "enter_data_manually", "params": {"data": "x,y\n1,2\n"}}},
 }
-OPERATIONS = r"^/api/(pipelines|modules|auth|runs|datasets)/"
+OPERATIONS = r"^/api/(pipelines|modules|auth|runs|datasets|compute)/"
 
 
 @pytest.fixture
