@@ -61,6 +61,9 @@ LABEL = "atelier.step-container"
 _SOCKET_NAME = "server.sock"
 # How many (image, mounts) pools are kept warm at once; the least recently used goes.
 _MAX_POOLS = 4
+# Relative CPU weights (the kernel's default is 1024).
+_STEP_CPU_SHARES = 1024
+_STANDBY_CPU_SHARES = 2
 # Docker records an OOM kill asynchronously: how long to wait for it after a step died.
 _OOM_REPORT_WAIT_S = 1.0
 
@@ -84,6 +87,7 @@ class _Container:
     id: str
     image: str
     folder: Path
+    pid: int = 0  # the host's pid of the container's first process (its fork server)
 
     @property
     def socket_path(self) -> Path:
@@ -142,6 +146,17 @@ class DockerBackend:
             raise
         return DockerStepHandle(self, box, pid, conn, output_fd, step_dir, warm=warm)
 
+    def warm(self, resources: dict[str, Any] | None = None) -> None:
+        """Fill the pool for steps with these resources now and wait until it is ready
+        (e.g. when a server starts, so that its first steps need not wait)."""
+        key = (self._image(), _resource_mounts(resources or {}))
+        with self._lock:
+            pool = self._pools.setdefault(key, deque())
+            self._refill(key, pool)
+            waiting = list(pool)
+        for future in waiting:
+            future.exception()
+
     # -- containers -------------------------------------------------------------------
 
     def _take(self, image: str, mounts: _Mounts) -> tuple[bool, _Container]:
@@ -162,16 +177,32 @@ class DockerBackend:
         if waiting is not None:
             was_ready = waiting.done()
             try:
-                return was_ready, waiting.result()
+                box = waiting.result()
             except DockerBackendError:
                 pass  # that container failed to start; start one for this step below
+            else:
+                if self._promote(box):
+                    return was_ready, box
+                self._retire(box)
         return False, self._launch(image, mounts)
 
     def _refill(self, key: tuple[str, _Mounts], pool: deque[Future[_Container]]) -> None:
         while len(pool) < self.warm_pool and not self._closed:
-            pool.append(self._workers.submit(self._launch, *key))
+            pool.append(self._workers.submit(self._launch, *key, standby=True))
 
-    def _launch(self, image: str, mounts: _Mounts) -> _Container:
+    def _promote(self, box: _Container) -> bool:
+        """A standby container gets its full share of CPU for its step; False when it is
+        gone (stopped meanwhile)."""
+        try:
+            self.client.api.update_container(box.id, cpu_shares=_STEP_CPU_SHARES)
+        except docker.errors.APIError:
+            return False
+        return True
+
+    def _launch(self, image: str, mounts: _Mounts, *, standby: bool = False) -> _Container:
+        """A started container, its imports done. A `standby` one (warming up for the pool)
+        gets the CPU only when running steps leave some: warming replacements must not slow
+        the steps of the run that took their predecessors."""
         folder = self.scratch_dir / uuid.uuid4().hex
         for sub in ("in", "out", "work", "sock"):
             (folder / sub).mkdir(parents=True)
@@ -209,6 +240,7 @@ class DockerBackend:
                 memswap_limit=f"{limits.memory_mb}m",
                 nano_cpus=int(limits.cpus * 1e9),
                 pids_limit=limits.pids,
+                cpu_shares=_STANDBY_CPU_SHARES if standby else _STEP_CPU_SHARES,
                 labels=self._labels,
             )
         except docker.errors.ImageNotFound as exc:
@@ -220,6 +252,7 @@ class DockerBackend:
         box = _Container(container.id, image, folder)
         try:
             self._wait_ready(box, container)
+            box.pid = self.client.api.inspect_container(box.id)["State"]["Pid"]
         except BaseException:
             self._retire(box)
             raise
@@ -239,6 +272,29 @@ class DockerBackend:
                     raise DockerBackendError(f"the step container exited while starting:\n{tail}")
                 next_check = now + 0.5
             time.sleep(0.01)
+
+    def _stop_processes(self, box: _Container) -> None:
+        """Stop everything running in the container, now. Killing the first process of its
+        pid namespace makes the kernel kill the rest, and is much faster than asking the
+        engine; the engine is asked when that process is not ours to signal."""
+        try:
+            if box.id not in Path(f"/proc/{box.pid}/cgroup").read_text():
+                return  # it already ended (and its pid may be another process's now)
+            os.kill(box.pid, signal.SIGKILL)
+        except FileNotFoundError:
+            return
+        except PermissionError:
+            self._kill(box)
+            return
+        # It turns zombie only once every other process of its namespace is gone.
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            try:
+                if Path(f"/proc/{box.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                    return
+            except (FileNotFoundError, ProcessLookupError):
+                return
+            time.sleep(0.001)
 
     def _kill(self, box: _Container) -> None:
         try:
@@ -327,7 +383,7 @@ class DockerStepHandle(LocalStepHandle):
         """Bring the step's outputs to where the executor reads them; say so when the step
         was stopped for using more memory than its limit."""
         # Whatever the step left running must not write into its outputs once collected.
-        self._backend._kill(self._box)
+        self._backend._stop_processes(self._box)
         out = self._step_dir / "out"
         shutil.move(self._box.folder / "out", out)
         if code == -signal.SIGKILL and not self._killed and not (out / RESULT_FILE).exists():
