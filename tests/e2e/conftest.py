@@ -1,8 +1,7 @@
 """End-to-end tests: Debian's Chromium, driven by Playwright, against a live daphne serving
 the built canvas, the test database and a Redis channel layer (the realtime tests' launcher).
 
-Runs execute wherever the server dispatches them; `server_env` is the one place to change
-that (e.g. to point the server at Celery workers)."""
+Runs execute on real Celery workers (`server_env`), as in the scaled deployment."""
 from __future__ import annotations
 
 import os
@@ -18,8 +17,9 @@ from django.core import serializers
 from django.db import DEFAULT_DB_ALIAS, connections
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.cluster import broker_url, celery_cluster, dispatch_env
 from tests.realtime.conftest import daphne, redis_url  # noqa: F401 (a fixture, used by `server`)
-from tests.runs.conftest import ROOT
+from tests.runs.conftest import ROOT, database_url
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -63,9 +63,20 @@ def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def server_env() -> dict[str, str]:
-    """Extra environment for the server process (none: runs are dispatched in-process)."""
-    return {}
+def server_env(redis_url: str, tmp_path: Path, worker_id: str) -> Iterator[dict[str, str]]:  # noqa: F811
+    """Runs go to real Celery workers (two, and beat), as in the scaled deployment: this is
+    the environment of every process, the server's included. The workers share the server's
+    artifact store and dataset folders."""
+    data = tmp_path / "data"
+    env = {
+        **dispatch_env(
+            database=database_url(), redis_url=redis_url, broker=broker_url(worker_id), data_dir=tmp_path / "workers"
+        ),
+        "ATELIER_ARTIFACT_STORE": str(data / "artifacts"),
+        "ATELIER_DATASETS_DIR": str(data / "datasets"),
+    }
+    with celery_cluster(env, tmp_path):
+        yield env
 
 
 @dataclass(frozen=True)

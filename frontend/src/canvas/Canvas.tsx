@@ -38,6 +38,10 @@ function problemOf(c: Connection | Edge): string | null {
 // The last port that refused the connection being dragged, to say why when it is dropped
 // there (React Flow may not report that port at the drop when the pointer just left it).
 let lastRefusal: { problem: string; at: number } | null = null;
+// How long after the pointer left a refusing port a drop still reports it: long enough
+// for a busy browser to deliver the drop (500 ms was not, under load), short enough not to
+// blame a port the user had moved well away from.
+const REFUSAL_FRESH_MS = 2000;
 
 /** While a connection is dragged over a port that refuses it, says why. */
 function ConnectionHint() {
@@ -99,7 +103,7 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
             ? { source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null }
             : { source: to.nodeId, sourceHandle: to.id ?? null, target: from.nodeId, targetHandle: from.id ?? null },
         );
-      } else if (refusal && Date.now() - refusal.at < 500) {
+      } else if (refusal && Date.now() - refusal.at < REFUSAL_FRESH_MS) {
         problem = refusal.problem;
       }
       if (problem) toast("error", `Not connected: ${problem}`);
