@@ -65,7 +65,7 @@ _MAX_POOLS = 4
 _STEP_CPU_SHARES = 1024
 _STANDBY_CPU_SHARES = 2
 # Docker records an OOM kill asynchronously: how long to wait for it after a step died.
-_OOM_REPORT_WAIT_S = 1.0
+_OOM_REPORT_WAIT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,7 @@ class _Container:
     image: str
     folder: Path
     pid: int = 0  # the host's pid of the container's first process (its fork server)
+    oom_counter: Path | None = None  # its memory cgroup's file that counts OOM kills
 
     @property
     def socket_path(self) -> Path:
@@ -253,6 +254,7 @@ class DockerBackend:
         try:
             self._wait_ready(box, container)
             box.pid = self.client.api.inspect_container(box.id)["State"]["Pid"]
+            box.oom_counter = _oom_counter(box.pid)
         except BaseException:
             self._retire(box)
             raise
@@ -278,12 +280,13 @@ class DockerBackend:
         pid namespace makes the kernel kill the rest, and is much faster than asking the
         engine; the engine is asked when that process is not ours to signal."""
         try:
+            # Unless that pid is still the container's (it may have ended, and its pid be
+            # another process's now), only the engine can tell what to stop.
             if box.id not in Path(f"/proc/{box.pid}/cgroup").read_text():
-                return  # it already ended (and its pid may be another process's now)
+                self._kill(box)
+                return
             os.kill(box.pid, signal.SIGKILL)
-        except FileNotFoundError:
-            return
-        except PermissionError:
+        except (FileNotFoundError, PermissionError):
             self._kill(box)
             return
         # It turns zombie only once every other process of its namespace is gone.
@@ -329,6 +332,17 @@ class DockerBackend:
                 container.remove(force=True)
 
     def oom_killed(self, box: _Container) -> bool:
+        """Whether the kernel killed a process of the container for its memory limit: its
+        memory cgroup counts it at once; the engine's flag, read when the cgroup is gone
+        (the container stopped), comes asynchronously."""
+        try:
+            counts = dict(line.split() for line in box.oom_counter.read_text().splitlines()) if box.oom_counter else {}
+        except OSError:
+            counts = {}
+        if counts.get("oom_kill", "0") != "0":
+            return True
+        if counts:
+            return False
         deadline = time.monotonic() + _OOM_REPORT_WAIT_S
         while True:
             try:
@@ -382,20 +396,21 @@ class DockerStepHandle(LocalStepHandle):
     def _collect(self, code: int) -> None:
         """Bring the step's outputs to where the executor reads them; say so when the step
         was stopped for using more memory than its limit."""
+        # Read before the container stops: its memory cgroup goes with it.
+        oom = code == -signal.SIGKILL and not self._killed and self._backend.oom_killed(self._box)
         # Whatever the step left running must not write into its outputs once collected.
         self._backend._stop_processes(self._box)
         out = self._step_dir / "out"
         shutil.move(self._box.folder / "out", out)
-        if code == -signal.SIGKILL and not self._killed and not (out / RESULT_FILE).exists():
-            if self._backend.oom_killed(self._box):
-                limit = self._backend.limits.memory_mb
-                (out / RESULT_FILE).write_text(json.dumps({
-                    "status": "failed", "outputs": {}, "metrics": {}, "warnings": [],
-                    "error": {
-                        "code": "memory_limit_exceeded",
-                        "message": f"memory limit exceeded: the step needed more than its {limit} MB and was stopped",
-                    },
-                }))
+        if oom and not (out / RESULT_FILE).exists():
+            limit = self._backend.limits.memory_mb
+            (out / RESULT_FILE).write_text(json.dumps({
+                "status": "failed", "outputs": {}, "metrics": {}, "warnings": [],
+                "error": {
+                    "code": "memory_limit_exceeded",
+                    "message": f"memory limit exceeded: the step needed more than its {limit} MB and was stopped",
+                },
+            }))
 
     def kill(self) -> None:
         self._killed = True
@@ -486,6 +501,21 @@ def _link_inputs(inputs: dict[str, str], target: Path) -> None:
             except OSError:  # another filesystem
                 shutil.copyfile(path, dest)
         (target / port).mkdir(parents=True, exist_ok=True)
+
+
+def _oom_counter(pid: int) -> Path | None:
+    """The file of `pid`'s memory cgroup with its `oom_kill` count (cgroup v1 or v2)."""
+    try:
+        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            return Path("/sys/fs/cgroup/memory") / path.lstrip("/") / "memory.oom_control"
+        if controllers == "":
+            return Path("/sys/fs/cgroup") / path.lstrip("/") / "memory.events"
+    return None
 
 
 def _alive(pid: int) -> bool:
