@@ -28,22 +28,37 @@ def sha256_text(text: str) -> str:
 
 
 @cache
-def local_environment_id() -> str:
-    """What the local compute runs with: Python, the libraries and Atelier's own modules."""
+def modules_code_digest() -> str:
+    """Atelier's own modules, as every compute runs them."""
     import modules
 
+    code = hashlib.sha256()
+    # A module's code change must invalidate cached outputs even without a version bump.
+    for path in sorted(Path(modules.__file__).parent.rglob("*.py")):
+        code.update(path.read_bytes())
+    return code.hexdigest()[:16]
+
+
+@cache
+def local_environment_id() -> str:
+    """What the local compute runs with: Python, the libraries and Atelier's own modules."""
     parts = [platform.python_version()]
     for name in _LIBRARIES:
         try:
             parts.append(f"{name}=={version(name)}")
         except PackageNotFoundError:
             parts.append(f"{name}==?")
-    code = hashlib.sha256()
-    # A module's code change must invalidate cached outputs even without a version bump.
-    for path in sorted(Path(modules.__file__).parent.rglob("*.py")):
-        code.update(path.read_bytes())
-    parts.append(code.hexdigest()[:16])
+    parts.append(modules_code_digest())
     return sha256_text("|".join(parts))[:32]
+
+
+def container_environment_id(*, base_image: str, requirements: tuple[str, ...], recipe: str) -> str:
+    """What a container compute runs with: its image's recipe (known without asking the
+    engine, so a server with no Docker engine compiles the same keys as its workers) and
+    Atelier's own modules. Outputs made on one environment are never reused on another."""
+    return sha256_text(canonical_json({
+        "base": base_image, "requirements": list(requirements), "recipe": recipe, "code": modules_code_digest(),
+    }))[:32]
 
 
 def step_signature(

@@ -59,7 +59,14 @@ def compile_plan(
     environment_of: EnvironmentOf | None = None,
 ) -> Plan:
     """`environment_of(compute)` names the environment a compute target runs steps in."""
-    env = environment_of or (lambda _compute: local_environment_id())
+    named = environment_of or (lambda _compute: local_environment_id())
+    environments: dict[str, str] = {}
+
+    def env(compute: str) -> str:  # asked once per compute target, not once per node
+        if compute not in environments:
+            environments[compute] = named(compute)
+        return environments[compute]
+
     steps = []
     for node_id in nx.lexicographical_topological_sort(resolved.graph):
         node = resolved.nodes[node_id]

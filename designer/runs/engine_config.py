@@ -11,10 +11,12 @@ from django.conf import settings
 
 from designer.compute.models import Backend, ComputeTarget
 from designer.compute.selectors import compute_target_available, compute_target_list, docker_engine
-from designer.compute.services import environment_image
+from designer.compute.services import environment_image, environment_spec
 from designer.engine.artifact_store import ArtifactStore, LocalArtifactStore, RemoteArtifactStore
+from designer.engine.cache_keys import container_environment_id, local_environment_id
 from designer.engine.dataset_catalog import DatasetCatalog, FolderDatasetCatalog
 from designer.engine.docker_backend import ContainerLimits, DockerBackend
+from designer.engine.environments import BUILD_RECIPE_VERSION
 from designer.engine.events import Event
 from designer.engine.executor import ComputeBackend, Executor
 from designer.engine.local_backend import LocalBackend
@@ -28,6 +30,18 @@ def registry() -> Registry:
 def compute_targets() -> list[str]:
     """The compute targets pipelines may name here: those whose engine is reachable."""
     return [t.name for t in compute_target_list() if compute_target_available(t)]
+
+
+def environment_of(compute: str) -> str:
+    """The environment a compute target runs steps in, for cache keys: a docker target's
+    outputs are not reused by a local step, nor by a target with other requirements."""
+    target = compute_target_list().filter(name=compute, backend=Backend.DOCKER).select_related("environment").first()
+    if target is None or target.environment is None:
+        return local_environment_id()
+    spec = environment_spec(target.environment)
+    return container_environment_id(
+        base_image=spec.base_image, requirements=spec.all_requirements(), recipe=BUILD_RECIPE_VERSION
+    )
 
 
 def datasets_dir(user: Any = None) -> Path:

@@ -60,7 +60,9 @@ def pipeline_prepare(
         raise TypeError("pipeline_prepare takes either text or document")
     doc = load_pipeline(text) if text is not None else pipeline_from_data(document)
     resolved = pipeline_validate(doc=doc, parameters=parameters, compute=compute).require()
-    return resolved.doc, compile_plan(resolved, resources=engine_config.step_resources(_owner(user)))
+    return resolved.doc, compile_plan(
+        resolved, resources=engine_config.step_resources(_owner(user)), environment_of=engine_config.environment_of
+    )
 
 
 @transaction.atomic

@@ -71,6 +71,26 @@ def test_a_run_mixing_local_and_docker_nodes_records_where_each_step_ran(atelier
     assert Environment.objects.get(name="default").status == EnvironmentStatus.READY
 
 
+def test_outputs_are_reused_only_on_the_environment_that_made_them(atelier):
+    pinned = Environment.objects.create(name="pinned", requirements="six==1.16.0\n")
+    ComputeTarget.objects.create(name="pinned-docker", backend=Backend.DOCKER, environment=pinned)
+
+    def reused_on(compute: str) -> bool:
+        return run_document({"iris": IRIS}, default_compute=compute).steps.get().reused
+
+    assert not reused_on("local") and reused_on("local")
+    # Same module, params and inputs, another Python and libraries: computed again.
+    assert not reused_on("docker") and reused_on("docker")
+    plans = {
+        compute: services.pipeline_prepare(text=yaml.safe_dump({
+            "format": "atelier/pipeline@1", "name": "t", "settings": {"default_compute": compute},
+            "nodes": {"iris": IRIS},
+        }))[1].steps[0].signature
+        for compute in ("local", "docker", "pinned-docker")
+    }
+    assert len(set(plans.values())) == 3, "each environment keys its own outputs"
+
+
 def test_a_failing_environment_build_fails_the_step_with_pips_message(atelier):
     broken = Environment.objects.create(name="broken", requirements="atelier-no-such-package==1.0\n")
     ComputeTarget.objects.create(name="broken-docker", backend=Backend.DOCKER, environment=broken)
