@@ -2,7 +2,7 @@
 
 Failed steps carry an error whose `origin` says whose failure it is: `module` (bad data or
 params, a user script raising: the user can fix it), `infrastructure` (a crashed process,
-a compute target that failed, a bug in a module), `limit` (a timeout) or `user` (cancel).
+a compute target that failed, a bug in a module), `limit` (a timeout, the memory limit) or `user` (cancel).
 
 One thread drives everything: it starts ready steps up to each target's capacity, reuses
 cached outputs, reads the steps' output streams (log lines and `::atelier::` events),
@@ -36,6 +36,8 @@ from .events import (
 )
 
 LOG_TAIL_LINES = 200
+# Failures a step reports that are a limit of its compute, not its own bug.
+_ORIGIN_OF_CODE = {"internal_error": "infrastructure", "memory_limit_exceeded": "limit", "out_of_memory": "limit"}
 
 
 class StepHandle(Protocol):
@@ -445,7 +447,7 @@ class Executor:
             if manifest is None:
                 self._finish(result, Status.FAILED, error=self._crash_error(code))
             elif manifest["status"] != "completed":
-                origin = "infrastructure" if manifest["error"].get("code") == "internal_error" else "module"
+                origin = _ORIGIN_OF_CODE.get(manifest["error"].get("code"), "module")
                 self._finish(result, Status.FAILED, error={**manifest["error"], "origin": origin})
             else:
                 self._store_outputs(item, result, manifest)

@@ -120,7 +120,7 @@ class ExecutePythonScript(Module):
                         param="script",
                     )
                 returned = main(dataset1, dataset2)
-            except ModuleError:
+            except (ModuleError, MemoryError):  # a memory error is the step's limit (the runner says so)
                 raise
             except (Exception, SystemExit) as exc:  # the user's code failed: report it as theirs
                 print(_user_traceback(exc, script_dir), file=sys.stderr, end="")

@@ -86,7 +86,7 @@ def _execute(request: dict[str, Any], output_dir: Path, work_dir: Path) -> dict[
     except ModuleError as exc:
         manifest = _fail(exc.as_dict())
     except MemoryError:
-        manifest = _fail({"code": "out_of_memory", "message": "the step ran out of memory"})
+        manifest = _fail({"code": "out_of_memory", "message": "memory limit exceeded: the step ran out of memory"})
     except Exception as exc:  # anything else is a bug in the module, reported as such
         traceback.print_exc()
         manifest = _fail(

@@ -198,6 +198,16 @@ def test_a_crashing_step_process_is_reported_not_hung(make_executor):
     assert error["origin"] == "infrastructure"
 
 
+def test_a_step_over_its_memory_limit_fails_as_a_limit_not_a_bug(store):
+    backends = {"local": LocalBackend(capacity=1, memory_limit_mb=2048)}
+    plan = plan_of({"iris": IRIS, "hog": script("blob = bytearray(20 * 2**30)\nreturn dataframe1,")})
+    result = Executor(store=store, backends=backends).run(plan)
+    error = result.steps["hog"].error
+    assert (error["origin"], error["node"]) == ("limit", "hog"), error
+    assert "memory" in error["message"]
+    assert result.steps["iris"].status is Status.COMPLETED
+
+
 def test_a_compute_target_that_cannot_start_steps_fails_them_clearly(store):
     class Broken:
         name, capacity = "local", 1
