@@ -94,6 +94,9 @@ class StepRun(models.Model):
     task_id = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # When its task was sent, and whether its run was told that no worker takes it.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    unserved_noted = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "node"], name="unique_step_per_run")]

@@ -73,7 +73,8 @@ def _dispatch(row: StepRun, step: PlanStep) -> None:
     """Give the step a new task, sent once the state that says so is committed."""
     row.task_id = uuid.uuid4().hex
     row.heartbeat_at = None
-    row.save(update_fields=["task_id", "heartbeat_at", "cache_key"])
+    row.dispatched_at, row.unserved_noted = _now(), False
+    row.save(update_fields=["task_id", "heartbeat_at", "cache_key", "dispatched_at", "unserved_noted"])
     task_id, run_id = row.task_id, str(row.run_id)
     transaction.on_commit(lambda: _send(task_id, run_id=run_id, node=step.node, queue=step.compute))
 
@@ -326,6 +327,40 @@ def steps_sweep_lost(*, now: dt.datetime | None = None) -> int:
             else:
                 _fail_lost(row)
     return found
+
+
+def queues_served() -> set[str]:
+    """The queues some live worker reads (asked of the workers themselves)."""
+    from designer.celery import app
+
+    replies = app.control.inspect(timeout=1.0).active_queues() or {}  # None: no worker answered
+    return {queue["name"] for queues in replies.values() for queue in queues or ()}
+
+
+def steps_note_unserved(*, now: dt.datetime | None = None) -> int:
+    """Tell the runs of steps sent a while ago to a queue no worker reads why they wait:
+    a compute target needs a worker of its own. Once per dispatch; the step goes on
+    waiting, as a worker may yet start. Returns how many steps were noted."""
+    cutoff = (now or _now()) - dt.timedelta(seconds=settings.DISPATCH["UNSERVED_AFTER_S"])
+    waiting = StepRun.objects.filter(
+        status=Status.QUEUED.value, unserved_noted=False, dispatched_at__lt=cutoff
+    ).exclude(task_id="")
+    if not waiting.exists():  # the usual case: no need to ask the workers
+        return 0
+    noted = 0
+    for run_id, node in list(waiting.exclude(compute__in=queues_served()).values_list("run_id", "node")):
+        with transaction.atomic():
+            row = _locked_step(run_id, node)
+            if row is None or row.status != Status.QUEUED.value or row.unserved_noted:
+                continue
+            run_record_event(run_id=run_id, event=StepLogEvent(node, [
+                f"waiting: no worker takes steps for compute {row.compute!r}; the step starts when one does "
+                f"(celery -A designer worker -Q {row.compute})",
+            ]))
+            row.unserved_noted = True
+            row.save(update_fields=["unserved_noted"])
+            noted += 1
+    return noted
 
 
 def runs_sweep_stalled(*, older_than_s: float = 60.0) -> None:

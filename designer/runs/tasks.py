@@ -18,6 +18,7 @@ def step_execute(self: Any, *, run_id: str, node: str, task_id: str) -> None:
 def steps_sweep_lost() -> None:
     orchestration.steps_sweep_lost()
     orchestration.runs_sweep_stalled()
+    orchestration.steps_note_unserved()
 
 
 @control_command(args=[("run_id", str)], signature="<run_id>")

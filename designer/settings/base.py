@@ -212,6 +212,8 @@ DISPATCH = {
     "WORKER_LOST_AFTER_S": float(env("ATELIER_WORKER_LOST_AFTER_S", "30")),
     # How often beat sweeps for lost workers.
     "SWEEP_S": float(env("ATELIER_SWEEP_S", "10")),
+    # A step sent this long ago to a queue no worker reads: its run is told (it waits on).
+    "UNSERVED_AFTER_S": float(env("ATELIER_UNSERVED_AFTER_S", "30")),
     "MAX_ATTEMPTS": 2,
 }
 CELERY_BEAT_SCHEDULE = {

@@ -79,20 +79,21 @@ def wait_for_run(run_id: str, timeout: float = TIMEOUT) -> Run:
 def deploy(
     transactional_db: None, settings: Any, redis_url: str, tmp_path: Path, worker_id: str, user: Any,  # noqa: F811
 ) -> Iterator[Callable[..., contextlib.AbstractContextManager[Deployment]]]:
-    """Starts a deployment; keyword arguments are environment variables of all its processes."""
+    """Starts a deployment whose workers take the steps of `queues`; keyword arguments are
+    environment variables of all its processes."""
     from rest_framework.authtoken.models import Token
 
     token = Token.objects.create(user=user).key
 
     @contextlib.contextmanager
-    def start(**extra_env: str) -> Iterator[Deployment]:
+    def start(queues: str = "local", **extra_env: str) -> Iterator[Deployment]:
         env = {
             **dispatch_env(
                 database=database_url(), redis_url=redis_url, broker=broker_url(worker_id), data_dir=tmp_path / "data"
             ),
             **extra_env,
         }
-        with celery_cluster(env, tmp_path) as cluster, daphne(
+        with celery_cluster(env, tmp_path, queues=queues) as cluster, daphne(
             "designer.asgi:application", settings, redis_url, tmp_path, extra_env=env
         ) as server:
             yield Deployment(server=server, cluster=cluster, token=token)

@@ -10,6 +10,8 @@ from typing import Any
 
 from designer.runs.models import RunEvent, StepRun
 
+from tests.docker.conftest import builder, default_image, docker_client, env_cache  # noqa: F401 (fixtures)
+
 from .conftest import Deployment, wait_for_run
 
 DATA = "x,y\n" + "".join(f"{i},{3 * i + i % 4}\n" for i in range(40))
@@ -190,3 +192,36 @@ def test_workers_with_caches_of_their_own_share_artifacts_through_an_s3_bucket(d
                 (tmp_path / "data" / "artifacts" / "objects").iterdir()), "no shared folder was used"
     finally:
         moto.stop()
+
+
+def test_a_worker_of_the_docker_queue_runs_its_steps_in_containers(deploy: Any, default_image: str) -> None:
+    nodes = slow(0)
+    nodes["sleep"]["compute"] = "docker"
+    # No warm pool: the containers end with their steps, before the workers stop.
+    with deploy(queues="local,docker", ATELIER_DOCKER_WARM_POOL="0") as deployment:
+        run = wait_for_run(deployment.submit(nodes), timeout=120)
+        steps = {s.node: s for s in StepRun.objects.filter(run_id=run.pk)}
+        assert run.status == "completed", {node: s.error for node, s in steps.items()}
+        boxed = steps["sleep"]
+        assert boxed.compute == "docker" and boxed.placement["image"] == default_image
+        assert deployment.cluster.worker(boxed.placement["worker"]) in deployment.cluster.workers
+        assert "image" not in steps["data"].placement and steps["data"].placement["worker"]
+        assert steps["after"].outputs["dataset"]["rows"] == 40
+
+
+def test_a_step_for_a_compute_no_worker_serves_says_so_and_can_be_cancelled(deploy: Any) -> None:
+    from designer.compute.models import Backend, ComputeTarget
+
+    ComputeTarget.objects.create(name="big-memory", backend=Backend.LOCAL)
+    nodes = slow(0)
+    nodes["sleep"]["compute"] = "big-memory"
+    with deploy(ATELIER_UNSERVED_AFTER_S="1") as deployment:  # its workers read `local` only
+        run_id = deployment.submit(nodes)
+        told = deployment.events(run_id, until=lambda m: m["type"] == "step_log" and m["node"] == "sleep")
+        assert told[-1]["lines"] == [
+            "waiting: no worker takes steps for compute 'big-memory'; the step starts when one does "
+            "(celery -A designer worker -Q big-memory)"
+        ]
+        assert StepRun.objects.get(run_id=run_id, node="sleep").status == "queued"
+        assert deployment.api("POST", f"/api/runs/{run_id}/cancel/").status_code == 200
+        assert wait_for_run(run_id).status == "cancelled"

@@ -99,3 +99,20 @@ def test_cancel_before_any_worker_took_a_step_ends_the_run_at_once(distributed: 
     assert {s.status for s in run.steps.all()} == {"cancelled"}
     orchestration.step_execute(run_id=str(run.pk), node="data", task_id=task, worker="w@x")  # arrives late
     assert step(run, "data").attempts == 0
+
+
+def test_a_step_no_worker_takes_is_explained_once_and_goes_on_waiting(
+    distributed: None, django_user_model: Any, settings: Any
+) -> None:
+    run = submit(django_user_model.objects.create_user("ada"))
+    assert orchestration.steps_note_unserved() == 0, "just sent: a worker may take it any moment"
+
+    later = dt.datetime.now(tz=dt.timezone.utc) + dt.timedelta(seconds=settings.DISPATCH["UNSERVED_AFTER_S"] + 1)
+    # No worker reads this broker: asked, none says it serves the `local` queue.
+    assert orchestration.steps_note_unserved(now=later) == 1
+    assert orchestration.steps_note_unserved(now=later) == 0, "told once per dispatch"
+    lines = [line for event in RunEvent.objects.filter(run=run, type="step_log", payload__node="data")
+             for line in event.payload["lines"]]
+    assert lines == ["waiting: no worker takes steps for compute 'local'; the step starts when one does "
+                     "(celery -A designer worker -Q local)"]
+    assert step(run, "data").status == "queued", "it goes on waiting"
