@@ -143,17 +143,24 @@ def validate_pipeline(
     registry: Registry,
     parameters: Mapping[str, Any] | None = None,
     computes: Collection[str] = ("local",),
+    unavailable: Mapping[str, str] | None = None,
 ) -> Validation:
+    """`computes` are the compute targets steps may run on; `unavailable` those that exist
+    but cannot run steps now, with the reason (told apart from a name that is wrong)."""
     values, errors = _resolve_parameters(doc, parameters or {})
+
+    def compute_error(name: str, what: str, node: str | None = None) -> GraphError:
+        if unavailable and name in unavailable:
+            return GraphError("compute_unavailable", f"{what} {name!r} is not available: {unavailable[name]}", node=node)
+        return GraphError(
+            "unknown_compute", f"{what} {name!r} is not a compute target here (known: {', '.join(computes)})", node=node
+        )
+
     graph = nx.DiGraph()
     nodes: dict[str, ResolvedNode] = {}
 
     if doc.settings.default_compute not in computes:
-        errors.append(GraphError(
-            "unknown_compute",
-            f"default compute {doc.settings.default_compute!r} is not a compute target here "
-            f"(known: {', '.join(computes)})",
-        ))
+        errors.append(compute_error(doc.settings.default_compute, "default compute"))
 
     modules: dict[str, type[Module]] = {}
     for node_id, node in doc.nodes.items():
@@ -179,10 +186,7 @@ def validate_pipeline(
         spec = cls.spec
         compute = node.compute or doc.settings.default_compute
         if node.compute and node.compute not in computes:
-            errors.append(GraphError(
-                "unknown_compute", f"compute {node.compute!r} is not a compute target here (known: {', '.join(computes)})",
-                node=node_id,
-            ))
+            errors.append(compute_error(node.compute, "compute", node_id))
 
         raw_params = node.params
         if node.version is not None and node.version < cls.version:

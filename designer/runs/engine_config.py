@@ -32,6 +32,14 @@ def compute_targets() -> list[str]:
     return [t.name for t in compute_target_list() if compute_target_available(t)]
 
 
+def unavailable_compute_targets() -> dict[str, str]:
+    """The compute targets that exist but cannot run steps here now, with the reason."""
+    return {
+        t.name: "no Docker engine is reachable from this server"
+        for t in compute_target_list() if not compute_target_available(t)
+    }
+
+
 def environment_of(compute: str) -> str:
     """The environment a compute target runs steps in, for cache keys: a docker target's
     outputs are not reused by a local step, nor by a target with other requirements."""

@@ -31,7 +31,8 @@ def pipeline_validate(
     if compute:
         doc = doc.model_copy(update={"settings": doc.settings.model_copy(update={"default_compute": compute})})
     validation = validate_pipeline(
-        doc, registry=engine_config.registry(), parameters=parameters, computes=engine_config.compute_targets()
+        doc, registry=engine_config.registry(), parameters=parameters, computes=engine_config.compute_targets(),
+        unavailable=engine_config.unavailable_compute_targets(),
     )
     if validation.resolved is not None:
         _, column_errors = propagate_schemas(validation.resolved)

@@ -104,7 +104,7 @@ def test_a_failing_environment_build_fails_the_step_with_pips_message(atelier):
     assert "No matching distribution found" in broken.build_log
 
 
-def test_without_a_docker_engine_docker_is_not_a_compute_target(monkeypatch, atelier):
+def test_without_a_docker_engine_docker_steps_are_refused_with_the_reason(monkeypatch, atelier):
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
     selectors.docker_engine.cache_clear()
     try:
@@ -113,6 +113,8 @@ def test_without_a_docker_engine_docker_is_not_a_compute_target(monkeypatch, ate
             services.pipeline_prepare(text=yaml.safe_dump({
                 "format": "atelier/pipeline@1", "name": "t", "nodes": {"iris": {**IRIS, "compute": "docker"}},
             }))
-        assert "'docker'" in str(caught.value.errors[0].message)
+        error = caught.value.errors[0]
+        assert (error.code, error.node) == ("compute_unavailable", "iris")
+        assert error.message == "compute 'docker' is not available: no Docker engine is reachable from this server"
     finally:
         selectors.docker_engine.cache_clear()
