@@ -103,6 +103,10 @@ class DockerBackend:
     environment). `scratch_dir` holds the containers' folders; on the artifact store's
     filesystem, inputs are hard-linked rather than copied."""
 
+    # A container to start, perhaps an environment to build first: the executor starts
+    # these steps off its thread, so that the others go on meanwhile.
+    starts_slowly = True
+
     def __init__(
         self,
         *,

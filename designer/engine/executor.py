@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Protocol
@@ -51,6 +52,10 @@ class StepHandle(Protocol):
 
 
 class ComputeBackend(Protocol):
+    """A backend whose `start` may take long (a container, an environment to build) says so
+    with a true `starts_slowly` attribute: its steps are started off the executor's thread
+    and are "preparing" meanwhile, while the other steps go on and cancel is heard."""
+
     name: str
     capacity: int
 
@@ -171,6 +176,16 @@ class _Running:
     partial: bytes = b""
 
 
+@dataclass
+class _Starting:
+    """A step its backend is still starting, in another thread."""
+
+    step: PlanStep
+    run_id: str
+    step_dir: Path
+    future: Future[StepHandle]
+
+
 class Executor:
     def __init__(
         self,
@@ -192,6 +207,8 @@ class Executor:
         # Where this executor runs (e.g. which worker), added to what each backend reports.
         self.placement = dict(placement or {})
         self._cancel = threading.Event()
+        self._starting: dict[str, _Starting] = {}
+        self._starter: ThreadPoolExecutor | None = None
 
     def cancel(self) -> None:
         """Ask a run in progress (in another thread) to stop."""
@@ -220,11 +237,11 @@ class Executor:
         # SIGTERM (e.g. from a process manager) stops a run as cleanly as Ctrl-C does.
         previous = self._install_sigterm()
         try:
-            while pending or running:
+            while pending or running or self._starting:
                 if self._cancel.is_set():
                     raise _Cancelled
                 pending, crowded = self._start_ready(plan, pending, running, results, run_id, force_rerun, forced)
-                if running:
+                if running or self._starting:
                     self._wait(running, results)
                 elif crowded:
                     _slots.wait(0.5)  # other runs of this process hold the capacity
@@ -240,6 +257,7 @@ class Executor:
                 self._finish(results[step.node], Status.CANCELLED)
         finally:
             self._restore_sigterm(previous)
+            self._close_starter()
         if cancelled:
             status = Status.CANCELLED
         elif all(r.status in SUCCEEDED for r in results.values()):
@@ -269,7 +287,7 @@ class Executor:
             if not self._start(step, inputs, run_id, result, running):
                 _slots.give(backend)
             else:
-                while running:
+                while running or self._starting:
                     if self._cancel.is_set():
                         raise _Cancelled
                     self._wait(running, results)
@@ -281,9 +299,18 @@ class Executor:
                 })
         finally:
             self._restore_sigterm(previous)
+            self._close_starter()
         return result
 
     def _stop(self, running: dict[str, _Running], results: dict[str, StepResult]) -> None:
+        for node, starting in list(self._starting.items()):
+            # Its backend may go on starting it for a while: what it started then is stopped.
+            starting.future.add_done_callback(lambda future, dir_=starting.step_dir: self._abandon(future, dir_))
+            del self._starting[node]
+            _slots.give(self.backends[starting.step.compute])
+            self._finish(results[node], Status.CANCELLED, error={
+                "code": "cancelled", "origin": "user", "message": "cancelled by the user",
+            })
         for node, item in list(running.items()):
             item.handle.kill()
             item.handle.close()
@@ -292,6 +319,18 @@ class Executor:
                 "code": "cancelled", "origin": "user", "message": "cancelled by the user",
             })
             self._release(running, node)
+
+    def _abandon(self, future: Future[StepHandle], step_dir: Path) -> None:
+        if not future.cancelled() and future.exception() is None:
+            handle = future.result()
+            handle.kill()
+            handle.close()
+        self.store.discard(step_dir)
+
+    def _close_starter(self) -> None:
+        if self._starter is not None:
+            self._starter.shutdown(wait=False)  # an abandoned start ends on its own
+            self._starter = None
 
     def _release(self, running: dict[str, _Running], node: str) -> None:
         """The step has ended: its slot of capacity goes back."""
@@ -343,23 +382,67 @@ class Executor:
         self, step: PlanStep, inputs: Mapping[str, str], run_id: str, result: StepResult,
         running: dict[str, _Running],
     ) -> bool:
-        """Launch the step on its compute target; False when the target could not start it."""
+        """Launch the step on its compute target (or begin to, on a target that starts
+        slowly); False when the target could not start it."""
+        backend = self.backends[step.compute]
         try:
-            item = self._launch(step, inputs, run_id, self.backends[step.compute])
+            step_dir, request = self._step_request(step, inputs, run_id)
+            if getattr(backend, "starts_slowly", False):
+                if self._starter is None:
+                    self._starter = ThreadPoolExecutor(thread_name_prefix="atelier-start")
+                future = self._starter.submit(backend.start, request, step_dir)
+                self._starting[step.node] = _Starting(step, run_id, step_dir, future)
+                result.status = Status.PREPARING
+                result.started_at = time.time()
+                result.placement = {"compute": step.compute, **self.placement}
+                self._emit_step(result)
+                return True
+            try:
+                handle = backend.start(request, step_dir)
+            except BaseException:
+                self.store.discard(step_dir)
+                raise
         except Exception as exc:  # the compute target itself failed, not the module
-            self._finish(result, Status.FAILED, error={
-                "code": "compute_error", "origin": "infrastructure",
-                "message": f"could not start the step on compute {step.compute!r}: {exc}",
-            })
+            self._start_failed(result, step, exc)
             return False
-        running[step.node] = item
-        result.status = Status.RUNNING
-        result.started_at = time.time()
-        result.placement = {"compute": step.compute, **self.placement, **(getattr(item.handle, "placement", None) or {})}
-        self._emit_step(result)
+        self._now_running(step, run_id, handle, step_dir, result, running)
         return True
 
-    def _launch(self, step: PlanStep, inputs: Mapping[str, str], run_id: str, backend: ComputeBackend) -> _Running:
+    def _start_failed(self, result: StepResult, step: PlanStep, exc: BaseException) -> None:
+        self._finish(result, Status.FAILED, error={
+            "code": "compute_error", "origin": "infrastructure",
+            "message": f"could not start the step on compute {step.compute!r}: {exc}",
+        })
+
+    def _now_running(
+        self, step: PlanStep, run_id: str, handle: StepHandle, step_dir: Path, result: StepResult,
+        running: dict[str, _Running],
+    ) -> None:
+        # The timeout counts from here: an environment being built is not the step's time.
+        deadline = time.monotonic() + (step.timeout or self.default_timeout)
+        running[step.node] = _Running(step, run_id, handle, step_dir, deadline)
+        result.status = Status.RUNNING
+        if result.started_at is None:
+            result.started_at = time.time()
+        result.placement = {"compute": step.compute, **self.placement, **(getattr(handle, "placement", None) or {})}
+        self._emit_step(result)
+
+    def _started(self, running: dict[str, _Running], results: dict[str, StepResult]) -> None:
+        """Move the steps whose backend has finished starting them to running (or failed)."""
+        for node, starting in list(self._starting.items()):
+            if not starting.future.done():
+                continue
+            del self._starting[node]
+            exc = starting.future.exception()
+            if exc is not None:
+                self.store.discard(starting.step_dir)
+                _slots.give(self.backends[starting.step.compute])
+                self._start_failed(results[node], starting.step, exc)
+            else:
+                self._now_running(starting.step, starting.run_id, starting.future.result(), starting.step_dir,
+                                  results[node], running)
+
+    def _step_request(self, step: PlanStep, inputs: Mapping[str, str], run_id: str) -> tuple[Path, dict[str, Any]]:
         step_dir = self.store.new_step_dir(run_id, step.node)
         request = {
             "node": step.node,
@@ -373,16 +456,14 @@ class Executor:
         }
         (step_dir / "work").mkdir()
         (step_dir / "step.json").write_text(json.dumps(request))
-        try:
-            handle = backend.start(request, step_dir)
-        except BaseException:
-            self.store.discard(step_dir)
-            raise
-        return _Running(step, run_id, handle, step_dir, time.monotonic() + (step.timeout or self.default_timeout))
+        return step_dir, request
 
     def _wait(self, running: dict[str, _Running], results: dict[str, StepResult]) -> None:
+        self._started(running, results)
         now = time.monotonic()
-        timeout = max(0.0, min(min(r.deadline for r in running.values()) - now, 0.5))
+        timeout = max(0.0, min([r.deadline - now for r in running.values()] + [0.5]))
+        if self._starting:
+            timeout = min(timeout, 0.05)  # a start ending is not a file descriptor to wait on
         watched = {}
         for node, item in running.items():
             watched[item.handle.output_fd] = node

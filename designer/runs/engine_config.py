@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from django.conf import settings
+from django.db import connection
 
 from designer.compute.models import Backend, ComputeTarget
 from designer.compute.selectors import compute_target_available, compute_target_list, docker_engine
@@ -90,13 +91,24 @@ class _DockerTarget:
     environment_id: int
 
 
+def _environment_image(environment_id: int) -> str:
+    """The image a docker step starts from, asked on the thread that starts the step."""
+    try:
+        return environment_image(environment_id=environment_id)
+    finally:
+        # That thread ends with the start: its connection goes back now, not when it is
+        # collected (a transaction of the caller's, if any, is left alone).
+        if not connection.in_atomic_block:
+            connection.close()
+
+
 @cache
 def _docker_backend(target: _DockerTarget) -> DockerBackend:
     # One per process and configuration: its warm containers serve every run.
     conf = settings.ATELIER
     return DockerBackend(
         name=target.name, capacity=target.capacity, limits=target.limits, warm_pool=conf["DOCKER_WARM_POOL"],
-        image=partial(environment_image, environment_id=target.environment_id),
+        image=partial(_environment_image, target.environment_id),
         scratch_dir=conf["DOCKER_SCRATCH_DIR"], client=docker_engine(),
     )
 

@@ -66,7 +66,8 @@ def make_backend(docker_client, default_image, tmp_path):
     def make(**kw):
         kw.setdefault("limits", ContainerLimits(memory_mb=512, cpus=1.0, pids=128, tmpfs_mb=64))
         kw.setdefault("warm_pool", 0)
-        backend = DockerBackend(image=lambda: default_image, scratch_dir=tmp_path / "containers", client=docker_client, **kw)
+        kw.setdefault("image", lambda: default_image)
+        backend = DockerBackend(scratch_dir=tmp_path / "containers", client=docker_client, **kw)
         made.append(backend)
         return backend
 

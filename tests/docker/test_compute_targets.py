@@ -13,7 +13,9 @@ from designer.runs.models import Run, RunSource
 
 from .conftest import IRIS, script
 
-pytestmark = pytest.mark.django_db
+# Transactional: docker steps are started (their environment looked up and recorded) on a
+# thread of their own, with a connection of its own, which must see what the test wrote.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
@@ -60,8 +62,8 @@ def test_a_run_mixing_local_and_docker_nodes_records_where_each_step_ran(atelier
         "boxed": script("return dataframe1.head(10),", compute="docker"),
         "after": script("return dataframe1,", inputs="boxed.dataset1"),
     }, default_compute="local")
-    assert run.status == "completed"
     steps = {s.node: s for s in run.steps.all()}
+    assert run.status == "completed", {node: s.error for node, s in steps.items()}
     assert steps["iris"].compute == "local" and steps["after"].compute == "local"
     assert steps["boxed"].compute == "docker"
     assert steps["boxed"].placement["image"] == default_image
