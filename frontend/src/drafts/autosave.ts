@@ -3,16 +3,21 @@
  * crash loses nothing) and saved to the server shortly after, on top of the version it was
  * edited from. A save refused with 409 (someone saved first: another tab, another person)
  * puts the draft in conflict: the user chooses to load what is saved or to overwrite it;
- * nothing is ever overwritten silently.
+ * nothing is ever overwritten silently. The local copy of a tab that still has the pipeline
+ * open is that tab's work, not this one's: a second tab loads what is saved and says that
+ * another tab is editing.
  */
 import { create } from "zustand";
 import { api, ApiError, ConflictError } from "../api";
 import { useEditor } from "../canvas/store";
 import type { Conflict, PipelineDetail, PipelineDocument } from "../types";
+import { BEAT_MS, beat, forgetGone, isOpenElsewhere, isOtherTabKey, leave, tabId } from "./tabs";
 
 export type SaveStatus = "saved" | "pending" | "saving" | "conflict" | "error";
 
 interface LocalDraft {
+  /** The tab that wrote it. */
+  tab?: string;
   baseVersion: number;
   document: PipelineDocument;
   at: number;
@@ -49,9 +54,9 @@ function readLocal(id: number): LocalDraft | null {
   }
 }
 
-function writeLocal(id: number, draft: LocalDraft | null) {
+function writeLocal(id: number, draft: Omit<LocalDraft, "tab"> | null) {
   try {
-    if (draft) localStorage.setItem(key(id), JSON.stringify(draft));
+    if (draft) localStorage.setItem(key(id), JSON.stringify({ ...draft, tab: thisTab() }));
     else localStorage.removeItem(key(id));
   } catch {
     // A full or disabled storage only loses the crash copy; the server save still runs.
@@ -60,10 +65,62 @@ function writeLocal(id: number, draft: LocalDraft | null) {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+let tab: string | undefined;
+function thisTab(): string {
+  try {
+    tab ??= tabId(sessionStorage);
+  } catch {
+    tab ??= Math.random().toString(36).slice(2); // no session storage: a tab id for this page only
+  }
+  return tab;
+}
+
+/** Say that this tab has the pipeline open, until `closeDraft` (or the page goes). */
+function announce(id: number): () => void {
+  const me = thisTab();
+  const say = () => {
+    try {
+      beat(localStorage, id, me, Date.now());
+    } catch {
+      // Without storage the other tabs are not told; saves are still checked by the server.
+    }
+  };
+  const quiet = () => {
+    try {
+      leave(localStorage, id, me);
+    } catch {
+      // as above
+    }
+  };
+  try {
+    forgetGone(localStorage, Date.now());
+  } catch {
+    // as above
+  }
+  say();
+  const interval = setInterval(say, BEAT_MS);
+  window.addEventListener("pagehide", quiet);
+  return () => {
+    clearInterval(interval);
+    window.removeEventListener("pagehide", quiet);
+    quiet();
+  };
+}
+
+function openElsewhere(id: number, local: LocalDraft): boolean {
+  if (!local.tab || local.tab === thisTab()) return false;
+  try {
+    return isOpenElsewhere(localStorage, id, local.tab, Date.now());
+  } catch {
+    return false;
+  }
+}
+
 let timer: ReturnType<typeof setTimeout> | undefined;
 let inFlight: Promise<void> | null = null;
 let unsubscribe: (() => void) | undefined;
 let stopWatchingTabs: (() => void) | undefined;
+let stopAnnouncing: (() => void) | undefined;
 
 /** Start editing a pipeline: load it (or the unsaved local copy of it) and save changes from now on. */
 export function openDraft(detail: PipelineDetail): "restored" | "conflict" | "loaded" {
@@ -71,10 +128,15 @@ export function openDraft(detail: PipelineDetail): "restored" | "conflict" | "lo
   const local = readLocal(detail.id);
   const editor = useEditor.getState();
   let outcome: "restored" | "conflict" | "loaded" = "loaded";
+  // Another open tab's copy is its own work in progress: it saves it itself.
+  const elsewhere = local !== null && openElsewhere(detail.id, local);
   useDraft.setState({
-    pipelineId: detail.id, baseVersion: detail.current_version, status: "saved", error: null, conflict: null, otherTab: false,
+    pipelineId: detail.id, baseVersion: detail.current_version, status: "saved", error: null, conflict: null,
+    otherTab: elsewhere,
   });
-  if (local && !same(local.document, detail.document)) {
+  if (elsewhere) {
+    editor.load(detail.document);
+  } else if (local && !same(local.document, detail.document)) {
     editor.load(local.document);
     if (local.baseVersion === detail.current_version) {
       outcome = "restored";
@@ -95,12 +157,15 @@ export function openDraft(detail: PipelineDetail): "restored" | "conflict" | "lo
   unsubscribe = useEditor.subscribe((state, previous) => {
     if (state.revision !== previous.revision) onEdit();
   });
-  // Storage events come from the other tabs only: one writing this pipeline's copy is editing it.
+  // Storage events come from the other tabs only: one writing this pipeline's copy, or
+  // saying it has the pipeline open, may edit it too.
   const onStorage = (event: StorageEvent) => {
-    if (event.key === key(detail.id) && event.newValue) useDraft.setState({ otherTab: true });
+    const editing = event.key === key(detail.id) || isOtherTabKey(event.key, detail.id, thisTab());
+    if (editing && event.newValue) useDraft.setState({ otherTab: true });
   };
   window.addEventListener("storage", onStorage);
   stopWatchingTabs = () => window.removeEventListener("storage", onStorage);
+  stopAnnouncing = announce(detail.id);
   return outcome;
 }
 
@@ -109,6 +174,8 @@ export function closeDraft() {
   unsubscribe = undefined;
   stopWatchingTabs?.();
   stopWatchingTabs = undefined;
+  stopAnnouncing?.();
+  stopAnnouncing = undefined;
   clearTimeout(timer);
 }
 
