@@ -15,12 +15,14 @@ from __future__ import annotations
 import json
 import select
 import signal
+import socket
 import threading
 import time
 import uuid
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Protocol
 
@@ -117,6 +119,21 @@ def reuse_into(result: StepResult, entry: Mapping[str, Any]) -> None:
     result.started_at = time.time()
 
 
+def _signal_quietly(end: socket.socket, _future: Any) -> None:
+    try:
+        end.send(b"!")
+    except OSError:  # the run is over and closed it; nobody waits any more
+        pass
+
+
+def _drain(end: socket.socket) -> None:
+    try:
+        while end.recv(4096):
+            pass
+    except BlockingIOError:
+        pass
+
+
 class _Cancelled(Exception):
     pass
 
@@ -209,6 +226,8 @@ class Executor:
         self._cancel = threading.Event()
         self._starting: dict[str, _Starting] = {}
         self._starter: ThreadPoolExecutor | None = None
+        # A start that ends writes a byte here, so that waiting on the steps' output hears it.
+        self._started_signal: tuple[socket.socket, socket.socket] | None = None
 
     def cancel(self) -> None:
         """Ask a run in progress (in another thread) to stop."""
@@ -331,6 +350,10 @@ class Executor:
         if self._starter is not None:
             self._starter.shutdown(wait=False)  # an abandoned start ends on its own
             self._starter = None
+        if self._started_signal is not None:
+            for end in self._started_signal:
+                end.close()  # a start ending later finds it closed (a socket, not a bare fd to reuse)
+            self._started_signal = None
 
     def _release(self, running: dict[str, _Running], node: str) -> None:
         """The step has ended: its slot of capacity goes back."""
@@ -388,9 +411,12 @@ class Executor:
         try:
             step_dir, request = self._step_request(step, inputs, run_id)
             if getattr(backend, "starts_slowly", False):
-                if self._starter is None:
+                if self._starter is None or self._started_signal is None:
                     self._starter = ThreadPoolExecutor(thread_name_prefix="atelier-start")
+                    self._started_signal = socket.socketpair()
+                    self._started_signal[0].setblocking(False)
                 future = self._starter.submit(backend.start, request, step_dir)
+                future.add_done_callback(partial(_signal_quietly, self._started_signal[1]))
                 self._starting[step.node] = _Starting(step, run_id, step_dir, future)
                 result.status = Status.PREPARING
                 result.started_at = time.time()
@@ -462,15 +488,18 @@ class Executor:
         self._started(running, results)
         now = time.monotonic()
         timeout = max(0.0, min([r.deadline - now for r in running.values()] + [0.5]))
-        if self._starting:
-            timeout = min(timeout, 0.05)  # a start ending is not a file descriptor to wait on
-        watched = {}
+        watched: dict[int, str | None] = {}
         for node, item in running.items():
             watched[item.handle.output_fd] = node
             watched[item.handle.sentinel] = node
+        if self._starting and self._started_signal is not None:
+            watched[self._started_signal[0].fileno()] = None
         ready, _, _ = select.select(list(watched), [], [], timeout)
         for node in {watched[fd] for fd in ready}:
-            self._pump(running[node], results[node])
+            if node is None:
+                _drain(self._started_signal[0])  # type: ignore[index]
+            else:
+                self._pump(running[node], results[node])
         for node, item in list(running.items()):
             if item.handle.exit_code() is not None:
                 self._pump(item, results[node])
