@@ -2,10 +2,19 @@
 from __future__ import annotations
 
 import importlib
+import signal
 import textwrap
 
 import pytest
 import yaml
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests press Ctrl-C on the commands they start. A suite started in the background by a
+    shell without job control inherits SIGINT ignored, and so would those commands (Python
+    then never raises KeyboardInterrupt): they get it back, as in a terminal."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
