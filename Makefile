@@ -45,8 +45,10 @@ test: install
 	$(PY) -m pytest -n 2 --dist loadfile
 
 # Benchmarks print tables (never asserted): the engine against a plain script, the server
-# (Celery workers, WebSockets, API under load; needs PostgreSQL and Redis), the canvas.
+# (Celery workers, WebSockets, API under load; needs PostgreSQL and Redis), table previews,
+# the canvas.
 bench: install
 	$(PY) bench/engine_bench.py
 	$(PY) bench/server_bench.py
+	$(PY) bench/preview_bench.py
 	$(PY) bench/frontend_bench.py

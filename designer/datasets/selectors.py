@@ -12,9 +12,8 @@ from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound
 
 from designer.runs import engine_config
-from designer.runs.outputs import column_statistics
-from modules.sdk.artifacts import TABLE_FILE, read_table
-from modules.sdk.schema import roles_of
+from designer.runs.outputs import table_statistics
+from modules.sdk.artifacts import TABLE_FILE
 
 from .models import Dataset, DatasetVersion
 
@@ -53,12 +52,7 @@ def version_folder(*, version: DatasetVersion) -> Path:
 
 def version_profile(*, version: DatasetVersion) -> dict[str, Any]:
     """Statistics of every column of the version's table (the outputs panel's, reused)."""
-    df = read_table(version_folder(version=version))
-    roles = roles_of(df)
-    return {
-        "total_rows": len(df),
-        "columns": [column_statistics(df[c], role=roles.get(str(c))) for c in df.columns],
-    }
+    return table_statistics(folder=version_folder(version=version))
 
 
 class DatasetFilter(django_filters.FilterSet):

@@ -2,11 +2,14 @@
 and for a multiclass scored table, one-vs-rest curves of each class.
 
 Statistics describe the whole table, not the page, so a user scrolling a preview sees the
-same numbers throughout. Every value returned is plain JSON: NaN and infinities become
-null, timestamps ISO strings.
+same numbers throughout. They cost seconds on a large table, so they are computed once per
+stored table and kept in the `previews` cache; a page is cut from the Arrow table, and only
+the page (and, to sort, the sort column) is converted to pandas. Every value returned is
+plain JSON: NaN and infinities become null, timestamps ISO strings.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -14,17 +17,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from django.core.cache import caches
 
 from modules.builtin.evaluation import (
     CLASS_PROBABILITY_PREFIX, SCORED_LABELS, SCORED_PROBABILITIES, evaluate_scored,
 )
 from modules.sdk import ModuleError
-from modules.sdk.artifacts import read_table
+from modules.sdk.artifacts import TABLE_FILE, read_table
 from modules.sdk.schema import ColumnKind, column_kind, roles_of, set_roles
 
 HISTOGRAM_BINS = 20
 TOP_VALUES = 10
 MAX_PAGE_ROWS = 1000
+# Part of the cache key: a change to what the statistics hold makes earlier entries unreachable.
+STATISTICS_FORMAT = 1
 
 
 class PreviewError(ValueError):
@@ -81,16 +89,46 @@ def column_statistics(series: pd.Series, *, role: str | None = None) -> dict[str
     return stats
 
 
-def _sorted(df: pd.DataFrame, sort: str) -> pd.DataFrame:
+def _sort_positions(table: pa.Table, sort: str) -> pd.Index:
+    """Row positions of `table` ordered by `sort` (a column name, `-name` for descending), as
+    pandas orders them: stable, missing values last. Only the sort column is converted."""
     column, descending = (sort[1:], True) if sort.startswith("-") else (sort, False)
-    if column not in df.columns:
+    if column not in table.column_names:
         raise PreviewError(f"the table has no column {column!r} to sort by")
+    key = table.select([column]).to_pandas()[column]
     try:
-        return df.sort_values(column, ascending=not descending, kind="stable", na_position="last")
+        ordered = key.sort_values(ascending=not descending, kind="stable", na_position="last")
     except TypeError:  # mixed types in one column: order them by their text
-        return df.sort_values(
-            column, ascending=not descending, kind="stable", na_position="last", key=lambda s: s.astype(str)
+        ordered = key.sort_values(
+            ascending=not descending, kind="stable", na_position="last", key=lambda s: s.astype(str)
         )
+    return ordered.index
+
+
+def _statistics_key(path: Path) -> str:
+    # Stored tables are never rewritten in place (store folders are content-addressed and
+    # written by atomic rename, dataset versions are immutable), so the file's identity
+    # names its content.
+    info = path.stat()
+    identity = f"{STATISTICS_FORMAT}:{path.resolve()}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}"
+    return "table-statistics:" + hashlib.sha256(identity.encode()).hexdigest()
+
+
+def table_statistics(*, folder: Path) -> dict[str, Any]:
+    """The row count and every column's statistics of the table stored in `folder`."""
+    path = folder / TABLE_FILE
+    cache = caches["previews"]
+    key = _statistics_key(path)
+    statistics = cache.get(key)
+    if statistics is None:
+        df = read_table(folder)
+        roles = roles_of(df)
+        statistics = {
+            "total_rows": len(df),
+            "columns": [column_statistics(df[c], role=roles.get(str(c))) for c in df.columns],
+        }
+        cache.set(key, statistics)
+    return statistics
 
 
 def table_preview(*, folder: Path, offset: int = 0, limit: int = 100, sort: str | None = None) -> dict[str, Any]:
@@ -98,20 +136,18 @@ def table_preview(*, folder: Path, offset: int = 0, limit: int = 100, sort: str 
     `sort`, a column name, `-name` for descending), with every column's statistics."""
     if offset < 0 or not 1 <= limit <= MAX_PAGE_ROWS:
         raise PreviewError(f"offset must be at least 0 and limit between 1 and {MAX_PAGE_ROWS}")
-    df = read_table(folder)
-    roles = roles_of(df)
-    ordered = _sorted(df, sort) if sort else df
-    page = ordered.iloc[offset:offset + limit]
-    rows = json.loads(page.to_json(orient="values", date_format="iso")) if len(page) else []
+    table = pq.read_table(folder / TABLE_FILE)
+    if sort:
+        rows = table.take(pa.array(_sort_positions(table, sort)[offset:offset + limit], type=pa.int64()))
+    else:
+        rows = table.slice(offset, limit)
+    page = rows.to_pandas()
     return {
-        "total_rows": len(df),
+        **table_statistics(folder=folder),
         "offset": offset,
         "limit": limit,
         "sort": sort or None,
-        "columns": [
-            column_statistics(df[c], role=roles.get(str(c))) for c in df.columns
-        ],
-        "rows": rows,
+        "rows": json.loads(page.to_json(orient="values", date_format="iso")) if len(page) else [],
     }
 
 

@@ -156,6 +156,20 @@ CHANNEL_LAYERS = {
     )
 }
 
+# `previews` keeps the statistics of stored tables (computed once per table: seconds on a
+# large one), shared by every web process over Redis when there is one.
+_PREVIEWS_TTL_S = 7 * 24 * 3600
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "previews": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+         "KEY_PREFIX": "atelier", "TIMEOUT": _PREVIEWS_TTL_S}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "previews",
+              "TIMEOUT": _PREVIEWS_TTL_S, "OPTIONS": {"MAX_ENTRIES": 200}}
+    ),
+}
+
 ATELIER = {
     # Content-addressed artifact store: a local (or shared) folder, or an fsspec URL such as
     # s3://bucket/prefix that workers on several machines share (options as JSON, e.g.

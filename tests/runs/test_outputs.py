@@ -137,6 +137,17 @@ def test_bad_requests(stored):
     assert table_preview(folder=folder, offset=10_000)["rows"] == []
 
 
+def test_statistics_follow_the_stored_file(stored):
+    """Statistics are kept per stored table; a different file in the same place (a path reused,
+    as a test or an operator might) is described afresh, never with the earlier file's numbers."""
+    first = table_preview(folder=stored(table()))["columns"][0]
+    assert table_preview(folder=stored(table()), offset=100)["columns"][0] == first
+    smaller = table().iloc[:50]
+    after = table_preview(folder=stored(smaller))
+    assert after["total_rows"] == 50
+    assert after["columns"][0]["count"] == smaller["price"].count() != first["count"]
+
+
 def test_an_empty_table(stored):
     preview = table_preview(folder=stored(pd.DataFrame({"a": pd.Series([], dtype=float)})))
     assert preview["rows"] == [] and preview["total_rows"] == 0
