@@ -34,6 +34,20 @@ def _deployment_rows(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
+def in_test_transaction():
+    """For requests sent in-process to Django's WSGI handler (Schemathesis): as Django's test
+    client does, a request's end must not close the connection holding the test's transaction."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
 def pipeline_text():
     """Build a pipeline file's text from a nodes mapping (plus optional top-level keys)."""
 

@@ -10,16 +10,14 @@ import io
 
 import pytest
 import schemathesis
-from django.core import signals
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 
 from designer.datasets import services as dataset_services
 from designer.pipelines import services
 from designer.runs import services as run_services
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from .pipelines.conftest import document
 
@@ -28,17 +26,6 @@ RUN_DOCUMENT = {
     "nodes": {"typed": {"module": "enter_data_manually", "params": {"data": "x,y\n1,2\n"}}},
 }
 OPERATIONS = r"^/api/(pipelines|modules|auth|runs|datasets|compute)/"
-
-
-@pytest.fixture
-def in_test_transaction():
-    # As Django's test client does: a request's end must not close the connection that
-    # holds the test's transaction.
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -78,4 +65,7 @@ def test_no_input_makes_a_server_error(case, token, in_test_transaction):
     elif case.path.startswith("/api/datasets/{id}"):
         version = dataset_services.dataset_upload(user=token.user, file=io.BytesIO(b"a,b\n1,2\n"), filename="t.csv")
         case.path_parameters["id"] = version.dataset_id
-    case.call_and_validate(headers={"Authorization": f"Token {token.key}"}, checks=[not_a_server_error, structured_4xx])
+    case.call_and_validate(
+        headers={"Authorization": f"Token {token.key}"},
+        checks=[not_a_server_error, structured_4xx, response_schema_conformance],
+    )

@@ -12,7 +12,7 @@ class EnvironmentSerializer(serializers.ModelSerializer):
 
 
 class ComputeTargetSerializer(serializers.ModelSerializer):
-    environment = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    environment = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
     available = serializers.SerializerMethodField(help_text="False when its engine is not reachable now.")
 
     class Meta:

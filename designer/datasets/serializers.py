@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from designer.pipelines.serializers import StrictSerializer
@@ -17,6 +18,7 @@ class DatasetSerializer(serializers.ModelSerializer):
     class Meta:
         model = Dataset
         fields = ["id", "name", "current_version", "created_at", "updated_at"]
+        read_only_fields = fields
 
 
 class DatasetVersionSerializer(serializers.ModelSerializer):
@@ -29,6 +31,7 @@ class DatasetVersionSerializer(serializers.ModelSerializer):
             "number", "rows", "columns", "schema", "size_bytes", "original_filename", "format",
             "created_by", "created_at",
         ]
+        read_only_fields = fields
 
 
 class DatasetDetailSerializer(DatasetSerializer):
@@ -36,7 +39,9 @@ class DatasetDetailSerializer(DatasetSerializer):
 
     class Meta(DatasetSerializer.Meta):
         fields = [*DatasetSerializer.Meta.fields, "latest"]
+        read_only_fields = fields
 
+    @extend_schema_field(DatasetVersionSerializer(allow_null=True))
     def get_latest(self, dataset: Dataset) -> dict[str, Any] | None:
         latest = self.context.get("latest")
         return None if latest is None else DatasetVersionSerializer(latest).data

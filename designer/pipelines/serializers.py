@@ -33,6 +33,7 @@ class PipelineSerializer(serializers.ModelSerializer):
     class Meta:
         model = Pipeline
         fields = ["id", "name", "description", "current_version", "created_at", "updated_at"]
+        read_only_fields = fields
 
 
 class PipelineDetailSerializer(PipelineSerializer):
@@ -40,6 +41,7 @@ class PipelineDetailSerializer(PipelineSerializer):
 
     class Meta(PipelineSerializer.Meta):
         fields = [*PipelineSerializer.Meta.fields, "document"]
+        read_only_fields = fields
 
     def get_document(self, pipeline: Pipeline) -> dict[str, Any]:
         return self.context["current"].document
@@ -51,17 +53,19 @@ class PipelineVersionSerializer(serializers.ModelSerializer):
     class Meta:
         model = PipelineVersion
         fields = ["number", "message", "created_by", "created_at"]
+        read_only_fields = fields
 
 
 class PipelineVersionDetailSerializer(PipelineVersionSerializer):
     class Meta(PipelineVersionSerializer.Meta):
         fields = [*PipelineVersionSerializer.Meta.fields, "document"]
+        read_only_fields = fields
 
 
 class ConflictSerializer(serializers.Serializer):
     errors = serializers.ListField(child=serializers.DictField())
     current_version = serializers.IntegerField()
-    document = serializers.JSONField(help_text="the current version's pipeline file, as data")
+    document = serializers.DictField(help_text="the current version's pipeline file, as data")
 
 
 class GraphErrorSerializer(serializers.Serializer):
@@ -90,9 +94,12 @@ class SampleSerializer(serializers.Serializer):
 
 
 class UserSerializer(serializers.ModelSerializer):
+    email = serializers.CharField(read_only=True, help_text="blank when the account has none")
+
     class Meta:
         model = get_user_model()
         fields = ["id", "username", "email", "first_name", "last_name"]
+        read_only_fields = fields
 
 
 class TokenSerializer(serializers.Serializer):

@@ -201,7 +201,7 @@ class PipelineViewSet(viewsets.GenericViewSet):
         })
 
     @extend_schema(responses={200: SampleSerializer(many=True)}, filters=False)
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)  # a short list, whole
     def samples(self, request: Request) -> Response:
         """The sample pipelines shipped with Atelier, to start a draft from."""
         return Response(SampleSerializer(selectors.sample_list(), many=True).data)

@@ -15,6 +15,14 @@ _SCALAR = (str, int, float, bool, type(None))
 
 
 class StepRunSerializer(serializers.ModelSerializer):
+    # The JSON columns, with the shapes the schema promises (a bare JSONField says nothing).
+    error = serializers.DictField(
+        read_only=True, allow_null=True, help_text="code, message, origin (module, infrastructure, limit, user), node",
+    )
+    placement = serializers.DictField(read_only=True, help_text="where the step ran: worker, image, container…")
+    outputs = serializers.DictField(child=serializers.DictField(), read_only=True, help_text="output port -> its artifact")
+    metrics = serializers.DictField(child=serializers.FloatField(allow_null=True), read_only=True)
+    warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
     has_images = serializers.SerializerMethodField()
 
     class Meta:
@@ -24,6 +32,7 @@ class StepRunSerializer(serializers.ModelSerializer):
             "started_at", "finished_at", "duration_s", "error", "placement", "attempts", "outputs", "metrics",
             "warnings", "has_images",
         ]
+        read_only_fields = fields
 
     def get_has_images(self, step: StepRun) -> bool:
         return bool(step.images)
@@ -32,6 +41,7 @@ class StepRunSerializer(serializers.ModelSerializer):
 class RunSerializer(serializers.ModelSerializer):
     pipeline_id = serializers.IntegerField(source="pipeline_version.pipeline_id", read_only=True, allow_null=True)
     pipeline_version = serializers.IntegerField(source="pipeline_version.number", read_only=True, allow_null=True)
+    parameters = serializers.DictField(read_only=True, help_text="the values of the pipeline's parameters")
 
     class Meta:
         model = Run
@@ -39,13 +49,16 @@ class RunSerializer(serializers.ModelSerializer):
             "id", "pipeline_name", "pipeline_id", "pipeline_version", "status", "source", "compute", "force_rerun",
             "parameters", "created_at", "started_at", "finished_at", "last_seq",
         ]
+        read_only_fields = fields
 
 
 class RunDetailSerializer(RunSerializer):
+    pipeline = serializers.DictField(read_only=True, help_text="the pipeline file the run ran, as data")
     steps = StepRunSerializer(many=True, read_only=True)
 
     class Meta(RunSerializer.Meta):
         fields = [*RunSerializer.Meta.fields, "pipeline", "steps"]
+        read_only_fields = fields
 
 
 class RunSubmitSerializer(serializers.Serializer):

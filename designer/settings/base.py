@@ -128,6 +128,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Pipelines, runs, datasets and the module catalog of Atelier.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Responses and requests get their own components, so a response lists what it always holds.
+    "COMPONENT_SPLIT_REQUEST": True,
     # Self-hosted: the docs page's assets ship with the product, not from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
