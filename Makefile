@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run samples test bench
+.PHONY: install run samples test bench openapi
 
 install: $(VENV)/.installed static/atelier/atelier.js
 
@@ -14,13 +14,19 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 # The canvas: npm ci installs exactly the lock file; the bundle is rebuilt when a source changes.
-FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/vite.config.ts frontend/tsconfig.json
+FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/vite.config.ts frontend/tsconfig.json \
+	frontend/openapi.yaml
 
 frontend/node_modules/.package-lock.json: frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 
 static/atelier/atelier.js: frontend/node_modules/.package-lock.json $(FRONTEND_SOURCES)
 	cd frontend && npm run build --silent
+
+# The API's OpenAPI schema, which the canvas's types are generated from (tests/test_api_schema.py
+# says when it is out of date).
+openapi: $(VENV)/.installed
+	$(PY) manage.py spectacular --validate --fail-on-warn --file frontend/openapi.yaml
 
 HOST ?= 127.0.0.1
 PORT ?= 8000

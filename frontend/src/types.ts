@@ -1,9 +1,16 @@
 /**
- * The shapes the server speaks: the module catalog, pipeline files, pipelines, runs and
- * step runs (the serializers of designer/pipelines, runs and datasets), and the WebSocket vocabulary of
- * designer/realtime/schemas.py. Times in WebSocket messages are seconds since the epoch;
- * times in REST responses are ISO 8601 strings.
+ * The shapes the server speaks. REST responses come from the server's OpenAPI schema
+ * (frontend/openapi.yaml, turned into api-schema.gen.ts by openapi-typescript at build), so a
+ * serializer change the canvas does not follow fails the type check; this file only names
+ * them and gives the JSON fields the schema cannot describe their shapes: the pipeline file
+ * (format atelier/pipeline@1), a module's params, a step's error and outputs. The WebSocket
+ * vocabulary (designer/realtime/schemas.py) is not in the OpenAPI schema and is declared
+ * here. Times in WebSocket messages are seconds since the epoch; times in REST responses
+ * are ISO 8601 strings.
  */
+import type { components } from "./api-schema.gen";
+
+type Schemas = components["schemas"];
 
 // -- module catalog (/api/modules/) ------------------------------------------------------
 
@@ -96,18 +103,9 @@ export interface PipelineDocument {
 
 // -- pipelines (/api/pipelines/) ---------------------------------------------------------
 
-export interface Pipeline {
-  id: number;
-  name: string;
-  description: string;
-  current_version: number;
-  created_at: string;
-  updated_at: string;
-}
+export type Pipeline = Schemas["Pipeline"];
 
-export interface PipelineDetail extends Pipeline {
-  document: PipelineDocument;
-}
+export type PipelineDetail = Omit<Schemas["PipelineDetail"], "document"> & { document: PipelineDocument };
 
 export interface Page<T> {
   count: number;
@@ -117,14 +115,7 @@ export interface Page<T> {
 }
 
 /** One validation problem; `node` (and `port` or `param`) say where. */
-export interface GraphError {
-  code: string;
-  message: string;
-  node: string | null;
-  port?: string;
-  param?: string;
-  details?: Record<string, unknown>;
-}
+export type GraphError = Schemas["GraphError"];
 
 /** A column as schema propagation knows it. */
 export interface ColumnInfo {
@@ -133,38 +124,23 @@ export interface ColumnInfo {
   role?: string | null;
 }
 
-export interface ValidationResult {
-  valid: boolean;
-  errors: GraphError[];
+export type ValidationResult = Omit<Schemas["ValidationResult"], "schemas"> & {
   /** node -> output port -> columns (null where unknown before a run) */
   schemas?: Record<string, Record<string, ColumnInfo[] | null>>;
-}
+};
 
 /** The body of a 409 on a stale save. */
-export interface Conflict {
+export type Conflict = Omit<Schemas["Conflict"], "errors" | "document"> & {
   errors: ApiErrorItem[];
-  current_version: number;
   document: PipelineDocument;
-}
+};
 
-export interface SampleInfo {
-  slug: string;
-  name: string;
-  description: string;
-}
+export type SampleInfo = Schemas["Sample"];
 
 // -- runs (/api/runs/) -------------------------------------------------------------------
 
-export type RunStatus = "queued" | "running" | "completed" | "failed" | "cancelled";
-export type StepStatus =
-  | "queued"
-  | "preparing"
-  | "running"
-  | "completed"
-  | "reused"
-  | "failed"
-  | "cancelled"
-  | "skipped";
+export type RunStatus = Schemas["RunStatusEnum"];
+export type StepStatus = Schemas["StepStatusEnum"];
 
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ["completed", "failed", "cancelled"];
 
@@ -184,112 +160,39 @@ export interface OutputInfo {
   [key: string]: unknown;
 }
 
-export interface StepRun {
-  node: string;
-  module: string;
-  module_version: number;
-  compute: string;
-  status: StepStatus;
-  reused: boolean;
-  reused_from: string | null;
-  cache_key: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-  duration_s: number | null;
+export type StepRun = Omit<Schemas["StepRun"], "error" | "outputs"> & {
   error: StepError | null;
-  /** Where the step ran, as its compute backend tells it (worker, image, container…). */
-  placement?: Record<string, unknown>;
-  /** How many times a worker started it (distributed runs). */
-  attempts?: number;
   outputs: Record<string, OutputInfo>;
-  metrics: Record<string, number | null>;
-  warnings: string[];
-  has_images: boolean;
-}
+};
 
-export interface Run {
-  id: string;
-  pipeline_name: string;
-  status: RunStatus;
-  source: "cli" | "api" | "canvas";
-  compute: string;
-  force_rerun: boolean;
-  parameters: Record<string, string | number | boolean | null>;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  last_seq: number;
-}
+export type RunParameters = Record<string, string | number | boolean | null>;
 
-export interface RunDetail extends Run {
+export type Run = Omit<Schemas["Run"], "parameters"> & { parameters: RunParameters };
+
+export type RunDetail = Omit<Schemas["RunDetail"], "parameters" | "pipeline" | "steps"> & {
+  parameters: RunParameters;
   pipeline: PipelineDocument;
   steps: StepRun[];
-}
+};
 
 export interface RunSubmit {
   pipeline_id?: number;
   version?: number;
   pipeline?: PipelineDocument;
-  parameters?: Record<string, string | number | boolean | null>;
+  parameters?: RunParameters;
   compute?: string;
   force_rerun?: boolean;
 }
 
-export interface ColumnStatistics {
-  name: string;
-  type: string;
-  dtype: string;
-  role: string | null;
-  count: number;
-  missing: number;
-  unique: number;
-  min: unknown;
-  max: unknown;
-  mean: number | null;
-  std: number | null;
-  top_values: { value: unknown; count: number }[];
-  histogram: { edges: number[]; counts: number[] } | null;
-}
-
-export interface Preview {
-  total_rows: number;
-  offset: number;
-  limit: number;
-  sort: string | null;
-  columns: ColumnStatistics[];
-  rows: unknown[][];
-}
-
-export interface StepMetrics {
-  node: string;
-  metrics: Record<string, number | null>;
-  visuals: Record<string, unknown>;
-  warnings: string[];
-  images: string[];
-}
-
-export interface StepLogs {
-  node: string;
-  lines: string[];
-}
+export type ColumnStatistics = Schemas["ColumnStatistics"];
+export type Preview = Schemas["Preview"];
+export type StepMetrics = Schemas["Metrics"];
+export type StepLogs = Schemas["Logs"];
 
 // -- datasets (/api/datasets/) -----------------------------------------------------------
 
-export interface Dataset {
-  id: number;
-  name: string;
-  current_version: number;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface User {
-  id: number;
-  username: string;
-  email: string;
-  first_name: string;
-  last_name: string;
-}
+export type Dataset = Schemas["Dataset"];
+export type User = Schemas["User"];
 
 // -- errors ------------------------------------------------------------------------------
 
