@@ -1,6 +1,7 @@
 """The datasets API's request and response shapes (input validation only; no logic)."""
 from __future__ import annotations
 
+import codecs
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from rest_framework import serializers
 from designer.pipelines.serializers import StrictSerializer
 
 from .models import Dataset, DatasetVersion
+from .services import ReadOptions
 
 # -- responses -----------------------------------------------------------------------------
 
@@ -63,6 +65,27 @@ class DatasetVersionUploadSerializer(StrictSerializer):
     file = _FileField(
         max_length=255, allow_empty_file=True, help_text="a table: CSV, TSV, JSON records or Parquet"
     )
+    # How delimited text is read (as Import Data's params of the same names); Parquet and
+    # JSON ignore them.
+    encoding = serializers.CharField(
+        required=False, default="utf-8", max_length=40, help_text="the text's encoding, e.g. utf-8, latin-1, cp1252",
+    )
+    delimiter = serializers.ChoiceField(
+        required=False, default="auto", choices=[("auto", "detect"), (",", "comma"), (";", "semicolon"),
+                                                 ("tab", "tab"), ("|", "pipe")],
+        help_text="the field separator of CSV text",
+    )
+    has_header = serializers.BooleanField(required=False, default=True, help_text="the first line holds the column names")
+
+    def validate_encoding(self, encoding: str) -> str:
+        try:
+            return codecs.lookup(encoding).name
+        except LookupError:
+            raise serializers.ValidationError(f"unknown encoding {encoding!r}", code="invalid") from None
+
+    def reading(self) -> ReadOptions:
+        data = self.validated_data
+        return ReadOptions(encoding=data["encoding"], delimiter=data["delimiter"], has_header=data["has_header"])
 
 
 class DatasetUploadSerializer(DatasetVersionUploadSerializer):

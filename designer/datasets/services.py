@@ -15,6 +15,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,6 +39,15 @@ PARQUET_MAGIC = b"PAR1"
 SNIFF_BYTES = 64 * 1024
 # What a file name's extension claims, by content family (CSV and TSV are both delimited text).
 _FAMILY = {"csv": "delimited", "tsv": "delimited", "txt": "delimited", "parquet": "parquet", "json": "json"}
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How delimited text is read (Import Data's params of the same names)."""
+
+    encoding: str = "utf-8"
+    delimiter: str = "auto"
+    has_header: bool = True
 
 
 class DatasetFileInvalid(APIException):
@@ -81,7 +91,7 @@ def _sniff_format(head: bytes) -> str:
     return DatasetFormat.TSV if first_line.count(b"\t") > first_line.count(b",") else DatasetFormat.CSV
 
 
-def _parse(file: IO[bytes], filename: str) -> tuple[pd.DataFrame, str]:
+def _parse(file: IO[bytes], filename: str, reading: ReadOptions) -> tuple[pd.DataFrame, str]:
     """The uploaded table and the format its content has."""
     file.seek(0)
     fmt = _sniff_format(file.read(SNIFF_BYTES))
@@ -93,8 +103,15 @@ def _parse(file: IO[bytes], filename: str) -> tuple[pd.DataFrame, str]:
         )
     file.seek(0)
     try:
-        df = read_table_file(file, fmt=fmt, delimiter="\t" if fmt == DatasetFormat.TSV else "auto")
+        df = read_table_file(
+            file, fmt=fmt, encoding=reading.encoding, has_header=reading.has_header,
+            delimiter="\t" if fmt == DatasetFormat.TSV and reading.delimiter == "auto" else reading.delimiter,
+        )
     except ModuleError as exc:
+        if exc.param == "encoding":  # the upload's own field, not a module param
+            raise DatasetFileInvalid(
+                exc.message.replace("set the encoding param", "choose its encoding"), code=exc.code, field="encoding",
+            ) from None
         raise DatasetFileInvalid(exc.message, code=exc.code) from None
     except (ValueError, TypeError, OverflowError, pa.ArrowException) as exc:
         # pandas and pyarrow raise these on files crafted or broken in ways they do not name
@@ -134,12 +151,13 @@ def _catalog(user: AbstractBaseUser) -> FolderDatasetCatalog:
 @transaction.atomic
 def dataset_upload(
     *, user: AbstractBaseUser, file: IO[bytes], filename: str = "", name: str | None = None,
-    dataset: Dataset | None = None,
+    dataset: Dataset | None = None, reading: ReadOptions = ReadOptions(),
 ) -> DatasetVersion:
     """Store an uploaded table as the next version of the user's dataset `name` (a new dataset
     if the name is new; named after the file when None), or of `dataset` when given.
 
-    Raises DatasetFileInvalid when the file is not a non-empty CSV, TSV, JSON or Parquet table.
+    Delimited text is read as `reading` says. Raises DatasetFileInvalid when the file is not
+    a non-empty CSV, TSV, JSON or Parquet table.
     """
     if dataset is not None:
         name = dataset.name
@@ -150,7 +168,7 @@ def dataset_upload(
             "a dataset name is 1 to 100 letters, digits, '_', '.' or '-', starting with a letter or digit",
             code="invalid_name", field="name",
         )
-    df, fmt = _parse(file, filename)
+    df, fmt = _parse(file, filename, reading)
     with tempfile.TemporaryDirectory(prefix="atelier-upload-") as staging:
         meta = _write(df, Path(staging))
         return _version_add(user=user, name=name, table=Path(staging), meta=meta, fmt=fmt, filename=filename)

@@ -93,6 +93,7 @@ class DatasetViewSet(viewsets.GenericViewSet):
         file = form.validated_data["file"]
         version = services.dataset_upload(
             user=request.user, file=file, filename=file.name, name=form.validated_data.get("name"),
+            reading=form.reading(),
         )
         return self._detail(version.dataset, status.HTTP_201_CREATED)
 
@@ -126,7 +127,9 @@ class DatasetViewSet(viewsets.GenericViewSet):
         form = DatasetVersionUploadSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         file = form.validated_data["file"]
-        version = services.dataset_upload(user=request.user, file=file, filename=file.name, dataset=dataset)
+        version = services.dataset_upload(
+            user=request.user, file=file, filename=file.name, dataset=dataset, reading=form.reading(),
+        )
         return Response(DatasetVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[_ID, _NUMBER], responses={200: DatasetVersionSerializer, 404: _NOT_FOUND})

@@ -138,8 +138,33 @@ def test_unusable_files_are_refused_with_what_is_wrong(api, filename, content, c
     response = api.post("/api/datasets/", {"file": upload(content, filename), "name": "t"}, format="multipart")
     assert response.status_code == 400, response.content
     error = response.json()["errors"][0]
-    assert error["code"] == code and error["field"] == "file" and error["message"]
+    # Text in another encoding reads once the upload says which: the error points there.
+    assert error["code"] == code and error["field"] == ("encoding" if code == "bad_encoding" else "file")
+    assert error["message"]
     assert Dataset.objects.count() == 0 or not DatasetVersion.objects.exists()
+
+
+def test_reading_options_say_how_delimited_text_is_read(api, data_dirs, user):
+    latin = "name;city;score\nJosé;Zürich;1,5\nAnaïs;Besançon;2,0\n".encode("latin-1")
+    refused = api.post("/api/datasets/", {"file": upload(latin, "people.csv")}, format="multipart").json()["errors"][0]
+    assert refused["field"] == "encoding" and "choose its encoding" in refused["message"]
+    response = api.post(
+        "/api/datasets/", {"file": upload(latin, "people.csv"), "encoding": "latin-1", "delimiter": ";"},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    stored = pd.read_parquet(catalog(data_dirs, user, "people", 1))
+    assert list(stored.columns) == ["name", "city", "score"]
+    assert stored["city"].tolist() == ["Zürich", "Besançon"] and stored["score"].tolist() == ["1,5", "2,0"]
+    headless = api.post(
+        f"/api/datasets/{response.json()['id']}/versions/",
+        {"file": upload(b"1,2\n3,4\n", "more.csv"), "has_header": "false"}, format="multipart",
+    )
+    assert headless.status_code == 201, headless.content
+    assert headless.json()["rows"] == 2 and headless.json()["columns"] == 2
+    for field, value in (("encoding", "klingon-8"), ("delimiter", "::"), ("has_header", "maybe")):
+        bad = api.post("/api/datasets/", {"file": upload(CSV), field: value}, format="multipart")
+        assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == field, (field, bad.content)
 
 
 def test_parse_errors_name_the_line(api):
