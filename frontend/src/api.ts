@@ -20,6 +20,7 @@ import type {
   SampleInfo,
   StepLogs,
   StepMetrics,
+  UploadReading,
   User,
   ValidationResult,
 } from "./types";
@@ -171,10 +172,13 @@ export const api = {
 
   datasets: {
     list: () => request<Page<Dataset>>("GET", `/api/datasets/${query({ limit: 200 })}`),
-    upload: (file: File, name: string) => {
+    upload: (file: File, name: string, reading: UploadReading) => {
       const form = new FormData();
       form.append("file", file);
       form.append("name", name);
+      form.append("encoding", reading.encoding);
+      form.append("delimiter", reading.delimiter);
+      form.append("has_header", String(reading.has_header));
       return request<Dataset>("POST", "/api/datasets/", form);
     },
   },

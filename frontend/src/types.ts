@@ -192,6 +192,10 @@ export type StepLogs = Schemas["Logs"];
 // -- datasets (/api/datasets/) -----------------------------------------------------------
 
 export type Dataset = Schemas["Dataset"];
+
+/** How an upload's delimited text is read (Import Data's params of the same names). */
+export type UploadReading = Required<Pick<Schemas["DatasetUploadRequest"], "encoding" | "delimiter" | "has_header">>;
+export type Delimiter = Schemas["DelimiterEnum"];
 export type User = Schemas["User"];
 
 // -- errors ------------------------------------------------------------------------------

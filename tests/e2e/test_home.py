@@ -1,6 +1,6 @@
 """Home: pipelines created, started from a sample, imported, renamed, duplicated and
 deleted; a pipeline file exported and imported from the editor; a dataset uploaded from the
-palette."""
+palette, and one that needs reading options."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,6 +8,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from designer.datasets.models import DatasetVersion
 from designer.pipelines.models import Pipeline
 from designer.samples import SAMPLES_DIR
 
@@ -73,3 +74,25 @@ def test_export_import_and_dataset_upload_from_the_editor(page: Page, server: Li
     expect(page.get_by_role("status").filter(has_text="Imported as a new pipeline")).to_be_visible()
     expect(node(page, "import_data")).to_be_visible()
     assert Pipeline.objects.count() == 2
+
+
+def test_an_upload_read_wrong_opens_the_reading_options(page: Page, server: LiveServer, tmp_path: Path) -> None:
+    page.get_by_role("button", name="New pipeline").click()
+    page.wait_for_url("**/pipelines/*/")
+    # What a spreadsheet in a European locale saves: Windows encoding, semicolons, decimal commas.
+    table = tmp_path / "ventes.csv"
+    table.write_bytes("ville;montant\nZürich;1,5\nBesançon;2,25\n".encode("cp1252"))
+    options = page.locator("details.upload-options")
+    expect(options).not_to_have_attribute("open", "")
+
+    page.get_by_label("Upload dataset").set_input_files(str(table))
+    expect(page.get_by_role("alert").filter(has_text="choose its encoding")).to_be_visible()
+    expect(options).to_have_attribute("open", "")
+    assert not DatasetVersion.objects.exists()
+
+    options.get_by_label("Encoding").select_option("cp1252")
+    options.get_by_label("Separator").select_option(";")
+    page.get_by_label("Upload dataset").set_input_files(str(table))
+    expect(page.get_by_label("Add dataset ventes")).to_be_visible()
+    version = DatasetVersion.objects.get(dataset__name="ventes")
+    assert [c["name"] for c in version.schema] == ["ville", "montant"] and version.rows == 2

@@ -5,7 +5,7 @@
  */
 import { useEffect, useMemo, useRef, useState, type PointerEvent as ReactPointerEvent } from "react";
 import { api, ApiError } from "../api";
-import type { Dataset, ModuleSpec } from "../types";
+import type { Dataset, Delimiter, ModuleSpec, UploadReading } from "../types";
 import { Help } from "../ui/Help";
 import { useToasts } from "../ui/toasts";
 
@@ -152,9 +152,66 @@ function DatasetItem({ dataset, onAdd, disabled }: { dataset: Dataset; onAdd: Pr
   );
 }
 
+const ENCODINGS: { value: string; label: string }[] = [
+  { value: "utf-8", label: "UTF-8" },
+  { value: "cp1252", label: "Windows (cp1252)" },
+  { value: "latin-1", label: "Latin-1 (ISO-8859-1)" },
+  { value: "utf-16", label: "UTF-16" },
+];
+const DELIMITERS: { value: Delimiter; label: string }[] = [
+  { value: "auto", label: "Detect" },
+  { value: ",", label: "Comma" },
+  { value: ";", label: "Semicolon" },
+  { value: "tab", label: "Tab" },
+  { value: "|", label: "Pipe" },
+];
+const DEFAULT_READING: UploadReading = { encoding: "utf-8", delimiter: "auto", has_header: true };
+// Refusals that other reading options may fix: the options open, so the user sees them.
+const READING_PROBLEMS = new Set(["bad_encoding", "bad_csv", "empty_table"]);
+
+/** How delimited text is read: most files need none of it, so it stays folded until a
+ * refusal says the text was read wrong. */
+function ReadingOptions({ reading, onChange, open, onToggle }: {
+  reading: UploadReading;
+  onChange(reading: UploadReading): void;
+  open: boolean;
+  onToggle(open: boolean): void;
+}) {
+  return (
+    <details className="upload-options" open={open} onToggle={(e) => onToggle(e.currentTarget.open)}>
+      <summary>Reading options</summary>
+      <label>
+        Encoding
+        <select value={reading.encoding} onChange={(e) => onChange({ ...reading, encoding: e.target.value })}>
+          {ENCODINGS.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+        </select>
+      </label>
+      <label>
+        Separator
+        <select
+          value={reading.delimiter}
+          onChange={(e) => onChange({ ...reading, delimiter: e.target.value as Delimiter })}
+        >
+          {DELIMITERS.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+        </select>
+      </label>
+      <label className="checkbox">
+        <input
+          type="checkbox"
+          checked={reading.has_header}
+          onChange={(e) => onChange({ ...reading, has_header: e.target.checked })}
+        />
+        First line holds the column names
+      </label>
+    </details>
+  );
+}
+
 function Datasets({ onAdd, disabled }: { onAdd: Props["onAdd"]; disabled?: boolean }) {
   const [datasets, setDatasets] = useState<Dataset[]>([]);
   const [uploading, setUploading] = useState(false);
+  const [reading, setReading] = useState<UploadReading>(DEFAULT_READING);
+  const [optionsOpen, setOptionsOpen] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
   const toast = useToasts((s) => s.push);
 
@@ -171,12 +228,14 @@ function Datasets({ onAdd, disabled }: { onAdd: Props["onAdd"]; disabled?: boole
     setUploading(true);
     const name = file.name.replace(/\.[^.]+$/, "");
     try {
-      const dataset = await api.datasets.upload(file, name);
+      const dataset = await api.datasets.upload(file, name, reading);
       toast("info", `Dataset ${dataset.name} uploaded; it was added to the canvas as Import Data.`);
       await refresh();
       onAdd({ module: "import_data", params: { source: "dataset", name: dataset.name } });
     } catch (e) {
-      toast("error", `The upload failed: ${(e as Error).message}`);
+      const misread = e instanceof ApiError && e.errors.some((item) => READING_PROBLEMS.has(item.code));
+      if (misread) setOptionsOpen(true);
+      toast("error", `The upload failed: ${(e as Error).message}${misread ? " (see Reading options, then upload again)" : ""}`);
     } finally {
       setUploading(false);
       if (fileInput.current) fileInput.current.value = "";
@@ -203,6 +262,7 @@ function Datasets({ onAdd, disabled }: { onAdd: Props["onAdd"]; disabled?: boole
           onChange={(e) => e.target.files?.[0] && void upload(e.target.files[0])}
         />
       </label>
+      <ReadingOptions reading={reading} onChange={setReading} open={optionsOpen} onToggle={setOptionsOpen} />
     </details>
   );
 }
