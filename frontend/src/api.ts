@@ -6,6 +6,7 @@
  */
 import type {
   ApiErrorItem,
+  ComputeTarget,
   Conflict,
   Dataset,
   ModuleSpec,
@@ -124,6 +125,7 @@ const enc = encodeURIComponent;
 export const api = {
   me: () => request<User>("GET", "/api/auth/me/"),
   modules: () => request<ModuleSpec[]>("GET", "/api/modules/"),
+  computeTargets: () => request<ComputeTarget[]>("GET", "/api/compute/"),
 
   pipelines: {
     list: (params: { limit?: number; offset?: number } = {}) =>

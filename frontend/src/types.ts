@@ -193,6 +193,9 @@ export type StepLogs = Schemas["Logs"];
 
 export type Dataset = Schemas["Dataset"];
 
+/** Where steps run (/api/compute/): `available` is false where this server cannot run them. */
+export type ComputeTarget = Schemas["ComputeTarget"];
+
 /** How an upload's delimited text is read (Import Data's params of the same names). */
 export type UploadReading = Required<Pick<Schemas["DatasetUploadRequest"], "encoding" | "delimiter" | "has_header">>;
 export type Delimiter = Schemas["DelimiterEnum"];

@@ -1,16 +1,18 @@
 """What goes wrong, shown where the user looks: graph errors on their nodes, a refused
-submit, a refused connection; and drafts that survive a reload and a second tab."""
+submit, a refused connection; drafts that survive a reload and a second tab; compute
+chosen from the server's targets."""
 from __future__ import annotations
 
 from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from designer.compute.models import ComputeTarget
 from designer.pipelines.models import Pipeline
 from designer.pipelines.services import pipeline_create
 from designer.runs.models import Run
 
-from .canvas_actions import drag_module, node, wire
+from .canvas_actions import drag_module, node, select_node, wire
 from .conftest import LIVE_DATABASE, LiveServer
 
 pytestmark = LIVE_DATABASE
@@ -93,3 +95,33 @@ def test_an_edit_survives_a_reload_and_a_second_tab_cannot_overwrite(page: Page,
     expect(node(second, "score_model")).to_be_visible()
     expect(node(second, "evaluate_model")).to_have_count(0)
     second.close()
+
+
+def test_compute_is_chosen_from_the_servers_targets(page: Page, server: LiveServer, user: Any) -> None:
+    ComputeTarget.objects.create(name="big-memory", backend="local", description="16 GB per step", memory_mb=16_000)
+    pipeline = pipeline_create(user=user, document={
+        "format": "atelier/pipeline@1", "name": "where",
+        "nodes": {"cars": {"module": "import_data", "params": {"source": "sample", "name": "automobile-price-raw"}},
+                  # A target from another installation: kept and said, never swapped for another.
+                  "clean": {"module": "clean_missing_data", "inputs": {"dataset": "cars.dataset"},
+                            "compute": "their-cluster"}},
+    })
+    _open(page, server, pipeline)
+
+    select_node(page, "cars")
+    compute = page.get_by_label("Compute", exact=True)
+    names = [o.split(":")[0].split(" ")[0] for o in compute.locator("option").all_inner_texts()]
+    assert names == ["Pipeline", *ComputeTarget.objects.order_by("name").values_list("name", flat=True)], names
+    expect(compute.locator("option", has_text="16 GB per step")).to_have_count(1)
+    compute.select_option("big-memory")
+    expect(page.get_by_label("Save status")).to_have_attribute("data-status", "saved")
+    saved = pipeline.versions.order_by("-number").first().document["nodes"]
+    assert saved["cars"]["compute"] == "big-memory"
+
+    select_node(page, "clean")
+    expect(compute).to_have_value("their-cluster")
+    expect(compute.locator("option:checked")).to_have_text("their-cluster (not a compute target here)")
+    compute.select_option("")
+    expect(page.get_by_label("Save status")).to_have_attribute("data-status", "saved")
+    latest = pipeline.versions.order_by("-number").first().document["nodes"]
+    assert "compute" not in latest["clean"] and latest["cars"]["compute"] == "big-memory"

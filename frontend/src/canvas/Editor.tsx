@@ -223,10 +223,6 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
         />
       )}
       {showShortcuts && <ShortcutHelp onClose={() => setShowShortcuts(false)} />}
-      <datalist id="compute-targets">
-        <option value="local" />
-        <option value="docker" />
-      </datalist>
     </div>
   );
 }

@@ -9,10 +9,9 @@ import { connectionProblem } from "../canvas/ports";
 import type { ModuleFlowNode } from "../canvas/graph";
 import { useEditor } from "../canvas/store";
 import type { GraphError, ModuleSpec, PipelineParameter } from "../types";
+import { ComputeSelect } from "../ui/ComputeSelect";
 import { ParamField } from "./ParamField";
 import { inputForParam, useUpstreamColumns } from "./upstreamColumns";
-
-export const COMPUTE_SUGGESTIONS = ["local", "docker"];
 
 export function Inspector({ pipelineId, readOnly }: { pipelineId: number | null; readOnly?: boolean }) {
   const selected = useEditor(useShallow((s) => s.nodes.filter((n) => n.selected).map((n) => n.id)));
@@ -113,15 +112,14 @@ function NodeInspector({ node, spec, pipelineId, readOnly }: { node: ModuleFlowN
         </div>
         <div className="field">
           <label htmlFor={`compute-${node.id}`}>Compute</label>
-          <input
+          <ComputeSelect
             id={`compute-${node.id}`}
-            list="compute-targets"
-            placeholder="pipeline default"
+            inheritLabel="Pipeline default"
             value={node.data.compute ?? ""}
             disabled={readOnly}
-            onChange={(e) => updateNode(node.id, { compute: e.target.value || undefined }, `compute:${node.id}`)}
+            onChange={(compute) => updateNode(node.id, { compute: compute || undefined }, `compute:${node.id}`)}
           />
-          <div className="field-help">Where this module runs; empty for the pipeline's default.</div>
+          <div className="field-help">Where this module runs, if not where the rest of the pipeline does.</div>
         </div>
       </fieldset>
 
@@ -286,12 +284,11 @@ function PipelineInspector({ readOnly }: { readOnly?: boolean }) {
       </div>
       <div className="field">
         <label htmlFor="pipeline-compute">Default compute</label>
-        <input
+        <ComputeSelect
           id="pipeline-compute"
-          list="compute-targets"
           disabled={readOnly}
           value={meta.settings?.default_compute ?? "local"}
-          onChange={(e) => setMeta({ settings: { ...meta.settings, default_compute: e.target.value } }, "default_compute")}
+          onChange={(compute) => setMeta({ settings: { ...meta.settings, default_compute: compute } }, "default_compute")}
         />
       </div>
       <div className="field">

@@ -1,7 +1,8 @@
 /** Submit a run: compute target, pipeline parameters, force rerun. */
 import { useState } from "react";
-import { COMPUTE_SUGGESTIONS, parseScalar } from "../inspector/Inspector";
+import { parseScalar } from "../inspector/Inspector";
 import type { PipelineDocument, RunSubmit } from "../types";
+import { ComputeSelect } from "../ui/ComputeSelect";
 import { Dialog } from "../ui/Dialog";
 
 export function RunDialog({
@@ -35,8 +36,8 @@ export function RunDialog({
       >
         <div className="field">
           <label htmlFor="run-compute">Compute</label>
-          <input id="run-compute" list="compute-targets" value={compute} onChange={(e) => setCompute(e.target.value)} />
-          <div className="field-help">Where the modules run, unless a module sets its own compute ({COMPUTE_SUGGESTIONS.join(", ")}…).</div>
+          <ComputeSelect id="run-compute" value={compute} onChange={setCompute} />
+          <div className="field-help">Where the modules run, unless a module sets its own compute.</div>
         </div>
         {parameters.length > 0 && (
           <fieldset className="group">
