@@ -106,7 +106,7 @@ def serve(path: str) -> None:
 
     while True:
         for key, _ in selector.select():
-            if key.data == "client" and not sys.stdin.buffer.read1(1):
+            if key.data == "client" and not os.read(sys.stdin.fileno(), 1):
                 # The client is gone (a killed worker, say) and nobody will collect these
                 # steps' results: stop them rather than leave them running unseen.
                 for pid in children:

@@ -35,7 +35,7 @@ from collections import OrderedDict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import docker
 import docker.errors
@@ -254,7 +254,8 @@ class DockerBackend:
         except docker.errors.APIError as exc:
             shutil.rmtree(folder, ignore_errors=True)
             raise DockerBackendError(f"the Docker engine could not start a container: {exc.explanation or exc}") from exc
-        box = _Container(container.id, image, folder)
+        # A started container always has an id (the stubs allow None, for unsaved models).
+        box = _Container(cast(str, container.id), image, folder)
         try:
             self._wait_ready(box, container)
             box.pid = self.client.api.inspect_container(box.id)["State"]["Pid"]

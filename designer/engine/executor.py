@@ -324,7 +324,7 @@ class Executor:
     def _stop(self, running: dict[str, _Running], results: dict[str, StepResult]) -> None:
         for node, starting in list(self._starting.items()):
             # Its backend may go on starting it for a while: what it started then is stopped.
-            starting.future.add_done_callback(lambda future, dir_=starting.step_dir: self._abandon(future, dir_))
+            starting.future.add_done_callback(partial(self._abandon, step_dir=starting.step_dir))
             del self._starting[node]
             _slots.give(self.backends[starting.step.compute])
             self._finish(results[node], Status.CANCELLED, error={
@@ -492,14 +492,15 @@ class Executor:
         for node, item in running.items():
             watched[item.handle.output_fd] = node
             watched[item.handle.sentinel] = node
-        if self._starting and self._started_signal is not None:
-            watched[self._started_signal[0].fileno()] = None
+        started = self._started_signal if self._starting else None
+        if started is not None:
+            watched[started[0].fileno()] = None
         ready, _, _ = select.select(list(watched), [], [], timeout)
-        for node in {watched[fd] for fd in ready}:
-            if node is None:
-                _drain(self._started_signal[0])  # type: ignore[index]
-            else:
-                self._pump(running[node], results[node])
+        for owner in {watched[fd] for fd in ready}:
+            if owner is not None:
+                self._pump(running[owner], results[owner])
+            elif started is not None:
+                _drain(started[0])
         for node, item in list(running.items()):
             if item.handle.exit_code() is not None:
                 self._pump(item, results[node])

@@ -156,7 +156,7 @@ def validate_pipeline(
             "unknown_compute", f"{what} {name!r} is not a compute target here (known: {', '.join(computes)})", node=node
         )
 
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     nodes: dict[str, ResolvedNode] = {}
 
     if doc.settings.default_compute not in computes:

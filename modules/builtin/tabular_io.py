@@ -40,7 +40,7 @@ def read_table_file(
             return pd.read_parquet(source)
         except (pyarrow.lib.ArrowException, OSError) as exc:
             raise ModuleError(f"the file is not a readable Parquet file: {exc}", code="bad_file") from None
-    raw = source.read() if hasattr(source, "read") else Path(source).read_bytes()  # type: ignore[union-attr, arg-type]
+    raw = source.read() if hasattr(source, "read") else Path(source).read_bytes()
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:

@@ -248,7 +248,7 @@ def _attach(df: pd.DataFrame, scores: pd.DataFrame, *, append: bool, label: str 
         kept = df[[label]] if label in df.columns else df.iloc[:, :0]
     out = pd.concat([kept, scores], axis=1)
     new_roles = {c: r for c, r in roles.items() if c in kept.columns and r != "score"}
-    if label in kept.columns:
+    if label is not None and label in kept.columns:
         new_roles[label] = "label"
     new_roles.update({c: "score" for c in scores.columns})
     return set_roles(out, new_roles)

@@ -5,7 +5,7 @@ import ast
 import math
 import re
 import warnings
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping, cast
 
 import numpy as np
 import pandas as pd
@@ -589,10 +589,11 @@ class Normalizer:
         return set_roles(out, roles_of(df))
 
     def _scale(self, values: pd.DataFrame) -> pd.DataFrame:
+        # Both are ufuncs, which keep the frame (the stubs say ndarray).
         if self.method == "logistic":
-            return scipy.special.expit(values)
+            return cast(pd.DataFrame, scipy.special.expit(values))
         if self.method == "tanh":
-            return np.tanh(values)
+            return cast(pd.DataFrame, np.tanh(values))
         if self.method == "lognormal":
             return values.apply(lambda x: scipy.stats.lognorm.cdf(x, self.lognormal[x.name][0], scale=self.lognormal[x.name][1]))
         assert self.scaler is not None
@@ -766,7 +767,7 @@ def expression_mask(df: pd.DataFrame, expression: str) -> pd.Series:
         )
     try:
         result = pd.eval(
-            translated, parser="pandas", engine="python", resolvers=(bound,), local_dict={}, global_dict={}
+            translated, parser="pandas", engine="python", resolvers=[bound], local_dict={}, global_dict={}
         )
     except Exception as exc:  # the expression is user input: whatever it raises is theirs to fix
         raise ModuleError(f"could not evaluate {expression!r}: {exc}", code="bad_expression", param="expression") from None
@@ -898,6 +899,8 @@ class SplitData(Module):
 # --- Join Data -----------------------------------------------------------------------------------
 
 RIGHT_SUFFIX = "_right"
+# Join Data's join types as merge calls them (left_semi is done without merge).
+_MERGE_HOW: dict[str, Literal["inner", "left", "outer"]] = {"inner": "inner", "left_outer": "left", "full_outer": "outer"}
 
 
 def right_output_names(left_columns: list[str], right_columns: list[str]) -> dict[str, str]:
@@ -990,7 +993,7 @@ class JoinData(Module):
             out = left[found & lk.notna().all(axis=1).to_numpy()]
             return {"dataset": set_roles(out, roles_of(left))}
 
-        how = {"inner": "inner", "left_outer": "left", "full_outer": "outer"}[params.join_type]
+        how = _MERGE_HOW[params.join_type]
         # Join row numbers on the keys, then take the rows: the tables' own columns never go
         # through merge, so no name of theirs can clash with merge's bookkeeping.
         pairs = lk.assign(left_row=range(len(left))).merge(

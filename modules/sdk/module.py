@@ -147,7 +147,10 @@ class Module:
             params=MappingProxyType(_collect(getattr(cls, "Params", None), Param)),
         )
 
-    def run(self, ctx: "StepContext", params: ParamValues, **inputs: Any) -> dict[str, Any]:
+    # Called as run(ctx: StepContext, params: ParamValues, <one keyword per input port>);
+    # declared untyped past self so that each module's own signature, which names its
+    # ports, is a valid override.
+    def run(self, *args: Any, **inputs: Any) -> dict[str, Any]:
         """Do the work. Inputs arrive by port name (None for an unconnected optional input);
         return a dict of outputs by port name."""
         raise NotImplementedError

@@ -79,10 +79,10 @@ def _execute(request: dict[str, Any], output_dir: Path, work_dir: Path) -> dict[
         emit_event({"type": "progress", "fraction": 0.0, "message": "running"})
         produced = module_cls().run(ctx, ParamValues(params), **inputs) or {}
         outputs: dict[str, Any] = {}
-        for name, decl in spec.outputs.items():
+        for name, port in spec.outputs.items():
             if produced.get(name) is None:
                 raise RuntimeError(f"module {spec.id} did not produce output {name!r}")
-            outputs[name] = write_value(decl.type, produced[name], output_dir / name)
+            outputs[name] = write_value(port.type, produced[name], output_dir / name)
     except ModuleError as exc:
         manifest = _fail(exc.as_dict())
     except MemoryError:
