@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.exceptions import ParseError
+from django.contrib.auth.models import User
+from rest_framework.exceptions import NotAuthenticated, ParseError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
@@ -24,3 +25,10 @@ class SafeJSONParser(JSONParser):
         except RecursionError:
             # json recurses once per nesting level: a hostile body, not a server error.
             raise ParseError("JSON parse error - the body is nested too deeply") from None
+
+
+def signed_in(request: Request) -> User:
+    """The user of a request that the API's permission classes let in (always signed in)."""
+    if not isinstance(request.user, User):
+        raise NotAuthenticated()
+    return request.user

@@ -1,4 +1,4 @@
-"""The engine and the modules type-check: mypy.ini says what is checked and how."""
+"""The code type-checks: mypy.ini says what is checked and how."""
 from __future__ import annotations
 
 import subprocess
@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_the_engine_and_the_modules_type_check():
+def test_the_code_type_checks():
     checked = subprocess.run(
         [sys.executable, "-m", "mypy", "--config-file", "mypy.ini"], cwd=ROOT, capture_output=True, text=True,
         timeout=600,

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from rest_framework import serializers
 
 from .models import ComputeTarget, Environment
@@ -12,7 +14,9 @@ class EnvironmentSerializer(serializers.ModelSerializer):
 
 
 class ComputeTargetSerializer(serializers.ModelSerializer):
-    environment = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    environment: serializers.SlugRelatedField[Environment] = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True,
+    )
     available = serializers.SerializerMethodField(help_text="False when its engine is not reachable now.")
 
     class Meta:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import django_filters
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound
@@ -18,11 +18,11 @@ from modules.sdk.artifacts import TABLE_FILE
 from .models import Dataset, DatasetVersion
 
 
-def dataset_list(*, user: AbstractBaseUser) -> QuerySet[Dataset]:
+def dataset_list(*, user: User) -> QuerySet[Dataset]:
     return Dataset.objects.filter(owner=user)
 
 
-def dataset_get(*, user: AbstractBaseUser, dataset_id: Any) -> Dataset:
+def dataset_get(*, user: User, dataset_id: Any) -> Dataset:
     try:
         return Dataset.objects.select_related("owner").get(pk=dataset_id, owner=user)
     except (Dataset.DoesNotExist, ValidationError, ValueError, TypeError, OverflowError):

@@ -5,6 +5,7 @@ import codecs
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -24,7 +25,9 @@ class DatasetSerializer(serializers.ModelSerializer):
 
 
 class DatasetVersionSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True,
+    )
     schema = serializers.ListField(child=serializers.DictField(), help_text="[{name, kind, role}] per column")
 
     class Meta:
@@ -75,7 +78,9 @@ class DatasetVersionUploadSerializer(StrictSerializer):
                                                  ("tab", "tab"), ("|", "pipe")],
         help_text="the field separator of CSV text",
     )
-    has_header = serializers.BooleanField(required=False, default=True, help_text="the first line holds the column names")
+    has_header = serializers.BooleanField(
+        required=False, default=True, help_text="the first line holds the column names",
+    )
 
     def validate_encoding(self, encoding: str) -> str:
         try:

@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import pandas as pd
 import pyarrow as pa
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from rest_framework import status
 from rest_framework.exceptions import APIException
@@ -133,7 +133,7 @@ def _write(df: pd.DataFrame, folder: Path) -> dict[str, Any]:
         raise DatasetFileInvalid(f"the table cannot be stored as Parquet: {exc}", code="bad_table") from None
 
 
-def _locked_dataset(*, user: AbstractBaseUser, name: str) -> Dataset:
+def _locked_dataset(*, user: User, name: str) -> Dataset:
     """The user's dataset `name`, created if new, locked until the transaction ends so that
     concurrent uploads under one name get consecutive versions."""
     try:
@@ -144,13 +144,13 @@ def _locked_dataset(*, user: AbstractBaseUser, name: str) -> Dataset:
     return Dataset.objects.select_for_update().get(owner=user, name=name)
 
 
-def _catalog(user: AbstractBaseUser) -> FolderDatasetCatalog:
+def _catalog(user: User) -> FolderDatasetCatalog:
     return FolderDatasetCatalog(engine_config.datasets_dir(user))
 
 
 @transaction.atomic
 def dataset_upload(
-    *, user: AbstractBaseUser, file: IO[bytes], filename: str = "", name: str | None = None,
+    *, user: User, file: IO[bytes], filename: str = "", name: str | None = None,
     dataset: Dataset | None = None, reading: ReadOptions = ReadOptions(),
 ) -> DatasetVersion:
     """Store an uploaded table as the next version of the user's dataset `name` (a new dataset
@@ -175,7 +175,7 @@ def dataset_upload(
 
 
 def _version_add(
-    *, user: AbstractBaseUser, name: str, table: Path, meta: dict[str, Any], fmt: str, filename: str = ""
+    *, user: User, name: str, table: Path, meta: dict[str, Any], fmt: str, filename: str = ""
 ) -> DatasetVersion:
     """Copy the table folder into the user's catalog as the next version of `name`, with its row."""
     locked = _locked_dataset(user=user, name=name)
@@ -199,7 +199,7 @@ def _version_add(
 
 
 @transaction.atomic
-def dataset_export_register(*, user: AbstractBaseUser, name: str, table: Path) -> DatasetVersion:
+def dataset_export_register(*, user: User, name: str, table: Path) -> DatasetVersion:
     """Register a table that Export Data wrote in a run of `user` as the next version of their
     dataset `name`: listed, previewed and read by `import_data` like an upload."""
     df = read_table(table)
@@ -210,7 +210,7 @@ def dataset_export_register(*, user: AbstractBaseUser, name: str, table: Path) -
 class OwnerDatasetCatalog:
     """The dataset catalog runs of `user` export into (the executor's DatasetCatalog)."""
 
-    def __init__(self, user: AbstractBaseUser) -> None:
+    def __init__(self, user: User) -> None:
         self.user = user
 
     def register(self, name: str, folder: Path) -> int:

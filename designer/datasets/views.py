@@ -19,6 +19,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from designer.api_defaults import signed_in
 from designer.runs.outputs import PreviewError, table_preview
 from designer.runs.serializers import (
     ColumnStatisticsSerializer,
@@ -66,10 +67,10 @@ class DatasetViewSet(viewsets.GenericViewSet):
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, just the model
             return Dataset.objects.none()
-        return selectors.dataset_list(user=self.request.user)
+        return selectors.dataset_list(user=signed_in(self.request))
 
     def get_object(self) -> Dataset:
-        return selectors.dataset_get(user=self.request.user, dataset_id=self.kwargs["pk"])
+        return selectors.dataset_get(user=signed_in(self.request), dataset_id=self.kwargs["pk"])
 
     def _detail(self, dataset: Dataset, status_code: int = status.HTTP_200_OK) -> Response:
         latest = selectors.version_list(dataset=dataset).first()
@@ -92,7 +93,7 @@ class DatasetViewSet(viewsets.GenericViewSet):
         form.is_valid(raise_exception=True)
         file = form.validated_data["file"]
         version = services.dataset_upload(
-            user=request.user, file=file, filename=file.name, name=form.validated_data.get("name"),
+            user=signed_in(request), file=file, filename=file.name, name=form.validated_data.get("name"),
             reading=form.reading(),
         )
         return self._detail(version.dataset, status.HTTP_201_CREATED)
@@ -128,7 +129,7 @@ class DatasetViewSet(viewsets.GenericViewSet):
         form.is_valid(raise_exception=True)
         file = form.validated_data["file"]
         version = services.dataset_upload(
-            user=request.user, file=file, filename=file.name, dataset=dataset, reading=form.reading(),
+            user=signed_in(request), file=file, filename=file.name, dataset=dataset, reading=form.reading(),
         )
         return Response(DatasetVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 

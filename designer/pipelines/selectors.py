@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound
@@ -18,11 +18,11 @@ from designer.samples import sample_pipeline_files
 from .models import Pipeline, PipelineVersion
 
 
-def pipeline_list(*, user: AbstractBaseUser) -> QuerySet[Pipeline]:
+def pipeline_list(*, user: User) -> QuerySet[Pipeline]:
     return Pipeline.objects.filter(owner=user)
 
 
-def pipeline_get(*, user: AbstractBaseUser, pipeline_id: Any) -> Pipeline:
+def pipeline_get(*, user: User, pipeline_id: Any) -> Pipeline:
     try:
         return Pipeline.objects.get(pk=pipeline_id, owner=user)
     except (Pipeline.DoesNotExist, ValidationError, ValueError, TypeError, OverflowError):

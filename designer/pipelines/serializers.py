@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from designer.engine.pipeline_file import MAX_FILE_BYTES
@@ -11,7 +12,7 @@ from designer.runs.serializers import RunSubmitSerializer
 
 from .models import Pipeline, PipelineVersion
 
-_VERSION_NUMBER = {"min_value": 0, "max_value": 2**31 - 1}
+_MAX_VERSION = 2**31 - 1
 
 
 class StrictSerializer(serializers.Serializer):
@@ -48,7 +49,9 @@ class PipelineDetailSerializer(PipelineSerializer):
 
 
 class PipelineVersionSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True,
+    )
 
     class Meta:
         model = PipelineVersion
@@ -62,8 +65,12 @@ class PipelineVersionDetailSerializer(PipelineVersionSerializer):
         read_only_fields = fields
 
 
+# Response shapes with a key named like an attribute of DRF's Serializer or Field (errors,
+# label, required): DRF takes them as fields all the same; only the stubs object.
+
+
 class ConflictSerializer(serializers.Serializer):
-    errors = serializers.ListField(child=serializers.DictField())
+    errors = serializers.ListField(child=serializers.DictField())  # type: ignore[assignment]
     current_version = serializers.IntegerField()
     document = serializers.DictField(help_text="the current version's pipeline file, as data")
 
@@ -79,7 +86,7 @@ class GraphErrorSerializer(serializers.Serializer):
 
 class ValidationResultSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
-    errors = GraphErrorSerializer(many=True)
+    errors = GraphErrorSerializer(many=True)  # type: ignore[assignment]
     schemas = serializers.DictField(
         child=serializers.DictField(child=serializers.ListField(child=serializers.DictField(), allow_null=True)),
         help_text="node -> output port -> columns [{name, kind, role}] (null: unknown before a run); "
@@ -118,8 +125,8 @@ class ParamSpecSerializer(serializers.Serializer):
 
     name = serializers.CharField()
     type = serializers.CharField()
-    label = serializers.CharField()
-    required = serializers.BooleanField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    required = serializers.BooleanField()  # type: ignore[assignment]
     default = serializers.JSONField(allow_null=True)
     help = serializers.CharField()
 
@@ -160,7 +167,8 @@ class PipelineCreateSerializer(StrictSerializer):
 class PipelineSaveSerializer(StrictSerializer):
     document = serializers.JSONField(help_text="the whole pipeline file, as data (layout included)")
     base_version = serializers.IntegerField(
-        help_text="the version this document was edited from; 409 if it is no longer current", **_VERSION_NUMBER
+        help_text="the version this document was edited from; 409 if it is no longer current",
+        min_value=0, max_value=_MAX_VERSION,
     )
     message = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
@@ -168,7 +176,7 @@ class PipelineSaveSerializer(StrictSerializer):
 class PipelineInfoSerializer(StrictSerializer):
     name = serializers.CharField(required=False, max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
-    base_version = serializers.IntegerField(required=False, **_VERSION_NUMBER)
+    base_version = serializers.IntegerField(required=False, min_value=0, max_value=_MAX_VERSION)
     message = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -186,7 +194,7 @@ class PipelineValidateSerializer(StrictSerializer):
     """What to validate: the current version (default), another `version`, or a `document`
     (e.g. the canvas's unsaved draft); with pipeline `parameters` and a `compute` target."""
 
-    version = serializers.IntegerField(required=False, **_VERSION_NUMBER)
+    version = serializers.IntegerField(required=False, min_value=0, max_value=_MAX_VERSION)
     document = serializers.JSONField(required=False)
     parameters = serializers.JSONField(required=False, default=dict)
     compute = serializers.CharField(required=False, max_length=100)
@@ -213,8 +221,8 @@ class PipelineImportSerializer(StrictSerializer):
 
 class ExportQuerySerializer(StrictSerializer):
     format = serializers.ChoiceField(choices=["yaml", "json"], default="yaml")
-    version = serializers.IntegerField(required=False, **_VERSION_NUMBER)
+    version = serializers.IntegerField(required=False, min_value=0, max_value=_MAX_VERSION)
 
 
 class ModuleQuerySerializer(StrictSerializer):
-    version = serializers.IntegerField(required=False, **_VERSION_NUMBER)
+    version = serializers.IntegerField(required=False, min_value=0, max_value=_MAX_VERSION)

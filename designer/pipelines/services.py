@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.text import slugify
 from rest_framework import status
@@ -50,7 +50,7 @@ def _empty_document(*, name: str, description: str = "") -> dict[str, Any]:
     return _document({"format": FORMAT, "name": name, "description": description, "nodes": {}})
 
 
-def _add_version(*, pipeline: Pipeline, user: AbstractBaseUser, document: dict[str, Any], message: str) -> PipelineVersion:
+def _add_version(*, pipeline: Pipeline, user: User, document: dict[str, Any], message: str) -> PipelineVersion:
     pipeline.current_version += 1
     pipeline.name = document["name"]
     pipeline.description = document.get("description", "")
@@ -62,7 +62,7 @@ def _add_version(*, pipeline: Pipeline, user: AbstractBaseUser, document: dict[s
 
 @transaction.atomic
 def pipeline_create(
-    *, user: AbstractBaseUser, name: str | None = None, description: str | None = None,
+    *, user: User, name: str | None = None, description: str | None = None,
     document: Any = None, message: str = "",
 ) -> Pipeline:
     """A new pipeline whose version 1 is `document` (an empty graph when None). `name` and
@@ -83,7 +83,7 @@ def pipeline_create(
 
 @transaction.atomic
 def pipeline_save(
-    *, pipeline: Pipeline, user: AbstractBaseUser, document: Any, base_version: int, message: str = ""
+    *, pipeline: Pipeline, user: User, document: Any, base_version: int, message: str = ""
 ) -> PipelineVersion:
     """Save `document` as the pipeline's next version, if `base_version` is still current.
 
@@ -100,7 +100,7 @@ def pipeline_save(
 
 
 def pipeline_update_info(
-    *, pipeline: Pipeline, user: AbstractBaseUser, name: str | None = None, description: str | None = None,
+    *, pipeline: Pipeline, user: User, name: str | None = None, description: str | None = None,
     base_version: int | None = None, message: str = "",
 ) -> PipelineVersion:
     """Rename or re-describe a pipeline: a new version of the current document with the new
@@ -118,7 +118,7 @@ def pipeline_update_info(
 
 
 @transaction.atomic
-def pipeline_duplicate(*, pipeline: Pipeline, user: AbstractBaseUser, name: str | None = None) -> Pipeline:
+def pipeline_duplicate(*, pipeline: Pipeline, user: User, name: str | None = None) -> Pipeline:
     """A new pipeline, owned by `user`, starting from the current version's document."""
     current = pipeline.versions.get(number=pipeline.current_version)
     return pipeline_create(
@@ -132,7 +132,7 @@ def pipeline_delete(*, pipeline: Pipeline) -> None:
     pipeline.delete()
 
 
-def pipeline_import(*, user: AbstractBaseUser, text: str | bytes, name: str | None = None) -> Pipeline:
+def pipeline_import(*, user: User, text: str | bytes, name: str | None = None) -> Pipeline:
     """A new pipeline from a pipeline file (YAML or JSON). A malformed file raises
     PipelineInvalid with every error; an invalid graph is imported as a draft."""
     return pipeline_create(user=user, document=load_pipeline(text).to_data(), name=name, message="imported")
@@ -183,7 +183,7 @@ def pipeline_check(
     )
 
 
-def pipeline_from_sample(*, user: AbstractBaseUser, slug: str) -> Pipeline:
+def pipeline_from_sample(*, user: User, slug: str) -> Pipeline:
     """A new draft from one of the sample pipeline files shipped in designer/samples."""
     path = next((p for p in sample_pipeline_files() if p.stem == slug), None)
     if path is None:

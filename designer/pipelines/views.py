@@ -1,6 +1,7 @@
 """The pipelines API: thin views over pipelines.services and pipelines.selectors."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.http import HttpResponse
@@ -19,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from designer.api_defaults import SafeJSONParser
+from designer.api_defaults import SafeJSONParser, signed_in
 from designer.engine.pipeline_file import MAX_FILE_BYTES
 
 from . import selectors, services
@@ -46,15 +47,18 @@ class _PipelineFileParser(BaseParser):
 
     media_type = "*/*"
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> bytes:
+    # Returns the raw bytes, not parsed data as DRF's parsers do: the engine parses them.
+    def parse(  # type: ignore[override]
+        self, stream: Any, media_type: str | None = None, parser_context: Any = None
+    ) -> bytes:
         return stream.read(MAX_FILE_BYTES + 1) if stream is not None else b""
 
 
 class _FileFormatNegotiation(DefaultContentNegotiation):
     """`?format=` names the exported file's format here, not a response renderer."""
 
-    def filter_renderers(self, renderers: list[BaseRenderer], format: str) -> list[BaseRenderer]:
-        return renderers
+    def filter_renderers(self, renderers: Iterable[BaseRenderer], format: str) -> list[BaseRenderer]:
+        return list(renderers)
 
 
 def _conflict(exc: services.PipelineConflict) -> Response:
@@ -80,10 +84,10 @@ class PipelineViewSet(viewsets.GenericViewSet):
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, just the model
             return Pipeline.objects.none()
-        return selectors.pipeline_list(user=self.request.user)
+        return selectors.pipeline_list(user=signed_in(self.request))
 
     def get_object(self) -> Pipeline:
-        return selectors.pipeline_get(user=self.request.user, pipeline_id=self.kwargs["pk"])
+        return selectors.pipeline_get(user=signed_in(self.request), pipeline_id=self.kwargs["pk"])
 
     def _detail(self, pipeline: Pipeline, status_code: int = status.HTTP_200_OK) -> Response:
         current = selectors.version_get(pipeline=pipeline)
@@ -100,7 +104,7 @@ class PipelineViewSet(viewsets.GenericViewSet):
         """Create a pipeline from a name (an empty graph) or a document; it is version 1."""
         form = PipelineCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        pipeline = services.pipeline_create(user=request.user, **form.validated_data)
+        pipeline = services.pipeline_create(user=signed_in(request), **form.validated_data)
         return self._detail(pipeline, status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[_ID], responses={200: PipelineDetailSerializer, 404: _NOT_FOUND})
@@ -120,7 +124,7 @@ class PipelineViewSet(viewsets.GenericViewSet):
         form = PipelineSaveSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
-            services.pipeline_save(pipeline=pipeline, user=request.user, **form.validated_data)
+            services.pipeline_save(pipeline=pipeline, user=signed_in(request), **form.validated_data)
         except services.PipelineConflict as exc:
             return _conflict(exc)
         return self._detail(pipeline)
@@ -136,7 +140,7 @@ class PipelineViewSet(viewsets.GenericViewSet):
         form = PipelineInfoSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
-            services.pipeline_update_info(pipeline=pipeline, user=request.user, **form.validated_data)
+            services.pipeline_update_info(pipeline=pipeline, user=signed_in(request), **form.validated_data)
         except services.PipelineConflict as exc:
             return _conflict(exc)
         return self._detail(pipeline)
@@ -175,7 +179,7 @@ class PipelineViewSet(viewsets.GenericViewSet):
         pipeline = self.get_object()
         form = PipelineDuplicateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        copy = services.pipeline_duplicate(pipeline=pipeline, user=request.user, **form.validated_data)
+        copy = services.pipeline_duplicate(pipeline=pipeline, user=signed_in(request), **form.validated_data)
         return self._detail(copy, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -214,7 +218,7 @@ class PipelineViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["post"], url_path=r"samples/(?P<slug>[^/]+)")
     def from_sample(self, request: Request, slug: str) -> Response:
         """A new draft from a sample pipeline."""
-        return self._detail(services.pipeline_from_sample(user=request.user, slug=slug), status.HTTP_201_CREATED)
+        return self._detail(services.pipeline_from_sample(user=signed_in(request), slug=slug), status.HTTP_201_CREATED)
 
     @extend_schema(
         request={
@@ -230,12 +234,12 @@ class PipelineViewSet(viewsets.GenericViewSet):
         file as the raw request body. A malformed file is refused with every error; a
         well-formed file with graph errors is imported as a draft."""
         if isinstance(request.data, bytes):
-            pipeline = services.pipeline_import(user=request.user, text=request.data)
+            pipeline = services.pipeline_import(user=signed_in(request), text=request.data)
         else:
             form = PipelineImportSerializer(data=request.data)
             form.is_valid(raise_exception=True)
             pipeline = services.pipeline_import(
-                user=request.user, text=form.validated_data["file"], name=form.validated_data.get("name")
+                user=signed_in(request), text=form.validated_data["file"], name=form.validated_data.get("name")
             )
         return self._detail(pipeline, status.HTTP_201_CREATED)
 
@@ -303,4 +307,4 @@ class MeView(APIView):
     @extend_schema(responses={200: UserSerializer})
     def get(self, request: Request) -> Response:
         """The signed-in user."""
-        return Response(UserSerializer(request.user).data)
+        return Response(UserSerializer(signed_in(request)).data)

@@ -91,8 +91,8 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         # Accepted first so that a refusal can say why: a close before the handshake
         # reaches the browser as a bare HTTP 403, without a code.
         await self.accept()
-        user = self.scope["user"]
-        if not user.is_authenticated:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.run_id = self.scope["url_route"]["kwargs"]["run_id"]
@@ -137,8 +137,8 @@ class UserRunsConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         await self.accept()
-        user = self.scope["user"]
-        if not user.is_authenticated:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)

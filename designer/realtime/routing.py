@@ -3,7 +3,8 @@ from django.urls import URLPattern, path
 
 from .consumers import RunConsumer, UserRunsConsumer
 
+# Channels routes ASGI applications with Django's path(), whose stubs expect views.
 websocket_urlpatterns: list[URLPattern] = [
-    path("ws/runs/", UserRunsConsumer.as_asgi()),
-    path("ws/runs/<uuid:run_id>/", RunConsumer.as_asgi()),
+    path("ws/runs/", UserRunsConsumer.as_asgi()),  # type: ignore[arg-type]
+    path("ws/runs/<uuid:run_id>/", RunConsumer.as_asgi()),  # type: ignore[arg-type]
 ]

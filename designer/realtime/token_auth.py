@@ -13,7 +13,6 @@ from typing import Any
 
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
-from channels.middleware import BaseMiddleware
 from django.contrib.auth.models import AnonymousUser
 
 
@@ -41,12 +40,15 @@ def _token_user(key: str) -> Any:
     return token.user if token.user.is_active else AnonymousUser()
 
 
-class TokenAuthMiddleware(BaseMiddleware):
+class TokenAuthMiddleware:
     """Sets `scope["user"]` from an `Authorization: Token` header, when there is one.
 
     Goes inside AuthMiddlewareStack (which sets the session's user first): see
     TokenAuthMiddlewareStack.
     """
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         if scope.get("type") == "websocket":

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from designer.engine.errors import GraphError
 from designer.engine.events import Event, Status, StepLogEvent, StepStatusEvent
@@ -10,6 +10,14 @@ from designer.engine.executor import RunResult
 
 _SHOWN = {Status.RUNNING, Status.COMPLETED, Status.REUSED, Status.FAILED, Status.CANCELLED, Status.SKIPPED}
 
+
+
+class Writable(Protocol):
+    """Where a summary goes: a text stream, or a management command's stdout."""
+
+    def write(self, text: str, /) -> object: ...
+
+    def flush(self) -> object: ...
 
 class LiveConsole:
     """Prints one line per step state change (and, when verbose, the steps' log lines)."""
@@ -38,7 +46,7 @@ class LiveConsole:
         self.stream.flush()
 
 
-def print_summary(result: RunResult, stream: TextIO) -> None:
+def print_summary(result: RunResult, stream: Writable) -> None:
     width = max([len(n) for n in result.steps] + [4])
     stream.write(f"\nRun {result.run_id}: {result.status.value}\n")
     for node, step in result.steps.items():

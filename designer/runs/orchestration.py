@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 import uuid
+from functools import partial
 from dataclasses import dataclass
 from typing import Any
 
@@ -316,7 +317,7 @@ def steps_sweep_lost(*, now: dt.datetime | None = None) -> int:
                 _step_event(row, Status.CANCELLED, error={
                     "code": "cancelled", "origin": "user", "message": "cancelled by the user", "node": node,
                 })
-                transaction.on_commit(lambda run_id=run_id: run_advance(run_id=run_id))
+                transaction.on_commit(partial(run_advance, run_id=run_id))
             elif row.attempts < settings.DISPATCH["MAX_ATTEMPTS"]:
                 run_record_event(run_id=run_id, event=StepLogEvent(node, [
                     "the worker running this step stopped responding; the step runs again on another worker",

@@ -46,7 +46,7 @@ def _number(value: Any) -> float | None:
 
 def _plain(value: Any) -> Any:
     """One cell as JSON: numpy scalars to Python, timestamps to ISO, missing to null."""
-    return json.loads(pd.Series([value], dtype=object).to_json(orient="values", date_format="iso"))[0]
+    return json.loads(pd.Series([value], dtype=object).to_json(orient="records", date_format="iso"))[0]
 
 
 def column_statistics(series: pd.Series, *, role: str | None = None) -> dict[str, Any]:

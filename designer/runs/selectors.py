@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 import django_filters
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
@@ -27,7 +27,7 @@ _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 class _IdFilter(django_filters.NumberFilter):
     # Whole numbers in a database id's range: anything else is a 400, not a query error.
-    field_class = forms.IntegerField
+    field_class = forms.IntegerField  # type: ignore[assignment]  # any number field works; the stubs say decimal
 
 
 class RunFilter(django_filters.FilterSet):
@@ -41,12 +41,12 @@ class RunFilter(django_filters.FilterSet):
         fields = ["status", "source", "pipeline"]
 
 
-def run_list(*, user: AbstractBaseUser) -> QuerySet[Run]:
+def run_list(*, user: User) -> QuerySet[Run]:
     # Lists never show the snapshot; it can be large.
     return Run.objects.filter(created_by=user).select_related("pipeline_version").defer("pipeline", "plan")
 
 
-def pipeline_version_get(*, user: AbstractBaseUser, pipeline_id: Any, version: int | None) -> Any:
+def pipeline_version_get(*, user: User, pipeline_id: Any, version: int | None) -> Any:
     """One of the user's saved pipeline versions (the current one when `version` is None)."""
     pipeline = pipelines.pipeline_get(user=user, pipeline_id=pipeline_id)
     return pipelines.version_get(pipeline=pipeline, number=version)
@@ -57,7 +57,7 @@ def run_visible_to(*, user_id: Any, run_id: Any) -> bool:
     return Run.objects.filter(pk=run_id, created_by_id=user_id).exists()
 
 
-def run_get(*, user: AbstractBaseUser, run_id: Any) -> Run:
+def run_get(*, user: User, run_id: Any) -> Run:
     try:
         return Run.objects.select_related("pipeline_version").prefetch_related("steps").get(pk=run_id, created_by=user)
     except (Run.DoesNotExist, ValidationError, ValueError):  # a malformed id is just not found

@@ -5,7 +5,7 @@ import datetime as dt
 import time
 from typing import Any, Callable, Iterable, Mapping
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from rest_framework import status
@@ -41,7 +41,7 @@ def pipeline_validate(
     return validation
 
 
-def _owner(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
+def _owner(user: User | None) -> User | None:
     """Whose dataset catalog a run reads: None (the shared one) for anonymous or CLI runs."""
     return user if user is not None and user.is_authenticated else None
 
@@ -52,7 +52,7 @@ def pipeline_prepare(
     document: Any = None,
     parameters: Mapping[str, Any] | None = None,
     compute: str | None = None,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
 ) -> tuple[PipelineDoc, Plan]:
     """Parse (file `text`, or `document`: the file's structure as plain data), validate and
     compile a pipeline; raises PipelineInvalid with every error. Registered datasets are
@@ -72,7 +72,7 @@ def run_create(
     doc: PipelineDoc,
     plan: Plan,
     source: str,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     force_rerun: bool = False,
     force_nodes: Iterable[str] = (),
     pipeline_version: Any = None,
@@ -190,7 +190,7 @@ class RunNotActive(APIException):
 
 def run_submit(
     *,
-    user: AbstractBaseUser,
+    user: User,
     text: str | bytes | None = None,
     document: Any = None,
     parameters: Mapping[str, Any] | None = None,
@@ -211,7 +211,7 @@ def run_submit(
     return run
 
 
-def _run_copy(*, run: Run, user: AbstractBaseUser, force_rerun: bool, force_nodes: Iterable[str] = ()) -> Run:
+def _run_copy(*, run: Run, user: User, force_rerun: bool, force_nodes: Iterable[str] = ()) -> Run:
     """A new run of exactly the same snapshot (pipeline file, plan and parameters)."""
     return run_create(
         doc=pipeline_from_data(run.pipeline), plan=Plan.from_json(run.plan), source=RunSource.API, user=user,
@@ -219,7 +219,7 @@ def _run_copy(*, run: Run, user: AbstractBaseUser, force_rerun: bool, force_node
     )
 
 
-def run_rerun(*, run: Run, user: AbstractBaseUser, force_rerun: bool | None = None) -> Run:
+def run_rerun(*, run: Run, user: User, force_rerun: bool | None = None) -> Run:
     """Run the same snapshot again; steps whose inputs did not change are reused unless forced."""
     with transaction.atomic():
         copy = _run_copy(run=run, user=user, force_rerun=run.force_rerun if force_rerun is None else force_rerun)
@@ -236,7 +236,7 @@ def _downstream_of(plan: Plan, node: str) -> tuple[str, ...]:
     return tuple(s.node for s in plan.steps if s.node in chosen)
 
 
-def run_rerun_from(*, run: Run, user: AbstractBaseUser, node: str) -> Run:
+def run_rerun_from(*, run: Run, user: User, node: str) -> Run:
     """Run the same snapshot again, forcing `node` and everything downstream of it; what is
     upstream is reused through the cache."""
     plan = Plan.from_json(run.plan)
@@ -248,7 +248,7 @@ def run_rerun_from(*, run: Run, user: AbstractBaseUser, node: str) -> Run:
     return copy
 
 
-def run_clone_to_draft(*, run: Run, user: AbstractBaseUser, name: str | None = None) -> Any:
+def run_clone_to_draft(*, run: Run, user: User, name: str | None = None) -> Any:
     """A new pipeline (a draft owned by `user`) whose first version is the file the run ran."""
     # pipelines.services builds on this module (validation), so it is imported at call time.
     from designer.pipelines.services import pipeline_create

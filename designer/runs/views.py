@@ -4,6 +4,7 @@ from __future__ import annotations
 import tempfile
 import zipfile
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 from django.http import FileResponse
@@ -14,9 +15,13 @@ from rest_framework import mixins, serializers as drf_serializers, status, views
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from designer.api_defaults import signed_in
 
 from . import selectors, services
 from .models import Run, StepRun
@@ -48,10 +53,10 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, just the model
             return Run.objects.none()
-        return selectors.run_list(user=self.request.user)
+        return selectors.run_list(user=signed_in(self.request))
 
     def get_object(self) -> Run:
-        return selectors.run_get(user=self.request.user, run_id=self.kwargs["pk"])
+        return selectors.run_get(user=signed_in(self.request), run_id=self.kwargs["pk"])
 
     def get_serializer_class(self) -> type[drf_serializers.BaseSerializer]:
         return RunDetailSerializer if self.action != "list" else RunSerializer
@@ -68,11 +73,11 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         document, version = data.get("pipeline"), None
         if "pipeline_id" in data:
             version = selectors.pipeline_version_get(
-                user=request.user, pipeline_id=data["pipeline_id"], version=data.get("version")
+                user=signed_in(request), pipeline_id=data["pipeline_id"], version=data.get("version")
             )
             document = version.document
         run = services.run_submit(
-            user=request.user, text=data.get("file"), document=document, pipeline_version=version,
+            user=signed_in(request), text=data.get("file"), document=document, pipeline_version=version,
             parameters=data["parameters"], compute=data.get("compute"), force_rerun=data["force_rerun"],
         )
         return Response(RunDetailSerializer(run).data, status=status.HTTP_201_CREATED)
@@ -91,7 +96,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         form = RunRerunSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         run = self.get_object()
-        new = services.run_rerun(run=run, user=request.user, force_rerun=form.validated_data["force_rerun"])
+        new = services.run_rerun(run=run, user=signed_in(request), force_rerun=form.validated_data["force_rerun"])
         return Response(RunDetailSerializer(new).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={201: RunDetailSerializer, 404: _NOT_FOUND})
@@ -101,7 +106,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         upstream is reused."""
         run = self.get_object()
         selectors.step_get(run=run, node=node)
-        new = services.run_rerun_from(run=run, user=request.user, node=node)
+        new = services.run_rerun_from(run=run, user=signed_in(request), node=node)
         return Response(RunDetailSerializer(new).data, status=status.HTTP_201_CREATED)
 
 
@@ -111,14 +116,14 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         """Copy the pipeline file this run ran into a new draft pipeline of yours."""
         form = RunCloneSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        pipeline = services.run_clone_to_draft(run=self.get_object(), user=request.user, **form.validated_data)
+        pipeline = services.run_clone_to_draft(run=self.get_object(), user=signed_in(request), **form.validated_data)
         body = {"pipeline_id": pipeline.pk, "name": pipeline.name, "version": pipeline.current_version}
         return Response(ClonedPipelineSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
 class _StepView(APIView):
     def step(self, request: Request, run_id: str, node: str) -> tuple[Run, StepRun]:
-        run = selectors.run_get(user=request.user, run_id=run_id)
+        run = selectors.run_get(user=signed_in(request), run_id=run_id)
         return run, selectors.step_get(run=run, node=node)
 
 
@@ -126,11 +131,14 @@ class _FileNegotiation(BaseContentNegotiation):
     """File endpoints send their file whatever the client's Accept header says (an <img> or
     a download asks for image/* or octet-stream); their errors are JSON like everywhere else."""
 
-    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
-        return parsers[0] if parsers else None
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
 
-    def select_renderer(self, request: Request, renderers: list[Any], format_suffix: str | None = None) -> Any:
-        return renderers[0], renderers[0].media_type
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        first = next(iter(renderers))
+        return first, first.media_type
 
 
 class StepLogsView(_StepView):

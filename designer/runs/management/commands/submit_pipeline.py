@@ -139,7 +139,7 @@ class Follower:
         from designer.engine.events import Status, StepStatusEvent
 
         status = state.get("status")
-        if self.steps.get(node) == status:
+        if status is None or self.steps.get(node) == status:
             return
         self.steps[node] = status
         self.console(StepStatusEvent(
@@ -194,6 +194,7 @@ class Follower:
             WebSocketException,
         )
         from websockets.sync.client import connect
+        from websockets.typing import Origin
 
         origin = urllib.parse.urlunsplit(urllib.parse.urlsplit(self.api.base)[:2] + ("", "", ""))
         failing_since: float | None = None
@@ -201,7 +202,7 @@ class Follower:
             try:
                 with connect(
                     self._ws_url(), additional_headers={"Authorization": f"Token {self.api.token}"},
-                    origin=origin, open_timeout=10, max_size=None,
+                    origin=Origin(origin), open_timeout=10, max_size=None,
                 ) as socket:
                     failing_since = None
                     for raw in socket:
