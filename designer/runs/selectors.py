@@ -10,7 +10,7 @@ import django_filters
 from django import forms
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from rest_framework.exceptions import NotFound
 
@@ -20,7 +20,7 @@ from modules.sdk.artifacts import TABLE_FILE
 from modules.sdk.types import PortType
 
 from . import engine_config
-from .models import Run, RunEvent, RunSource, RunStatus, StepRun
+from .models import Run, RunEvent, RunSource, RunStatus, StepRun, StepStatus
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
@@ -42,8 +42,17 @@ class RunFilter(django_filters.FilterSet):
 
 
 def run_list(*, user: User) -> QuerySet[Run]:
-    # Lists never show the snapshot; it can be large.
-    return Run.objects.filter(created_by=user).select_related("pipeline_version").defer("pipeline", "plan")
+    """The user's runs, each with how many steps it has, reused and failed (what a list of
+    runs shows). Lists never show the snapshot; it can be large."""
+    return (
+        Run.objects.filter(created_by=user).select_related("pipeline_version").defer("pipeline", "plan")
+        .annotate(
+            steps_total=Count("steps"),
+            steps_reused=Count("steps", filter=Q(steps__reused=True)),
+            steps_failed=Count("steps", filter=Q(steps__status=StepStatus.FAILED)),
+        )
+        .order_by("-created_at")  # Meta.ordering does not apply to a query that aggregates
+    )
 
 
 def pipeline_version_get(*, user: User, pipeline_id: Any, version: int | None) -> Any:

@@ -52,6 +52,23 @@ class RunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class StepCountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField(source="steps_total")
+    reused = serializers.IntegerField(source="steps_reused")
+    failed = serializers.IntegerField(source="steps_failed")
+
+
+class RunSummarySerializer(RunSerializer):
+    """A run as lists show it: with how many steps it has, reused and failed (the counts
+    selectors.run_list annotates)."""
+
+    step_counts = StepCountsSerializer(source="*", read_only=True)
+
+    class Meta(RunSerializer.Meta):
+        fields = [*RunSerializer.Meta.fields, "step_counts"]
+        read_only_fields = fields
+
+
 class RunDetailSerializer(RunSerializer):
     pipeline = serializers.DictField(read_only=True, help_text="the pipeline file the run ran, as data")
     steps = StepRunSerializer(many=True, read_only=True)

@@ -28,7 +28,7 @@ from .models import Run, StepRun
 from .outputs import PreviewError, class_curves, table_preview
 from .serializers import (
     ClonedPipelineSerializer, LogsQuerySerializer, LogsSerializer, MetricsSerializer, PreviewQuerySerializer, PreviewSerializer,
-    RunCloneSerializer, RunDetailSerializer, RunRerunSerializer, RunSerializer, RunSubmitSerializer,
+    RunCloneSerializer, RunDetailSerializer, RunSummarySerializer, RunRerunSerializer, RunSubmitSerializer,
 )
 
 _ERRORS = inline_serializer("Errors", {"errors": drf_serializers.ListField(child=drf_serializers.DictField())})
@@ -59,7 +59,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         return selectors.run_get(user=signed_in(self.request), run_id=self.kwargs["pk"])
 
     def get_serializer_class(self) -> type[drf_serializers.BaseSerializer]:
-        return RunDetailSerializer if self.action != "list" else RunSerializer
+        return RunDetailSerializer if self.action != "list" else RunSummarySerializer
 
     @extend_schema(
         request={"multipart/form-data": RunSubmitSerializer, "application/json": RunSubmitSerializer},

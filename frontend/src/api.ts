@@ -15,8 +15,8 @@ import type {
   PipelineDetail,
   PipelineDocument,
   Preview,
-  Run,
   RunDetail,
+  RunSummary,
   RunSubmit,
   SampleInfo,
   StepLogs,
@@ -155,7 +155,7 @@ export const api = {
   runs: {
     /** `pipeline`: runs whose pipeline name contains it. */
     list: (params: { limit?: number; offset?: number; pipeline?: string } = {}) =>
-      request<Page<Run>>("GET", `/api/runs/${query({ limit: 50, ...params })}`),
+      request<Page<RunSummary>>("GET", `/api/runs/${query({ limit: 50, ...params })}`),
     get: (id: string) => request<RunDetail>("GET", `/api/runs/${enc(id)}/`),
     submit: (body: RunSubmit) => request<RunDetail>("POST", "/api/runs/", body),
     cancel: (id: string) => request<RunDetail>("POST", `/api/runs/${enc(id)}/cancel/`),

@@ -167,7 +167,8 @@ export type StepRun = Omit<Schemas["StepRun"], "error" | "outputs"> & {
 
 export type RunParameters = Record<string, string | number | boolean | null>;
 
-export type Run = Omit<Schemas["Run"], "parameters"> & { parameters: RunParameters };
+/** A run as lists show it, with how many steps it has, reused and failed. */
+export type RunSummary = Omit<Schemas["RunSummary"], "parameters"> & { parameters: RunParameters };
 
 export type RunDetail = Omit<Schemas["RunDetail"], "parameters" | "pipeline" | "steps"> & {
   parameters: RunParameters;

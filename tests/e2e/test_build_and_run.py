@@ -111,4 +111,9 @@ def test_build_the_automobile_pipeline_by_hand_run_it_and_run_it_again(page: Pag
     runs = page.get_by_role("region", name="Runs")
     expect(runs.get_by_role("row").filter(has_text="Automobile prices")).to_have_count(3)
     expect(runs.get_by_text("completed")).to_have_count(3)
+    # Newest first: rerun from train_model, the run that reused everything, the first run.
+    steps = len(NODES)
+    expect(runs.locator("tbody tr td:nth-child(3)")).to_have_text(
+        [f"{steps} steps · {steps - 3} reused", f"{steps} steps · {steps} reused", f"{steps} steps"]
+    )
     page.screenshot(path=str(screenshots / "home.png"))

@@ -223,6 +223,7 @@ def test_list_and_filter(api, user):
         return [r["id"] for r in response.json()["results"]]
 
     assert len(ids()) == 3
+    assert ids() == [str(r.pk) for r in Run.objects.order_by("-created_at")]  # newest first
     assert ids("?status=failed") == [first["id"]]
     assert ids("?pipeline=OTHER") == [second["id"]]
     assert set(ids("?source=api")) == {first["id"], second["id"]}
@@ -274,6 +275,11 @@ def test_rerun_keeps_the_snapshot_and_reuses_every_step(api, finished):
     services.run_execute(run=again)
     assert again.status == "completed"
     assert set(again.steps.values_list("status", flat=True)) == {"reused"}
+    # The list says so without opening the runs.
+    steps = again.steps.count()
+    counts = {r["id"]: r["step_counts"] for r in api.get("/api/runs/").json()["results"]}
+    assert counts[str(again.pk)] == {"total": steps, "reused": steps, "failed": 0}
+    assert counts[str(first.pk)] == {"total": steps, "reused": 0, "failed": 0}
 
     forced = api.post(f"/api/runs/{first.pk}/rerun/", {"force_rerun": True}, format="json").json()
     assert forced["force_rerun"] is True

@@ -4,7 +4,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, userRunsSocketUrl } from "../api";
-import type { Pipeline, Run, SampleInfo, UserRunStatusMessage } from "../types";
+import type { Pipeline, RunSummary, SampleInfo, UserRunStatusMessage } from "../types";
 import { ConfirmDialog, Dialog } from "../ui/Dialog";
 import { navigate } from "../ui/router";
 import { useToasts } from "../ui/toasts";
@@ -18,7 +18,15 @@ export function formatWhen(iso: string, now = Date.now()): string {
   return new Date(iso).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
 }
 
-export function runDuration(run: Pick<Run, "started_at" | "finished_at">): string {
+/** "8 steps · 8 reused", "3 of 8 failed": what a run did, in its list's words. */
+export function stepsSummary({ total, reused, failed }: RunSummary["step_counts"]): string {
+  const parts = [`${total} ${total === 1 ? "step" : "steps"}`];
+  if (reused) parts.push(`${reused} reused`);
+  if (failed) parts.push(`${failed} failed`);
+  return parts.join(" · ");
+}
+
+export function runDuration(run: Pick<RunSummary, "started_at" | "finished_at">): string {
   if (!run.started_at) return "—";
   const end = run.finished_at ? new Date(run.finished_at).getTime() : Date.now();
   return formatSeconds((end - new Date(run.started_at).getTime()) / 1000) + (run.finished_at ? "" : " so far");
@@ -26,7 +34,7 @@ export function runDuration(run: Pick<Run, "started_at" | "finished_at">): strin
 
 export function Home() {
   const [pipelines, setPipelines] = useState<Pipeline[] | null>(null);
-  const [runs, setRuns] = useState<Run[] | null>(null);
+  const [runs, setRuns] = useState<RunSummary[] | null>(null);
   const [samples, setSamples] = useState<SampleInfo[]>([]);
   const [renaming, setRenaming] = useState<Pipeline | null>(null);
   const [deleting, setDeleting] = useState<Pipeline | null>(null);
@@ -213,6 +221,7 @@ export function Home() {
                 <tr>
                   <th scope="col">Pipeline</th>
                   <th scope="col">Status</th>
+                  <th scope="col">Steps</th>
                   <th scope="col">Started</th>
                   <th scope="col">Duration</th>
                 </tr>
@@ -235,6 +244,7 @@ export function Home() {
                     <td>
                       <span className={`badge badge-${r.status}`}>{r.status}</span>
                     </td>
+                    <td>{stepsSummary(r.step_counts)}</td>
                     <td title={r.created_at}>{formatWhen(r.created_at)}</td>
                     <td>{runDuration(r)}</td>
                   </tr>
