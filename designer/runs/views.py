@@ -28,7 +28,7 @@ from .models import Run, StepRun
 from .outputs import PreviewError, class_curves, table_preview
 from .serializers import (
     ClonedPipelineSerializer, LogsQuerySerializer, LogsSerializer, MetricsSerializer, PreviewQuerySerializer, PreviewSerializer,
-    RunCloneSerializer, RunDetailSerializer, RunSummarySerializer, RunRerunSerializer, RunSubmitSerializer,
+    RunCloneSerializer, RunDetailSerializer, RunRerunSerializer, RunSubmitSerializer, RunSummarySerializer,
 )
 
 _ERRORS = inline_serializer("Errors", {"errors": drf_serializers.ListField(child=drf_serializers.DictField())})
