@@ -331,10 +331,16 @@ class DockerBackend:
     def _remove_orphans(self) -> None:
         """Containers left by an Atelier process of this host that died without removing them."""
         host = self._labels["atelier.host"]
-        for container in self.client.containers.list(all=True, filters={"label": [LABEL, f"atelier.host={host}"]}):
+        labels = {"label": [LABEL, f"atelier.host={host}"]}
+        for container in self.client.containers.list(all=True, filters=labels, ignore_removed=True):
             pid = int(container.labels.get("atelier.pid", "0"))
             if pid and not _alive(pid):
-                container.remove(force=True)
+                try:
+                    container.remove(force=True)
+                except docker.errors.APIError:
+                    # Gone, or being removed: Atelier processes starting together (a server's
+                    # workers) sweep the same orphans. A step must not fail over a cleanup.
+                    pass
 
     def oom_killed(self, box: _Container) -> bool:
         """Whether the kernel killed a process of the container for its memory limit: its
