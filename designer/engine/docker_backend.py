@@ -331,8 +331,8 @@ class DockerBackend:
     def _remove_orphans(self) -> None:
         """Containers left by an Atelier process of this host that died without removing them."""
         host = self._labels["atelier.host"]
-        labels = {"label": [LABEL, f"atelier.host={host}"]}
-        for container in self.client.containers.list(all=True, filters=labels, ignore_removed=True):
+        mine: dict[str, str | list[str] | bool] = {"label": [LABEL, f"atelier.host={host}"]}
+        for container in self.client.containers.list(all=True, filters=mine, ignore_removed=True):
             pid = int(container.labels.get("atelier.pid", "0"))
             if pid and not _alive(pid):
                 try:
