@@ -24,10 +24,15 @@ _LISTENING = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
 FAST_DISPATCH = {"ATELIER_HEARTBEAT_S": "1", "ATELIER_WORKER_LOST_AFTER_S": "8", "ATELIER_SWEEP_S": "1"}
 
 
+# The Redis server the tests use; another one (ATELIER_TEST_REDIS=host:port) lets two
+# checkouts run their suites at once without sharing databases.
+TEST_REDIS = os.environ.get("ATELIER_TEST_REDIS", "127.0.0.1:6379")
+
+
 def broker_url(worker_id: str) -> str:
     """A Redis database of its own per xdist worker (the channel layers use 10 and up)."""
     number = 4 + (int(worker_id[2:]) if worker_id.startswith("gw") else 0)
-    return f"redis://127.0.0.1:6379/{number}"
+    return f"redis://{TEST_REDIS}/{number}"
 
 
 @dataclass

@@ -13,7 +13,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from designer.runs.models import Run, RunSource, StepRun
-from tests.cluster import serve_daphne
+from tests.cluster import TEST_REDIS, serve_daphne
 from tests.runs.conftest import database_url
 
 
@@ -33,7 +33,7 @@ def redis_url(worker_id: str) -> str:
     # One Redis database per xdist worker, so that parallel test sessions (whose users can
     # have the same ids, hence the same group names) never hear each other's events.
     number = 10 + (int(worker_id[2:]) if worker_id.startswith("gw") else 0)
-    return f"redis://127.0.0.1:6379/{number % 16}"
+    return f"redis://{TEST_REDIS}/{number % 16}"
 
 
 @contextlib.contextmanager
