@@ -24,6 +24,7 @@ class PlanStep:
     timeout: float | None
     signature: str
     upstream: tuple[str, ...] = field(default=())
+    runs_user_code: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def compile_plan(
                 environment=env(node.compute), fingerprint=fingerprint,
             ),
             upstream=tuple(sorted(resolved.graph.predecessors(node_id))),
+            runs_user_code=spec.runs_user_code,
         ))
     settings = resolved.doc.settings
     return Plan(

@@ -42,21 +42,17 @@ import docker.errors
 from docker.types import Mount
 
 import modules
-from modules.forkserver import PID
+from modules.forkserver import request_step
+from modules.sandbox import IN_DIR, OUT_DIR, WORK_DIR
 from modules.sdk.runner import RESULT_FILE
 
-from .local_backend import LocalStepHandle
+from .local_backend import STEP_UID, LocalStepHandle, connect_when_listening
+from .step_folders import Mounts, collect_outputs, confined_request, link_inputs, make_exchange, resource_mounts
 
-# Where a step container finds its folders.
-IN_DIR = "/atelier/in"
-OUT_DIR = "/atelier/out"
-WORK_DIR = "/atelier/work"
+# Where a step container finds its server's socket and Atelier's code (its other folders
+# are a confined step's, as in the local sandbox: modules.sandbox).
 SOCKET_DIR = "/atelier/sock"
-DATASETS_DIR = "/atelier/datasets"
 CODE_DIR = "/opt/atelier"
-# The unprivileged user steps run as when Atelier itself runs as root; otherwise steps
-# run as Atelier's own user, so that it can move and remove what they write.
-STEP_UID = 10001
 LABEL = "atelier.step-container"
 _SOCKET_NAME = "server.sock"
 # How many (image, mounts) pools are kept warm at once; the least recently used goes.
@@ -95,9 +91,6 @@ class _Container:
         return self.folder / "sock" / _SOCKET_NAME
 
 
-_Mounts = tuple[tuple[str, str], ...]  # (host folder, container folder), read-only
-
-
 class DockerBackend:
     """Runs steps in containers of the image `image()` names (it may build it first: an
     environment). `scratch_dir` holds the containers' folders; on the artifact store's
@@ -130,7 +123,7 @@ class DockerBackend:
         self._user = f"{STEP_UID}:{STEP_UID}" if os.getuid() == 0 else f"{os.getuid()}:{os.getgid()}"
         self._labels = {LABEL: "1", "atelier.host": socket.gethostname(), "atelier.pid": str(os.getpid())}
         self._lock = threading.Lock()
-        self._pools: OrderedDict[tuple[str, _Mounts], deque[Future[_Container]]] = OrderedDict()
+        self._pools: OrderedDict[tuple[str, Mounts], deque[Future[_Container]]] = OrderedDict()
         self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"atelier-{name}")
         self._closed = False
         self._remove_orphans()
@@ -141,12 +134,16 @@ class DockerBackend:
     def start(self, request: dict[str, Any], step_dir: Path) -> "DockerStepHandle":
         image = self._image()
         resources = request.get("resources") or {}
-        mounts = _resource_mounts(resources)
+        mounts = resource_mounts(resources)
         warm, box = self._take(image, mounts)
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            _link_inputs(request.get("inputs") or {}, box.folder / "in")
-            pid, conn, output_fd = _spawn(box.socket_path, _container_request(request, resources))
+            link_inputs(request.get("inputs") or {}, box.folder / "in")
+            connect_when_listening(conn, box.socket_path)
+            # The container's own limits apply, not the local target's.
+            pid, output_fd = request_step(conn, {k: v for k, v in confined_request(request).items() if k != "limits"})
         except BaseException:
+            conn.close()
             self._retire(box)
             raise
         return DockerStepHandle(self, box, pid, conn, output_fd, step_dir, warm=warm)
@@ -154,7 +151,7 @@ class DockerBackend:
     def warm(self, resources: dict[str, Any] | None = None) -> None:
         """Fill the pool for steps with these resources now and wait until it is ready
         (e.g. when a server starts, so that its first steps need not wait)."""
-        key = (self._image(), _resource_mounts(resources or {}))
+        key = (self._image(), resource_mounts(resources or {}))
         with self._lock:
             pool = self._pools.setdefault(key, deque())
             self._refill(key, pool)
@@ -164,7 +161,7 @@ class DockerBackend:
 
     # -- containers -------------------------------------------------------------------
 
-    def _take(self, image: str, mounts: _Mounts) -> tuple[bool, _Container]:
+    def _take(self, image: str, mounts: Mounts) -> tuple[bool, _Container]:
         """A ready container for this image and mounts (and whether it was already warm),
         topping its pool up in the background."""
         key = (image, mounts)
@@ -191,7 +188,7 @@ class DockerBackend:
                 self._retire(box)
         return False, self._launch(image, mounts)
 
-    def _refill(self, key: tuple[str, _Mounts], pool: deque[Future[_Container]]) -> None:
+    def _refill(self, key: tuple[str, Mounts], pool: deque[Future[_Container]]) -> None:
         while len(pool) < self.warm_pool and not self._closed:
             pool.append(self._workers.submit(self._launch, *key, standby=True))
 
@@ -204,16 +201,16 @@ class DockerBackend:
             return False
         return True
 
-    def _launch(self, image: str, mounts: _Mounts, *, standby: bool = False) -> _Container:
+    def _launch(self, image: str, mounts: Mounts, *, standby: bool = False) -> _Container:
         """A started container, its imports done. A `standby` one (warming up for the pool)
         gets the CPU only when running steps leave some: warming replacements must not slow
         the steps of the run that took their predecessors."""
         folder = self.scratch_dir / uuid.uuid4().hex
-        for sub in ("in", "out", "work", "sock"):
-            (folder / sub).mkdir(parents=True)
-        if os.getuid() == 0:
-            for sub in ("out", "work", "sock"):
-                os.chown(folder / sub, STEP_UID, STEP_UID)
+        owner = STEP_UID if os.getuid() == 0 else None
+        make_exchange(folder, owner=owner)
+        (folder / "sock").mkdir()
+        if owner is not None:
+            os.chown(folder / "sock", owner, owner)
         code_root = str(Path(modules.__file__).resolve().parents[1] / "modules")
         binds = [
             Mount(IN_DIR, str(folder / "in"), type="bind", read_only=True),
@@ -411,8 +408,8 @@ class DockerStepHandle(LocalStepHandle):
         oom = code == -signal.SIGKILL and not self._killed and self._backend.oom_killed(self._box)
         # Whatever the step left running must not write into its outputs once collected.
         self._backend._stop_processes(self._box)
+        collect_outputs(self._box.folder / "out", self._step_dir)
         out = self._step_dir / "out"
-        shutil.move(self._box.folder / "out", out)
         if oom and not (out / RESULT_FILE).exists():
             limit = self._backend.limits.memory_mb
             (out / RESULT_FILE).write_text(json.dumps({
@@ -430,88 +427,6 @@ class DockerStepHandle(LocalStepHandle):
     def close(self) -> None:
         super().close()
         self._backend._retire(self._box)
-
-
-def _spawn(path: Path, request: dict[str, Any]) -> tuple[int, socket.socket, int]:
-    """Ask the server in the container to fork the step (the protocol of modules.forkserver)."""
-    body = json.dumps(request).encode()
-    read_fd, write_fd = os.pipe()
-    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        _connect(conn, path)
-        socket.send_fds(conn, [len(body).to_bytes(4, "big") + body], [write_fd])
-        data = conn.recv(PID.size, socket.MSG_WAITALL)
-        if len(data) != PID.size:
-            raise DockerBackendError("the step container closed its connection before starting the step")
-        (pid,) = PID.unpack(data)
-    except BaseException:
-        conn.close()
-        os.close(read_fd)
-        raise
-    finally:
-        os.close(write_fd)
-    return pid, conn, read_fd
-
-
-def _connect(conn: socket.socket, path: Path) -> None:
-    # Socket paths are limited to 107 bytes; the folder's descriptor keeps this one short
-    # however deep the scratch folder is.
-    folder = os.open(path.parent, os.O_PATH)
-    try:
-        # The server binds its socket a moment before it listens on it.
-        deadline = time.monotonic() + 2
-        while True:
-            try:
-                conn.connect(f"/proc/self/fd/{folder}/{path.name}")
-                return
-            except ConnectionRefusedError:
-                if time.monotonic() > deadline:
-                    raise DockerBackendError("the step container does not answer") from None
-                time.sleep(0.01)
-    finally:
-        os.close(folder)
-
-
-def _resource_mounts(resources: dict[str, Any]) -> _Mounts:
-    """The read-only folders a run's steps may read: the owner's datasets and the data roots
-    (at their own paths, since pipelines name files under them)."""
-    mounts = []
-    datasets = resources.get("datasets_dir")
-    if datasets and Path(datasets).is_dir():
-        mounts.append((str(Path(datasets).resolve()), DATASETS_DIR))
-    for root in resources.get("data_roots") or []:
-        if Path(root).is_dir():
-            mounts.append((str(Path(root).resolve()), str(root)))
-    return tuple(mounts)
-
-
-def _container_request(request: dict[str, Any], resources: dict[str, Any]) -> dict[str, Any]:
-    """STEP.json with the container's paths."""
-    return {
-        **{k: v for k, v in request.items() if k != "limits"},  # the container's own limits apply
-        "inputs": {port: f"{IN_DIR}/{port}" for port in request.get("inputs") or {}},
-        "output_dir": OUT_DIR,
-        "work_dir": WORK_DIR,
-        "resources": {**resources, **({"datasets_dir": DATASETS_DIR} if resources.get("datasets_dir") else {})},
-    }
-
-
-def _link_inputs(inputs: dict[str, str], target: Path) -> None:
-    """Each input artifact under `target/<port>`: hard links where the filesystem allows (the
-    folder is mounted read-only, so a step cannot change the store's files through them)."""
-    for port, source in inputs.items():
-        root = Path(source)
-        for path in sorted(root.rglob("*")):
-            dest = target / port / path.relative_to(root)
-            if path.is_dir():
-                dest.mkdir(parents=True, exist_ok=True)
-                continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(path, dest)
-            except OSError:  # another filesystem
-                shutil.copyfile(path, dest)
-        (target / port).mkdir(parents=True, exist_ok=True)
 
 
 def _oom_counter(pid: int) -> Path | None:

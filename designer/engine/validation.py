@@ -144,9 +144,11 @@ def validate_pipeline(
     parameters: Mapping[str, Any] | None = None,
     computes: Collection[str] = ("local",),
     unavailable: Mapping[str, str] | None = None,
+    code_refused: Mapping[str, str] | None = None,
 ) -> Validation:
     """`computes` are the compute targets steps may run on; `unavailable` those that exist
-    but cannot run steps now, with the reason (told apart from a name that is wrong)."""
+    but cannot run steps now, with the reason (told apart from a name that is wrong);
+    `code_refused` those where modules that run users' code may not run, with the reason."""
     values, errors = _resolve_parameters(doc, parameters or {})
 
     def compute_error(name: str, what: str, node: str | None = None) -> GraphError:
@@ -187,6 +189,11 @@ def validate_pipeline(
         compute = node.compute or doc.settings.default_compute
         if node.compute and node.compute not in computes:
             errors.append(compute_error(node.compute, "compute", node_id))
+        elif spec.runs_user_code and code_refused and compute in code_refused:
+            errors.append(GraphError(
+                "code_not_allowed", f"{spec.name} runs your code, and compute {compute!r} {code_refused[compute]}",
+                node=node_id,
+            ))
 
         raw_params = node.params
         if node.version is not None and node.version < cls.version:

@@ -161,7 +161,7 @@ class PipelineCheck:
 
 
 def pipeline_check(
-    *, document: Any, parameters: Mapping[str, Any] | None = None, compute: str | None = None
+    *, document: Any, user: User, parameters: Mapping[str, Any] | None = None, compute: str | None = None
 ) -> PipelineCheck:
     """Every problem with a pipeline document, as data: a malformed file's errors, or the
     whole-graph validation's (modules, ports, types, cycles, params…); and, for a valid graph,
@@ -170,7 +170,7 @@ def pipeline_check(
         doc = pipeline_from_data(document)
     except PipelineInvalid as exc:
         return PipelineCheck(errors=exc.errors)
-    validation = pipeline_validate(doc=doc, parameters=parameters, compute=compute)
+    validation = pipeline_validate(doc=doc, parameters=parameters, compute=compute, user=user)
     if validation.resolved is None:
         return PipelineCheck(errors=validation.errors)
     schemas, _ = propagate_schemas(validation.resolved)

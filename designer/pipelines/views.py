@@ -199,7 +199,9 @@ class PipelineViewSet(viewsets.GenericViewSet):
             data["document"] if "document" in data
             else selectors.version_get(pipeline=pipeline, number=data.get("version")).document
         )
-        check = services.pipeline_check(document=document, parameters=data["parameters"], compute=data.get("compute"))
+        check = services.pipeline_check(
+            document=document, user=signed_in(request), parameters=data["parameters"], compute=data.get("compute")
+        )
         return Response({
             "valid": not check.errors, "errors": [e.to_json() for e in check.errors], "schemas": check.schemas,
         })

@@ -2,6 +2,7 @@
 and resources together for this deployment."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
@@ -20,9 +21,10 @@ from designer.engine.docker_backend import ContainerLimits, DockerBackend
 from designer.engine.environments import BUILD_RECIPE_VERSION
 from designer.engine.events import Event
 from designer.engine.executor import ComputeBackend, Executor
-from designer.engine.local_backend import LocalBackend
+from designer.engine.local_backend import LocalBackend, StepLimits, sandbox_unavailable
 from modules.sdk import Registry, default_registry
 
+logger = logging.getLogger(__name__)
 
 def registry() -> Registry:
     return default_registry()
@@ -77,10 +79,43 @@ def step_resources(user: Any = None) -> dict[str, Any]:
     return {"datasets_dir": str(datasets_dir(user)), "data_roots": [str(p) for p in conf["DATA_ROOTS"]]}
 
 
+_SANDBOX_MODES = {"auto": None, "required": True, "off": False}
+
+
 @cache
 def _local_backend(capacity: int, memory_mb: int | None) -> LocalBackend:
-    # One per process: its fork server is started once and reused by every run.
-    return LocalBackend(capacity=capacity, memory_limit_mb=memory_mb)
+    # One per process and configuration: its step servers start once and serve every run.
+    conf = settings.ATELIER
+    limits = StepLimits(
+        memory_mb=memory_mb or conf["LOCAL_MEMORY_MB"], processes=conf["LOCAL_PROCESSES"], cpu_s=conf["LOCAL_CPU_S"],
+        file_mb=conf["LOCAL_FILE_MB"], tmp_mb=conf["LOCAL_TMP_MB"],
+    )
+    backend = LocalBackend(
+        capacity=capacity, limits=limits, sandbox=_SANDBOX_MODES[conf["LOCAL_SANDBOX"]],
+        scratch_dir=conf["LOCAL_SCRATCH_DIR"],
+    )
+    if not backend.sandboxed:
+        logger.warning("local steps run without a sandbox (%s): only staff may run code on local compute",
+                       sandbox_unavailable() or "ATELIER_LOCAL_SANDBOX=off")
+    return backend
+
+
+def trusted_with_code(user: Any) -> bool:
+    """Whether `user`'s code may run where no sandbox confines it: staff, or the operator at
+    the command line (no user)."""
+    return user is None or bool(user.is_staff)
+
+
+def code_refused(user: Any) -> dict[str, str]:
+    """The compute targets where `user` may not run modules that run users' code, and why."""
+    if trusted_with_code(user):
+        return {}
+    local = [t for t in compute_target_list() if t.backend == Backend.LOCAL]
+    return {
+        t.name: "has no sandbox on this server, so only staff may run code there: choose a docker compute "
+                "target, or ask an administrator to install bubblewrap"
+        for t in local if not _backend(t).sandboxed  # type: ignore[attr-defined]
+    }
 
 
 @dataclass(frozen=True)
@@ -144,8 +179,26 @@ def artifact_store() -> ArtifactStore:
     conf = settings.ATELIER
     location = str(conf["ARTIFACT_STORE"])
     if "://" in location:
-        return RemoteArtifactStore(location, conf["ARTIFACT_CACHE"], storage_options=conf["ARTIFACT_STORE_OPTIONS"])
-    return LocalArtifactStore(Path(location))
+        store = RemoteArtifactStore(
+            location, conf["ARTIFACT_CACHE"], storage_options=conf["ARTIFACT_STORE_OPTIONS"]
+        )
+        _sweep_once(store.local)
+        return store
+    local = LocalArtifactStore(Path(location))
+    _sweep_once(local)
+    return local
+
+
+_swept_stores: set[Path] = set()
+
+
+def _sweep_once(store: LocalArtifactStore) -> None:
+    """Once per process and store: the step folders of attempts whose process was killed."""
+    if store.root not in _swept_stores:
+        _swept_stores.add(store.root)
+        swept = store.sweep_abandoned()
+        if swept:
+            logger.info("removed %d step folder(s) left by killed processes in %s", swept, store.root)
 
 
 def build_executor(
@@ -162,4 +215,5 @@ def build_executor(
         on_event=on_event,
         default_timeout=conf["STEP_TIMEOUT_S"],
         placement=placement,
+        trusted=trusted_with_code(user),
     )

@@ -25,14 +25,16 @@ from .models import Run, RunEvent, RunSource, StepRun
 
 
 def pipeline_validate(
-    *, doc: PipelineDoc, parameters: Mapping[str, Any] | None = None, compute: str | None = None
+    *, doc: PipelineDoc, parameters: Mapping[str, Any] | None = None, compute: str | None = None,
+    user: User | None = None,
 ) -> Validation:
-    """Validate the whole graph, including the columns params name where they can be known."""
+    """Validate the whole graph, including the columns params name where they can be known,
+    for a run by `user` (None: the operator at the command line)."""
     if compute:
         doc = doc.model_copy(update={"settings": doc.settings.model_copy(update={"default_compute": compute})})
     validation = validate_pipeline(
         doc, registry=engine_config.registry(), parameters=parameters, computes=engine_config.compute_targets(),
-        unavailable=engine_config.unavailable_compute_targets(),
+        unavailable=engine_config.unavailable_compute_targets(), code_refused=engine_config.code_refused(user),
     )
     if validation.resolved is not None:
         _, column_errors = propagate_schemas(validation.resolved)
@@ -60,7 +62,7 @@ def pipeline_prepare(
     if (text is None) == (document is None):
         raise TypeError("pipeline_prepare takes either text or document")
     doc = load_pipeline(text) if text is not None else pipeline_from_data(document)
-    resolved = pipeline_validate(doc=doc, parameters=parameters, compute=compute).require()
+    resolved = pipeline_validate(doc=doc, parameters=parameters, compute=compute, user=user).require()
     return resolved.doc, compile_plan(
         resolved, resources=engine_config.step_resources(_owner(user)), environment_of=engine_config.environment_of
     )

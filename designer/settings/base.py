@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 env = os.environ.get
@@ -187,6 +188,21 @@ ATELIER = {
     "LOCAL_MAX_PARALLEL": int(env("ATELIER_LOCAL_MAX_PARALLEL", str(os.cpu_count() or 2))),
     # Default per-step timeout in seconds (a node's `timeout` overrides it).
     "STEP_TIMEOUT_S": float(env("ATELIER_STEP_TIMEOUT", "3600")),
+    # The local compute target's sandbox (bubblewrap): `auto` uses it wherever it works,
+    # `required` refuses to run local steps without it, `off` never uses it. Without it,
+    # only staff may run their code (Execute Python Script…) on local compute.
+    "LOCAL_SANDBOX": env("ATELIER_LOCAL_SANDBOX", "auto"),
+    # Per local step: address space (MB; the warm server's libraries take about 0.7 GB of
+    # it), processes (all its server's steps together), CPU seconds per process, largest
+    # file (MB), and its /tmp (MB, in memory).
+    "LOCAL_MEMORY_MB": int(env("ATELIER_LOCAL_MEMORY_MB", "4096")),
+    "LOCAL_PROCESSES": int(env("ATELIER_LOCAL_PROCESSES", "512")),
+    "LOCAL_CPU_S": int(env("ATELIER_LOCAL_CPU_S", env("ATELIER_STEP_TIMEOUT", "3600").split(".")[0])),
+    "LOCAL_FILE_MB": int(env("ATELIER_LOCAL_FILE_MB", "4096")),
+    "LOCAL_TMP_MB": int(env("ATELIER_LOCAL_TMP_MB", "256")),
+    # The local step servers' folders (the steps' in/, out/, work/): on the artifact store's
+    # filesystem, inputs are linked, not copied.
+    "LOCAL_SCRATCH_DIR": Path(env("ATELIER_LOCAL_SCRATCH_DIR", DATA_DIR / "steps")),
     # Largest dataset file an upload may send (the request body limit is raised to it for the
     # dataset upload endpoints only).
     "MAX_UPLOAD_BYTES": int(env("ATELIER_MAX_UPLOAD_BYTES", str(100 * 1024 * 1024))),
@@ -208,6 +224,9 @@ ATELIER = {
     # Environment image builds: their logs and build folders.
     "ENVIRONMENTS_DIR": Path(env("ATELIER_ENVIRONMENTS_DIR", DATA_DIR / "environments")),
 }
+
+if ATELIER["LOCAL_SANDBOX"] not in ("auto", "required", "off"):
+    raise ImproperlyConfigured(f"ATELIER_LOCAL_SANDBOX must be auto, required or off, not {ATELIER['LOCAL_SANDBOX']!r}")
 
 # Distributed dispatch: with a broker configured, every step is a Celery task on the queue
 # named after its compute target, and workers anywhere run them; without one, the web

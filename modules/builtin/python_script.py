@@ -59,6 +59,7 @@ class ExecutePythonScript(Module):
     id = "execute_python_script"
     name = "Execute Python Script"
     category = "Python Language"
+    runs_user_code = True
     help = (
         "Runs a Python script that defines `azureml_main(dataframe1=None, dataframe2=None)`, "
         "the same contract as the Azure ML designer, so existing scripts paste in unchanged.\n\n"

@@ -53,6 +53,7 @@ class ModuleSpec:
     inputs: Mapping[str, Input]
     outputs: Mapping[str, Output]
     params: Mapping[str, Param]
+    runs_user_code: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +68,7 @@ class ModuleSpec:
             "inputs": [p.to_json() for p in self.inputs.values()],
             "outputs": [p.to_json() for p in self.outputs.values()],
             "params": [p.to_json() for p in self.params.values()],
+            "runs_user_code": self.runs_user_code,
         }
 
     def clean_params(self, raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -113,7 +115,9 @@ class Module:
 
     Class attributes: `id`, `version`, `name`, `category`, `description`, `help`
     (markdown shown in the palette), `deterministic` (False disables output reuse),
-    `replaces` (ids this module supersedes, so old pipelines keep loading).
+    `replaces` (ids this module supersedes, so old pipelines keep loading),
+    `runs_user_code` (True: it runs code its user wrote, which only a sandbox may run for
+    anyone but staff).
     """
 
     id: ClassVar[str] = ""
@@ -124,6 +128,7 @@ class Module:
     help: ClassVar[str] = ""
     deterministic: ClassVar[bool] = True
     replaces: ClassVar[tuple[str, ...]] = ()
+    runs_user_code: ClassVar[bool] = False
     # ParamValues with which the conformance check runs this module on `example_table()`
     # (see modules.sdk.conformance); only needed where defaults can't run there.
     example_params: ClassVar[dict[str, Any]] = {}
@@ -145,6 +150,7 @@ class Module:
             inputs=MappingProxyType(_collect(getattr(cls, "Inputs", None), Input)),
             outputs=MappingProxyType(_collect(getattr(cls, "Outputs", None), Output)),
             params=MappingProxyType(_collect(getattr(cls, "Params", None), Param)),
+            runs_user_code=cls.runs_user_code,
         )
 
     # Called as run(ctx: StepContext, params: ParamValues, <one keyword per input port>);

@@ -68,7 +68,7 @@ def test_a_run_mixing_local_and_docker_nodes_records_where_each_step_ran(atelier
     assert steps["boxed"].compute == "docker"
     assert steps["boxed"].placement["image"] == default_image
     assert len(steps["boxed"].placement["container"]) == 12
-    assert "pid" in steps["iris"].placement and "image" not in steps["iris"].placement
+    assert steps["iris"].placement["sandbox"] == "bubblewrap" and "image" not in steps["iris"].placement
     assert steps["after"].outputs["dataset1"]["rows"] == 10
     assert Environment.objects.get(name="default").status == EnvironmentStatus.READY
 
