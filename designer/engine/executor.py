@@ -26,8 +26,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Protocol
 
+from pydantic import ValidationError
+
 from modules.sdk.context import EVENT_PREFIX
-from modules.sdk.runner import RESULT_FILE
+from modules.sdk.contract import MetricLine, ProgressLine, ResultManifest, step_line
 
 from .artifact_store import ArtifactStore
 from .cache_keys import cache_key
@@ -37,8 +39,12 @@ from .events import (
     SUCCEEDED, Event, RunStatusEvent, Status, StepLogEvent, StepMetricEvent, StepProgressEvent,
     StepStatusEvent,
 )
+from .step_results import IMAGES, ResultRefused, check_output_folder, check_outputs, export_folder, read_manifest
 
 LOG_TAIL_LINES = 200
+# What the host takes of a step's printed output: a line at most, and in all.
+MAX_LINE_BYTES = 64 * 1024
+MAX_LOG_BYTES = 32 * 1024 * 1024
 # Failures a step reports that are a limit of its compute, not its own bug.
 _ORIGIN_OF_CODE = {"internal_error": "infrastructure", "memory_limit_exceeded": "limit", "out_of_memory": "limit"}
 
@@ -191,6 +197,7 @@ class _Running:
     step_dir: Path
     deadline: float
     partial: bytes = b""
+    logged: int = 0  # bytes of log forwarded so far
 
 
 @dataclass
@@ -214,7 +221,10 @@ class Executor:
         on_event: Callable[[Event], None] | None = None,
         default_timeout: float = 3600.0,
         placement: Mapping[str, Any] | None = None,
+        trusted: bool = True,
     ) -> None:
+        """`trusted`: the run's owner may run their code where no sandbox confines it (staff,
+        or the operator at the command line); a backend without a sandbox refuses the others'."""
         self.store = store
         self.backends = backends
         self.resources = dict(resources or {})
@@ -223,6 +233,7 @@ class Executor:
         self.default_timeout = default_timeout
         # Where this executor runs (e.g. which worker), added to what each backend reports.
         self.placement = dict(placement or {})
+        self.trusted = trusted
         self._cancel = threading.Event()
         self._starting: dict[str, _Starting] = {}
         self._starter: ThreadPoolExecutor | None = None
@@ -479,6 +490,8 @@ class Executor:
             "output_dir": str(step_dir / "out"),
             "work_dir": str(step_dir / "work"),
             "resources": self.resources,
+            "user_code": step.runs_user_code,
+            "trusted": self.trusted,
         }
         (step_dir / "work").mkdir()
         (step_dir / "step.json").write_text(json.dumps(request))
@@ -521,8 +534,19 @@ class Executor:
     def _pump(self, item: _Running, result: StepResult) -> None:
         data = item.partial + item.handle.read_output()
         *lines, item.partial = data.split(b"\n")
+        if len(item.partial) > MAX_LINE_BYTES:
+            # A step printing without end must not fill the host's memory: cut the line.
+            lines.append(item.partial[:MAX_LINE_BYTES] + b" [line cut]")
+            item.partial = b""
         log_lines = []
         for raw in lines:
+            if len(raw) > MAX_LINE_BYTES:
+                raw = raw[:MAX_LINE_BYTES] + b" [line cut]"
+            if item.logged > MAX_LOG_BYTES:
+                break
+            item.logged += len(raw)
+            if item.logged > MAX_LOG_BYTES:
+                raw = f"[log cut: the step printed more than {MAX_LOG_BYTES >> 20} MB]".encode()
             # NUL cannot be stored in PostgreSQL text; a step printing one must not break the run.
             line = raw.decode("utf-8", errors="replace").rstrip("\r").replace("\x00", "\ufffd")
             if line.startswith(EVENT_PREFIX):
@@ -535,51 +559,60 @@ class Executor:
 
     def _structured(self, result: StepResult, payload: str) -> None:
         try:
-            event = json.loads(payload)
-        except ValueError:
-            return
-        kind = event.get("type")
-        if kind == "progress":
-            self.on_event(StepProgressEvent(result.node, float(event.get("fraction", 0)), str(event.get("message", ""))))
-        elif kind == "metric":
-            self.on_event(StepMetricEvent(result.node, str(event.get("name")), event.get("value")))
-        elif kind == "warning":
-            self.on_event(StepLogEvent(result.node, [f"warning: {event.get('message')}"]))
+            line = step_line.validate_json(payload)
+        except ValidationError:
+            return  # not a line of the contract: a step's print that looks like one, dropped
+        if isinstance(line, ProgressLine):
+            self.on_event(StepProgressEvent(result.node, line.fraction, line.message))
+        elif isinstance(line, MetricLine):
+            self.on_event(StepMetricEvent(result.node, line.name, line.value))
+        else:
+            self.on_event(StepLogEvent(result.node, [f"warning: {line.message}"]))
 
     def _complete(self, item: _Running, result: StepResult) -> None:
         code = item.handle.exit_code()
         item.handle.close()
         out = item.step_dir / "out"
         try:
-            manifest = json.loads((out / RESULT_FILE).read_text())
-        except (OSError, ValueError):
-            manifest = None
-        try:
+            check_output_folder(out)
+            manifest = read_manifest(out)
             if manifest is None:
                 self._finish(result, Status.FAILED, error=self._crash_error(code))
-            elif manifest["status"] != "completed":
-                origin = _ORIGIN_OF_CODE.get(manifest["error"].get("code"), "module")
-                self._finish(result, Status.FAILED, error={**manifest["error"], "origin": origin})
+            elif manifest.status != "completed":
+                assert manifest.error is not None  # the contract says a failed step says why
+                error = manifest.error.model_dump(mode="json", exclude_none=True)
+                origin = _ORIGIN_OF_CODE.get(error["code"], "module")
+                self._finish(result, Status.FAILED, error={**error, "origin": origin})
             else:
+                check_outputs(manifest, item.step.outputs, out)
                 self._store_outputs(item, result, manifest)
                 self._finish(result, Status.COMPLETED)
+        except ResultRefused as exc:
+            # The step's own code wrote what the host refuses (a user's script can): its error.
+            self._finish(result, Status.FAILED, error={
+                "code": "result_refused", "origin": "module",
+                "message": f"the step's result was refused: {exc}",
+            })
         finally:
             self.store.discard(item.step_dir)
 
-    def _store_outputs(self, item: _Running, result: StepResult, manifest: dict[str, Any]) -> None:
+    def _store_outputs(self, item: _Running, result: StepResult, manifest: ResultManifest) -> None:
         out = item.step_dir / "out"
-        for port, meta in manifest["outputs"].items():
-            result.outputs[port] = {**meta, "artifact": self.store.put_folder(out / port)}
-        if (out / "_images").is_dir():
-            result.images = self.store.put_folder(out / "_images")
-        result.metrics = manifest.get("metrics") or {}
-        result.visuals = manifest.get("visuals") or {}
-        result.warnings = manifest.get("warnings") or []
-        for export in manifest.get("exports") or []:
-            if self.datasets is None:
-                raise RuntimeError("Export Data needs a dataset catalog")
-            version = self.datasets.register(export["name"], out / export["path"])
-            self.on_event(StepLogEvent(result.node, [f"registered dataset {export['name']!r} version {version}"]))
+        exports = [(export, export_folder(out, export)) for export in manifest.exports]
+        if exports and self.datasets is None:
+            raise ResultRefused("Export Data needs a dataset catalog, and this run has none")
+        for port, meta in manifest.outputs.items():
+            # Hashed here, by the host, as the folder enters the store: never the step's word.
+            result.outputs[port] = {**meta.to_json(), "artifact": self.store.put_folder(out / port)}
+        if (out / IMAGES).is_dir():
+            result.images = self.store.put_folder(out / IMAGES)
+        result.metrics = dict(manifest.metrics)  # type: ignore[arg-type]  # None: not a finite number
+        result.visuals = dict(manifest.visuals)
+        result.warnings = list(manifest.warnings)
+        for export, folder in exports:
+            assert self.datasets is not None
+            version = self.datasets.register(export.name, folder)
+            self.on_event(StepLogEvent(result.node, [f"registered dataset {export.name!r} version {version}"]))
         if item.step.deterministic:
             self.store.record(result.cache_key or "", {
                 "artifacts": {port: o["artifact"] for port, o in result.outputs.items()},
@@ -597,6 +630,8 @@ class Executor:
 
     @staticmethod
     def _crash_error(code: int | None) -> dict[str, Any]:
+        if code == -signal.SIGXCPU:
+            return {"code": "cpu_time_limit", "origin": "limit", "message": "the step used more CPU time than its limit and was stopped"}
         if code is not None and code < 0:
             name = signal.Signals(-code).name
             hint = " (it may have run out of memory)" if -code == signal.SIGKILL else ""

@@ -21,8 +21,11 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from .artifacts import read_value, write_value
 from .context import StepContext, emit_event
+from .contract import ResultManifest
 from .errors import ModuleError
 from .module import ParamValues
 from .registry import default_registry
@@ -43,6 +46,11 @@ def execute(request: dict[str, Any]) -> dict[str, Any]:
     work_dir.mkdir(parents=True, exist_ok=True)
     manifest = _execute(request, output_dir, work_dir)
     manifest["duration_s"] = round(time.perf_counter() - started, 6)
+    try:
+        # Written in the contract's shape, as the host will read it.
+        manifest = ResultManifest.model_validate(manifest).to_json()
+    except ValidationError as exc:
+        manifest = _fail({"code": "internal_error", "message": f"the step's result does not fit the step contract: {exc}"})
     tmp = output_dir / (RESULT_FILE + ".tmp")
     tmp.write_text(json.dumps(manifest, default=str))
     tmp.replace(output_dir / RESULT_FILE)
