@@ -18,11 +18,26 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import tarfile
 import tempfile
 import uuid
 from pathlib import Path
 from typing import Any, Protocol
+
+
+def _host() -> str:
+    return socket.gethostname().replace(".", "_")  # the "." ends the owner in folder names
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class ArtifactStore(Protocol):
@@ -53,9 +68,24 @@ class LocalArtifactStore:
             (self.root / sub).mkdir(parents=True, exist_ok=True)
 
     def new_step_dir(self, run_id: str, node: str) -> Path:
-        folder = self.root / "tmp" / f"{run_id}-{node}-{uuid.uuid4().hex[:8]}"
+        # Named after the process that owns it, so that a later process can tell it was
+        # abandoned (see sweep_abandoned).
+        folder = self.root / "tmp" / f"{_host()}-{os.getpid()}.{run_id}-{node}-{uuid.uuid4().hex[:8]}"
         folder.mkdir(parents=True)
         return folder
+
+    def sweep_abandoned(self) -> int:
+        """Remove the step folders of processes of this host that died without removing them
+        (a killed worker's attempt, a server killed mid-run); returns how many went."""
+        host = _host()
+        swept = 0
+        for folder in (self.root / "tmp").iterdir():
+            owner, _, _ = folder.name.partition(".")
+            owner_host, _, pid = owner.rpartition("-")
+            if owner_host == host and pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(folder, ignore_errors=True)
+                swept += 1
+        return swept
 
     def path(self, digest: str) -> Path:
         return self.root / "objects" / digest[:2] / digest
