@@ -57,4 +57,5 @@ bench: install
 	$(PY) bench/engine_bench.py
 	$(PY) bench/server_bench.py
 	$(PY) bench/preview_bench.py
+	$(PY) bench/sandbox_bench.py
 	$(PY) bench/frontend_bench.py
