@@ -1,7 +1,6 @@
 """Fixtures shared by every test folder."""
 from __future__ import annotations
 
-import importlib
 import signal
 import textwrap
 
@@ -19,7 +18,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def _deployment_rows(request: pytest.FixtureRequest) -> None:
-    """The rows every deployment gets from its data migrations (the default compute targets),
+    """The rows every deployment gets when it migrates (the default compute targets),
     put back for each database test: a transactional test's flush empties every table, and
     a deployment never runs without them."""
     marker = request.node.get_closest_marker("django_db")
@@ -28,9 +27,9 @@ def _deployment_rows(request: pytest.FixtureRequest) -> None:
         return
     transactional = bool(names & {"transactional_db", "live_server"}) or bool(marker and marker.kwargs.get("transaction"))
     request.getfixturevalue("transactional_db" if transactional else "db")
-    from django.apps import apps
+    from designer.compute.services import compute_targets_seed
 
-    importlib.import_module("designer.compute.migrations.0002_default_targets").seed(apps, None)
+    compute_targets_seed()
 
 
 @pytest.fixture

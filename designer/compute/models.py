@@ -4,11 +4,6 @@ from __future__ import annotations
 from django.db import models
 
 
-class Backend(models.TextChoices):
-    LOCAL = "local", "Local processes"
-    DOCKER = "docker", "Docker containers"
-
-
 class EnvironmentStatus(models.TextChoices):
     PENDING = "pending", "Not built yet"
     BUILDING = "building", "Building"
@@ -48,7 +43,9 @@ class ComputeTarget(models.Model):
 
     name = models.SlugField(max_length=100, unique=True)
     description = models.CharField(max_length=500, blank=True)
-    backend = models.CharField(max_length=20, choices=Backend.choices)
+    backend = models.CharField(
+        max_length=100, help_text="Its kind of compute backend: local, docker, or one a pack registers.",
+    )
     capacity = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Steps running at once.")
     memory_mb = models.PositiveIntegerField(null=True, blank=True, help_text="Memory limit per step.")
     cpus = models.FloatField(null=True, blank=True, help_text="CPUs per step (docker).")

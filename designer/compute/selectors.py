@@ -7,7 +7,7 @@ import docker
 import docker.errors
 from django.db.models import QuerySet
 
-from .models import Backend, ComputeTarget, Environment
+from .models import ComputeTarget, Environment
 
 
 @cache
@@ -20,10 +20,6 @@ def docker_engine() -> docker.DockerClient | None:
     except docker.errors.DockerException:
         return None
     return client
-
-
-def compute_target_available(target: ComputeTarget) -> bool:
-    return target.backend != Backend.DOCKER or docker_engine() is not None
 
 
 def compute_target_list() -> QuerySet[ComputeTarget]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from .models import ComputeTarget, Environment
-from .selectors import compute_target_available
+from .backends import compute_target_available
 
 
 class EnvironmentSerializer(serializers.ModelSerializer):

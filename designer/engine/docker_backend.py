@@ -99,6 +99,7 @@ class DockerBackend:
     # A container to start, perhaps an environment to build first: the executor starts
     # these steps off its thread, so that the others go on meanwhile.
     starts_slowly = True
+    sandboxed = True
 
     def __init__(
         self,

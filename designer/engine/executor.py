@@ -24,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Protocol
+from typing import Any, Callable, Iterable, Mapping
 
 from pydantic import ValidationError
 
@@ -32,6 +32,7 @@ from modules.sdk.context import EVENT_PREFIX
 from modules.sdk.contract import MetricLine, ProgressLine, ResultManifest, step_line
 
 from .artifact_store import ArtifactStore
+from .backends import ComputeBackend, StepHandle
 from .cache_keys import cache_key
 from .compiler import Plan, PlanStep
 from .dataset_catalog import DatasetCatalog
@@ -47,27 +48,6 @@ MAX_LINE_BYTES = 64 * 1024
 MAX_LOG_BYTES = 32 * 1024 * 1024
 # Failures a step reports that are a limit of its compute, not its own bug.
 _ORIGIN_OF_CODE = {"internal_error": "infrastructure", "memory_limit_exceeded": "limit", "out_of_memory": "limit"}
-
-
-class StepHandle(Protocol):
-    output_fd: int
-    sentinel: int
-
-    def read_output(self) -> bytes: ...
-    def exit_code(self) -> int | None: ...
-    def kill(self) -> None: ...
-    def close(self) -> None: ...
-
-
-class ComputeBackend(Protocol):
-    """A backend whose `start` may take long (a container, an environment to build) says so
-    with a true `starts_slowly` attribute: its steps are started off the executor's thread
-    and are "preparing" meanwhile, while the other steps go on and cancel is heard."""
-
-    name: str
-    capacity: int
-
-    def start(self, request: dict[str, Any], step_dir: Path) -> StepHandle: ...
 
 
 @dataclass
@@ -421,7 +401,7 @@ class Executor:
         backend = self.backends[step.compute]
         try:
             step_dir, request = self._step_request(step, inputs, run_id)
-            if getattr(backend, "starts_slowly", False):
+            if backend.starts_slowly:
                 if self._starter is None or self._started_signal is None:
                     self._starter = ThreadPoolExecutor(thread_name_prefix="atelier-start")
                     self._started_signal = socket.socketpair()
@@ -461,7 +441,7 @@ class Executor:
         result.status = Status.RUNNING
         if result.started_at is None:
             result.started_at = time.time()
-        result.placement = {"compute": step.compute, **self.placement, **(getattr(handle, "placement", None) or {})}
+        result.placement = {"compute": step.compute, **self.placement, **handle.placement}
         self._emit_step(result)
 
     def _started(self, running: dict[str, _Running], results: dict[str, StepResult]) -> None:

@@ -489,6 +489,7 @@ class LocalBackend:
     folders: on the artifact store's filesystem, inputs are linked rather than copied."""
 
     name = "local"
+    starts_slowly = False
 
     def __init__(
         self, *, capacity: int = 2, limits: StepLimits = StepLimits(), sandbox: bool | None = None,

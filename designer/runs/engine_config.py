@@ -3,56 +3,43 @@ and resources together for this deployment."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from functools import cache, partial
 from pathlib import Path
 from typing import Any, Callable
 
 from django.conf import settings
-from django.db import connection
 
-from designer.compute.models import Backend, ComputeTarget
-from designer.compute.selectors import compute_target_available, compute_target_list, docker_engine
-from designer.compute.services import environment_image, environment_spec
+from designer.compute.backends import (
+    backend_of, compute_target_available, compute_target_unavailable, environment_id_of,
+)
+from designer.compute.selectors import compute_target_list
 from designer.engine.artifact_store import ArtifactStore, LocalArtifactStore, RemoteArtifactStore
-from designer.engine.cache_keys import container_environment_id, local_environment_id
 from designer.engine.dataset_catalog import DatasetCatalog, FolderDatasetCatalog
-from designer.engine.docker_backend import ContainerLimits, DockerBackend
-from designer.engine.environments import BUILD_RECIPE_VERSION
 from designer.engine.events import Event
-from designer.engine.executor import ComputeBackend, Executor
-from designer.engine.local_backend import LocalBackend, StepLimits, sandbox_unavailable
+from designer.engine.executor import Executor
 from modules.sdk import Registry, default_registry
 
 logger = logging.getLogger(__name__)
+
 
 def registry() -> Registry:
     return default_registry()
 
 
 def compute_targets() -> list[str]:
-    """The compute targets pipelines may name here: those whose engine is reachable."""
+    """The compute targets pipelines may name here: those that can run steps now."""
     return [t.name for t in compute_target_list() if compute_target_available(t)]
 
 
 def unavailable_compute_targets() -> dict[str, str]:
     """The compute targets that exist but cannot run steps here now, with the reason."""
     return {
-        t.name: "no Docker engine is reachable from this server"
-        for t in compute_target_list() if not compute_target_available(t)
+        t.name: reason for t in compute_target_list() if (reason := compute_target_unavailable(t)) is not None
     }
 
 
 def environment_of(compute: str) -> str:
-    """The environment a compute target runs steps in, for cache keys: a docker target's
-    outputs are not reused by a local step, nor by a target with other requirements."""
-    target = compute_target_list().filter(name=compute, backend=Backend.DOCKER).select_related("environment").first()
-    if target is None or target.environment is None:
-        return local_environment_id()
-    spec = environment_spec(target.environment)
-    return container_environment_id(
-        base_image=spec.base_image, requirements=spec.all_requirements(), recipe=BUILD_RECIPE_VERSION
-    )
+    """The environment a compute target runs steps in, for cache keys."""
+    return environment_id_of(compute_target_list().filter(name=compute).first())
 
 
 def datasets_dir(user: Any = None) -> Path:
@@ -79,27 +66,6 @@ def step_resources(user: Any = None) -> dict[str, Any]:
     return {"datasets_dir": str(datasets_dir(user)), "data_roots": [str(p) for p in conf["DATA_ROOTS"]]}
 
 
-_SANDBOX_MODES = {"auto": None, "required": True, "off": False}
-
-
-@cache
-def _local_backend(capacity: int, memory_mb: int | None) -> LocalBackend:
-    # One per process and configuration: its step servers start once and serve every run.
-    conf = settings.ATELIER
-    limits = StepLimits(
-        memory_mb=memory_mb or conf["LOCAL_MEMORY_MB"], processes=conf["LOCAL_PROCESSES"], cpu_s=conf["LOCAL_CPU_S"],
-        file_mb=conf["LOCAL_FILE_MB"], tmp_mb=conf["LOCAL_TMP_MB"],
-    )
-    backend = LocalBackend(
-        capacity=capacity, limits=limits, sandbox=_SANDBOX_MODES[conf["LOCAL_SANDBOX"]],
-        scratch_dir=conf["LOCAL_SCRATCH_DIR"],
-    )
-    if not backend.sandboxed:
-        logger.warning("local steps run without a sandbox (%s): only staff may run code on local compute",
-                       sandbox_unavailable() or "ATELIER_LOCAL_SANDBOX=off")
-    return backend
-
-
 def trusted_with_code(user: Any) -> bool:
     """Whether `user`'s code may run where no sandbox confines it: staff, or the operator at
     the command line (no user)."""
@@ -110,69 +76,11 @@ def code_refused(user: Any) -> dict[str, str]:
     """The compute targets where `user` may not run modules that run users' code, and why."""
     if trusted_with_code(user):
         return {}
-    local = [t for t in compute_target_list() if t.backend == Backend.LOCAL]
     return {
         t.name: "has no sandbox on this server, so only staff may run code there: choose a docker compute "
                 "target, or ask an administrator to install bubblewrap"
-        for t in local if not _backend(t).sandboxed  # type: ignore[attr-defined]
+        for t in compute_target_list() if not backend_of(t).sandboxed
     }
-
-
-@dataclass(frozen=True)
-class _DockerTarget:
-    name: str
-    capacity: int
-    limits: ContainerLimits
-    environment_id: int
-
-
-def _environment_image(environment_id: int) -> str:
-    """The image a docker step starts from, asked on the thread that starts the step."""
-    try:
-        return environment_image(environment_id=environment_id)
-    finally:
-        # That thread ends with the start: its connection goes back now, not when it is
-        # collected (a transaction of the caller's, if any, is left alone).
-        if not connection.in_atomic_block:
-            connection.close()
-
-
-@cache
-def _docker_backend(target: _DockerTarget) -> DockerBackend:
-    # One per process and configuration: its warm containers serve every run.
-    conf = settings.ATELIER
-    return DockerBackend(
-        name=target.name, capacity=target.capacity, limits=target.limits, warm_pool=conf["DOCKER_WARM_POOL"],
-        image=partial(_environment_image, target.environment_id),
-        scratch_dir=conf["DOCKER_SCRATCH_DIR"], client=docker_engine(),
-    )
-
-
-class _UnavailableBackend:
-    """Stands for a target whose engine is not reachable, so that a run recorded for it
-    fails those steps with a clear error instead of stopping."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.capacity = 1
-
-    def start(self, request: dict[str, Any], step_dir: Path) -> Any:
-        raise RuntimeError(f"compute {self.name!r} is not available: no Docker engine is reachable from this server")
-
-
-def _backend(target: ComputeTarget) -> ComputeBackend:
-    conf = settings.ATELIER
-    if target.backend == Backend.LOCAL:
-        return _local_backend(target.capacity or conf["LOCAL_MAX_PARALLEL"], target.memory_mb)
-    if not compute_target_available(target) or target.environment_id is None:
-        return _UnavailableBackend(target.name)
-    limits = ContainerLimits(
-        memory_mb=target.memory_mb or conf["DOCKER_MEMORY_MB"], cpus=target.cpus or conf["DOCKER_CPUS"],
-        pids=target.pids or conf["DOCKER_PIDS"], tmpfs_mb=conf["DOCKER_TMPFS_MB"],
-    )
-    return _docker_backend(_DockerTarget(
-        target.name, target.capacity or conf["DOCKER_CAPACITY"], limits, target.environment_id,
-    ))
 
 
 def artifact_store() -> ArtifactStore:
@@ -209,7 +117,7 @@ def build_executor(
     conf = settings.ATELIER
     return Executor(
         store=artifact_store(),
-        backends={t.name: _backend(t) for t in compute_target_list()},
+        backends={t.name: backend_of(t) for t in compute_target_list()},
         resources=step_resources(user),
         datasets=_dataset_catalog(user),
         on_event=on_event,

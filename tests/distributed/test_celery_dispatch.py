@@ -210,9 +210,9 @@ def test_a_worker_of_the_docker_queue_runs_its_steps_in_containers(deploy: Any, 
 
 
 def test_a_step_for_a_compute_no_worker_serves_says_so_and_can_be_cancelled(deploy: Any) -> None:
-    from designer.compute.models import Backend, ComputeTarget
+    from designer.compute.models import ComputeTarget
 
-    ComputeTarget.objects.create(name="big-memory", backend=Backend.LOCAL)
+    ComputeTarget.objects.create(name="big-memory", backend="local")
     nodes = slow(0)
     nodes["sleep"]["compute"] = "big-memory"
     with deploy(ATELIER_UNSERVED_AFTER_S="1") as deployment:  # its workers read `local` only

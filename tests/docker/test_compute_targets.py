@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from designer.compute import selectors, services as compute_services
-from designer.compute.models import Backend, ComputeTarget, Environment, EnvironmentStatus
+from designer.compute import backends as compute_backends, selectors, services as compute_services
+from designer.compute.models import ComputeTarget, Environment, EnvironmentStatus
 from designer.engine.errors import PipelineInvalid
 from designer.runs import engine_config, services
 from designer.runs.models import Run, RunSource
@@ -27,10 +27,10 @@ def atelier(settings, tmp_path, env_cache, default_image):
     }
     # Backends are kept per process: the next test must get its own folders. With no warm
     # pool, each container is removed after its step (and any left at exit).
-    engine_config._docker_backend.cache_clear()
+    compute_backends._docker_backend.cache_clear()
     compute_services.environment_builder.cache_clear()
     yield settings.ATELIER
-    engine_config._docker_backend.cache_clear()
+    compute_backends._docker_backend.cache_clear()
     compute_services.environment_builder.cache_clear()
 
 
@@ -75,7 +75,7 @@ def test_a_run_mixing_local_and_docker_nodes_records_where_each_step_ran(atelier
 
 def test_outputs_are_reused_only_on_the_environment_that_made_them(atelier):
     pinned = Environment.objects.create(name="pinned", requirements="six==1.16.0\n")
-    ComputeTarget.objects.create(name="pinned-docker", backend=Backend.DOCKER, environment=pinned)
+    ComputeTarget.objects.create(name="pinned-docker", backend="docker", environment=pinned)
 
     def reused_on(compute: str) -> bool:
         return run_document({"iris": IRIS}, default_compute=compute).steps.get().reused
@@ -95,7 +95,7 @@ def test_outputs_are_reused_only_on_the_environment_that_made_them(atelier):
 
 def test_a_failing_environment_build_fails_the_step_with_pips_message(atelier):
     broken = Environment.objects.create(name="broken", requirements="atelier-no-such-package==1.0\n")
-    ComputeTarget.objects.create(name="broken-docker", backend=Backend.DOCKER, environment=broken)
+    ComputeTarget.objects.create(name="broken-docker", backend="docker", environment=broken)
     run = run_document({"iris": IRIS}, default_compute="broken-docker")
     assert run.status == "failed"
     error = run.steps.get().error

@@ -227,7 +227,7 @@ def test_a_step_over_its_memory_limit_fails_as_a_limit_not_a_bug(store):
 
 def test_a_compute_target_that_cannot_start_steps_fails_them_clearly(store):
     class Broken:
-        name, capacity = "local", 1
+        name, capacity, starts_slowly = "local", 1, False
 
         def start(self, request, step_dir):
             raise OSError("no space left on device")

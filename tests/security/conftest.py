@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
+from designer.compute import backends as compute_backends
 from designer.datasets.services import dataset_upload
 from designer.engine.local_backend import sandbox_unavailable
 from designer.runs import engine_config
@@ -43,7 +44,7 @@ def compute(request: pytest.FixtureRequest, settings: Any, tmp_path: Path) -> st
     if request.param == "docker":
         request.getfixturevalue("default_image")
         settings.ATELIER = {**settings.ATELIER, "ENVIRONMENTS_DIR": request.getfixturevalue("env_cache")}
-        engine_config._docker_backend.cache_clear()
+        compute_backends._docker_backend.cache_clear()
     return str(request.param)
 
 

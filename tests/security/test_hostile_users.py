@@ -17,7 +17,6 @@ from django.conf import settings
 from django.db import connection
 
 from designer.datasets.models import Dataset
-from designer.runs import engine_config
 from tests.engine.test_executor import processes_with
 
 from .conftest import CANARY, IRIS, client_for, finished, logs, probe_results, probes, script, submit
@@ -232,23 +231,19 @@ def test_without_a_sandbox_only_staff_run_code_on_local_compute(settings, tmp_pa
         **settings.ATELIER, "ARTIFACT_STORE": tmp_path / "artifacts", "DATASETS_DIR": tmp_path / "datasets",
         "LOCAL_SANDBOX": "off",
     }
-    engine_config._local_backend.cache_clear()
-    try:
-        document = {"format": "atelier/pipeline@1", "name": "p",
-                    "nodes": {"iris": IRIS, "mine": script("return dataframe1,")}}
-        refused = client_for(mallory).post("/api/runs/", {"pipeline": document}, format="json")
-        assert refused.status_code == 400
-        error = next(e for e in refused.json()["errors"] if e.get("node") == "mine")
-        assert error["code"] == "code_not_allowed"
-        assert "only staff may run code there" in error["message"]
-        # Built-in modules still run for her; a staff member's code runs.
-        assert finished(submit(mallory, {"iris": IRIS})).status == "completed"
-        staff = django_user_model.objects.create_user("sam", password="not-used", is_staff=True)
-        run = finished(submit(staff, document["nodes"]))
-        assert run.status == "completed"
-        assert run.steps.get(node="mine").placement["sandbox"] == "none"
-    finally:
-        engine_config._local_backend.cache_clear()
+    document = {"format": "atelier/pipeline@1", "name": "p",
+                "nodes": {"iris": IRIS, "mine": script("return dataframe1,")}}
+    refused = client_for(mallory).post("/api/runs/", {"pipeline": document}, format="json")
+    assert refused.status_code == 400
+    error = next(e for e in refused.json()["errors"] if e.get("node") == "mine")
+    assert error["code"] == "code_not_allowed"
+    assert "only staff may run code there" in error["message"]
+    # Built-in modules still run for her; a staff member's code runs.
+    assert finished(submit(mallory, {"iris": IRIS})).status == "completed"
+    staff = django_user_model.objects.create_user("sam", password="not-used", is_staff=True)
+    run = finished(submit(staff, document["nodes"]))
+    assert run.status == "completed"
+    assert run.steps.get(node="mine").placement["sandbox"] == "none"
 
 
 def test_the_sandbox_holds_no_privilege(mallory, compute):
