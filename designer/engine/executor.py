@@ -37,12 +37,14 @@ from .cache_keys import cache_key
 from .compiler import Plan, PlanStep
 from .dataset_catalog import DatasetCatalog
 from .events import (
-    SUCCEEDED, Event, RunStatusEvent, Status, StepLogEvent, StepMetricEvent, StepProgressEvent,
+    Event, RunStatusEvent, Status, StepLogEvent, StepMetricEvent, StepProgressEvent,
     StepStatusEvent,
 )
+from .scheduler import Decision, decide, final_status
 from .step_results import IMAGES, ResultRefused, check_output_folder, check_outputs, export_folder, read_manifest
 
 LOG_TAIL_LINES = 200
+_CANCELLED_ERROR = {"code": "cancelled", "origin": "user", "message": "cancelled by the user"}
 # What the host takes of a step's printed output: a line at most, and in all.
 MAX_LINE_BYTES = 64 * 1024
 MAX_LOG_BYTES = 32 * 1024 * 1024
@@ -238,7 +240,6 @@ class Executor:
         run_id = run_id or uuid.uuid4().hex
         forced = set(force_nodes)
         results = {s.node: StepResult(s.node) for s in plan.steps}
-        pending = list(plan.steps)
         running: dict[str, _Running] = {}
         self.on_event(RunStatusEvent(Status.RUNNING))
         for step in plan.steps:
@@ -247,33 +248,23 @@ class Executor:
         # SIGTERM (e.g. from a process manager) stops a run as cleanly as Ctrl-C does.
         previous = self._install_sigterm()
         try:
-            while pending or running or self._starting:
+            while not all(r.status.terminal for r in results.values()):
                 if self._cancel.is_set():
                     raise _Cancelled
-                pending, crowded = self._start_ready(plan, pending, running, results, run_id, force_rerun, forced)
+                crowded = self._start_ready(plan, running, results, run_id, force_rerun, forced)
                 if running or self._starting:
                     self._wait(running, results)
                 elif crowded:
                     _slots.wait(0.5)  # other runs of this process hold the capacity
-                elif pending:
-                    # Nothing runs and nothing can start: what is left waits on a failure.
-                    for step in pending:
-                        self._finish(results[step.node], Status.SKIPPED)
-                    pending = []
         except (KeyboardInterrupt, _Cancelled):
             cancelled = True
             self._stop(running, results)
-            for step in pending:
-                self._finish(results[step.node], Status.CANCELLED)
+            self._end_unstarted(plan, results, cancelled=True)
         finally:
             self._restore_sigterm(previous)
             self._close_starter()
-        if cancelled:
-            status = Status.CANCELLED
-        elif all(r.status in SUCCEEDED for r in results.values()):
-            status = Status.COMPLETED
-        else:
-            status = Status.FAILED
+        status = final_status({n: r.status for n, r in results.items()}, cancelled=cancelled)
+        assert status is not None  # every step has ended
         result = RunResult(run_id=run_id, status=status, steps=results)
         if before_final_status is not None:
             before_final_status(result)
@@ -304,9 +295,7 @@ class Executor:
         except (KeyboardInterrupt, _Cancelled):
             self._stop(running, results)
             if not result.status.terminal:  # cancelled while it waited for capacity
-                self._finish(result, Status.CANCELLED, error={
-                    "code": "cancelled", "origin": "user", "message": "cancelled by the user",
-                })
+                self._finish(result, Status.CANCELLED, error=_CANCELLED_ERROR)
         finally:
             self._restore_sigterm(previous)
             self._close_starter()
@@ -318,16 +307,12 @@ class Executor:
             starting.future.add_done_callback(partial(self._abandon, step_dir=starting.step_dir))
             del self._starting[node]
             _slots.give(self.backends[starting.step.compute])
-            self._finish(results[node], Status.CANCELLED, error={
-                "code": "cancelled", "origin": "user", "message": "cancelled by the user",
-            })
+            self._finish(results[node], Status.CANCELLED, error=_CANCELLED_ERROR)
         for node, item in list(running.items()):
             item.handle.kill()
             item.handle.close()
             self.store.discard(item.step_dir)
-            self._finish(results[node], Status.CANCELLED, error={
-                "code": "cancelled", "origin": "user", "message": "cancelled by the user",
-            })
+            self._finish(results[node], Status.CANCELLED, error=_CANCELLED_ERROR)
             self._release(running, node)
 
     def _abandon(self, future: Future[StepHandle], step_dir: Path) -> None:
@@ -352,45 +337,44 @@ class Executor:
 
     # -- scheduling -------------------------------------------------------------------
 
+    def _end_unstarted(self, plan: Plan, results: dict[str, StepResult], *, cancelled: bool) -> Decision:
+        decision = decide(plan, {n: r.status for n, r in results.items()}, cancelled=cancelled)
+        for node, status in decision.ended.items():
+            self._finish(results[node], status, error=_CANCELLED_ERROR if status is Status.CANCELLED else None)
+        return decision
+
     def _start_ready(
         self,
         plan: Plan,
-        pending: list[PlanStep],
         running: dict[str, _Running],
         results: dict[str, StepResult],
         run_id: str,
         force_rerun: bool,
         forced: set[str],
-    ) -> tuple[list[PlanStep], bool]:
-        """Start or reuse what can go; returns the steps left, and whether one of them is
-        ready but waits for capacity."""
-        halted = not plan.continue_on_step_failure and any(r.status is Status.FAILED for r in results.values())
-        still: list[PlanStep] = []
-        crowded = False
-        for step in pending:
-            upstream = [results[n].status for n in step.upstream]
-            if halted or any(s in (Status.FAILED, Status.SKIPPED, Status.CANCELLED) for s in upstream):
-                self._finish(results[step.node], Status.SKIPPED)
-                continue
-            if not all(s in SUCCEEDED for s in upstream):
-                still.append(step)
-                continue
-            result = results[step.node]
-            inputs = step_inputs(step, {node: r.outputs for node, r in results.items()})
-            result.cache_key, entry = cache_decision(
-                self.store, plan, step, inputs, force_rerun=force_rerun, forced=forced
-            )
-            if entry is not None:
-                self._reuse(result, entry)
-                continue
-            backend = self.backends[step.compute]
-            if not _slots.take(backend):
-                still.append(step)
-                crowded = True
-                continue
-            if not self._start(step, inputs, run_id, result, running):
-                _slots.give(backend)
-        return still, crowded
+    ) -> bool:
+        """Start or reuse what the scheduler says may go, and end what can never run; returns
+        whether a ready step waits for capacity."""
+        while True:
+            decision = self._end_unstarted(plan, results, cancelled=False)
+            crowded = reused = False
+            for node in decision.ready:
+                step, result = plan.step(node), results[node]
+                inputs = step_inputs(step, {n: r.outputs for n, r in results.items()})
+                result.cache_key, entry = cache_decision(
+                    self.store, plan, step, inputs, force_rerun=force_rerun, forced=forced
+                )
+                if entry is not None:
+                    self._reuse(result, entry)
+                    reused = True
+                    continue
+                backend = self.backends[step.compute]
+                if not _slots.take(backend):
+                    crowded = True
+                    continue
+                if not self._start(step, inputs, run_id, result, running):
+                    _slots.give(backend)
+            if not reused:  # a reused step may have made its downstream ready at once
+                return crowded
 
     def _start(
         self, step: PlanStep, inputs: Mapping[str, str], run_id: str, result: StepResult,
