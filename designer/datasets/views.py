@@ -20,16 +20,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from designer.api_defaults import signed_in
+from designer.engine.table_intake import export_options
 from designer.runs.outputs import PreviewError, table_preview
 from designer.runs.serializers import (
     ColumnStatisticsSerializer,
+    DownloadQuerySerializer,
     PreviewQuerySerializer,
     PreviewSerializer,
 )
 
 # Downloads send their file whatever the Accept header says; errors stay JSON.
-from designer.runs.views import _FileNegotiation
-from modules.sdk.artifacts import TABLE_FILE
+from designer.runs.views import _FileNegotiation, table_download
 
 from . import selectors, services
 from .models import Dataset
@@ -163,9 +164,12 @@ class DatasetViewSet(viewsets.GenericViewSet):
         return Response(selectors.version_profile(version=version))
 
     @extend_schema(
-        parameters=[_ID, _NUMBER],
+        parameters=[_ID, _NUMBER, DownloadQuerySerializer],
         responses={
-            (200, "application/vnd.apache.parquet"): OpenApiResponse(OpenApiTypes.BINARY, description="Parquet"),
+            (200, "application/vnd.apache.parquet"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="Parquet, or CSV with format=csv",
+            ),
+            400: _BAD_REQUEST,
             404: _NOT_FOUND,
         },
     )
@@ -174,10 +178,14 @@ class DatasetViewSet(viewsets.GenericViewSet):
         content_negotiation_class=_FileNegotiation,
     )
     def download(self, request: Request, pk: str, number: str) -> FileResponse:
-        """The version's table as Parquet."""
+        """The version's table as Parquet, or as CSV (`format=csv`). Formulas in CSV text cells
+        are escaped unless `escape_formulas=false`, or the Export Data step that made the
+        version turned that off."""
+        query = DownloadQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         version = selectors.version_get(dataset=self.get_object(), number=number)
-        path = selectors.version_folder(version=version) / TABLE_FILE
-        return FileResponse(
-            path.open("rb"), as_attachment=True, filename=f"{version.dataset.name}-v{version.number}.parquet",
-            content_type="application/vnd.apache.parquet",
-        )
+        folder = selectors.version_folder(version=version)
+        asked = dict(query.validated_data)
+        if asked["escape_formulas"] is None:
+            asked["escape_formulas"] = export_options(folder)["escape_formulas"]
+        return table_download(folder, f"{version.dataset.name}-v{version.number}.parquet", asked)

@@ -21,7 +21,9 @@ from designer.engine.environments import BUILD_RECIPE_VERSION
 from designer.engine.events import Event
 from designer.engine.executor import ComputeBackend, Executor
 from designer.engine.local_backend import LocalBackend
+from designer.engine.table_workers import TableWorkers
 from modules.sdk import Registry, default_registry
+from modules.sdk.table_limits import RESOURCE_KEY, TableLimits
 
 
 def registry() -> Registry:
@@ -70,11 +72,31 @@ def _dataset_catalog(user: Any) -> DatasetCatalog:
     return OwnerDatasetCatalog(user)
 
 
+def table_limits() -> TableLimits:
+    """The largest table anything here reads (the settings' MAX_TABLE_*)."""
+    return TableLimits(**settings.ATELIER["TABLE_LIMITS"])
+
+
+@cache
+def _table_workers(workers: int, memory_mb: int) -> TableWorkers:
+    return TableWorkers(workers=workers, memory_mb=memory_mb)
+
+
+def table_workers() -> TableWorkers:
+    """The processes this server reads tables in (previews, profiles, uploads), started
+    on first use."""
+    conf = settings.ATELIER
+    return _table_workers(conf["TABLE_WORKERS"], conf["TABLE_WORKER_MEMORY_MB"])
+
+
 def step_resources(user: Any = None) -> dict[str, Any]:
     """What steps may read besides their inputs (passed to modules as ctx.resources); a run
-    owned by `user` reads that user's datasets."""
+    owned by `user` reads that user's datasets. Steps hold their tables to the same limits."""
     conf = settings.ATELIER
-    return {"datasets_dir": str(datasets_dir(user)), "data_roots": [str(p) for p in conf["DATA_ROOTS"]]}
+    return {
+        "datasets_dir": str(datasets_dir(user)), "data_roots": [str(p) for p in conf["DATA_ROOTS"]],
+        RESOURCE_KEY: table_limits().to_json(),
+    }
 
 
 @cache

@@ -1,6 +1,7 @@
 """Settings shared by every environment. The one place that reads the environment."""
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -207,6 +208,26 @@ ATELIER = {
     "DOCKER_SCRATCH_DIR": Path(env("ATELIER_DOCKER_SCRATCH_DIR", DATA_DIR / "containers")),
     # Environment image builds: their logs and build folders.
     "ENVIRONMENTS_DIR": Path(env("ATELIER_ENVIRONMENTS_DIR", DATA_DIR / "environments")),
+    # Largest table read anywhere (uploads, previews, profiles, steps' inputs and outputs),
+    # checked before reading: columns, cells (rows x columns), and the data a Parquet file
+    # declares uncompressed (bytes). Unset: modules.sdk.table_limits' defaults.
+    "TABLE_LIMITS": {
+        name: int(value) for name, value in (
+            ("max_columns", env("ATELIER_MAX_TABLE_COLUMNS")), ("max_cells", env("ATELIER_MAX_TABLE_CELLS")),
+            ("max_bytes", env("ATELIER_MAX_TABLE_BYTES")),
+        ) if value
+    },
+    # The web server's table workers (previews, profiles, uploads): how many, and the
+    # memory (MB of address space) each may use.
+    "TABLE_WORKERS": int(env("ATELIER_TABLE_WORKERS", "2")),
+    "TABLE_WORKER_MEMORY_MB": int(env("ATELIER_TABLE_WORKER_MEMORY_MB", "2048")),
+    # Import Data from a URL: the largest download, and networks (comma-separated, e.g.
+    # 10.20.0.0/16) that URLs may reach although they are private, loopback or link-local.
+    "URL_MAX_BYTES": int(env("ATELIER_URL_MAX_BYTES", str(512 * 1024 * 1024))),
+    "URL_ALLOWED_NETWORKS": [
+        ipaddress.ip_network(n.strip(), strict=False) for n in env("ATELIER_URL_ALLOWED_NETWORKS", "").split(",")
+        if n.strip()
+    ],
 }
 
 # Distributed dispatch: with a broker configured, every step is a Celery task on the queue

@@ -16,6 +16,7 @@ from modules.sdk import (
 )
 from modules.sdk.artifacts import read_table
 from modules.sdk.schema import Schema
+from modules.sdk.table_limits import TableLimits
 
 from .samples import SAMPLE_NAMES, load_sample, sample_fingerprint, sample_schema
 from .tabular_io import FORMATS, read_table_file
@@ -89,9 +90,10 @@ class ImportData(Module):
         encoding = String(default="utf-8")
 
     def run(self, ctx: StepContext, params: ParamValues) -> dict[str, Any]:
+        limits = TableLimits.from_resources(ctx.resources)
         options = dict(
             fmt=params.format, delimiter=params.delimiter, has_header=params.has_header,
-            encoding=params.encoding,
+            encoding=params.encoding, limits=limits,
         )
         if params.source == "sample":
             if params.name not in SAMPLE_NAMES:
@@ -102,7 +104,7 @@ class ImportData(Module):
                 )
             df = load_sample(params.name)
         elif params.source == "dataset":
-            df = read_table(dataset_version_dir(ctx.resources.get("datasets_dir"), params.name, params.version))
+            df = read_table(dataset_version_dir(ctx.resources.get("datasets_dir"), params.name, params.version), limits)
         elif params.source == "path":
             path = resolve_data_path(params.path, list(ctx.resources.get("data_roots") or []))
             df = read_table_file(path, filename=path.name, **options)
