@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "designer.request_limits.RequestSizeLimitMiddleware",
+    "designer.sign_in_limits.SignInThrottleMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -123,6 +124,11 @@ REST_FRAMEWORK = {
     ],
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "designer.api_errors.exception_handler",
+    # Sign-in attempts (pages and /api/auth/token/) per client address: designer/sign_in_limits.py.
+    "DEFAULT_THROTTLE_RATES": {"sign-in": env("ATELIER_SIGN_IN_RATE", "10/minute")},
+    # The client address is the connection's unless this many proxies in front of Atelier
+    # add theirs to X-Forwarded-For (which a client could otherwise fill with anything).
+    "NUM_PROXIES": int(env("ATELIER_NUM_PROXIES", "0")),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Atelier API",
@@ -164,6 +170,12 @@ CHANNEL_LAYERS = {
 _PREVIEWS_TTL_S = 7 * 24 * 3600
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Sign-in attempts, counted per client address by every web process together.
+    "throttle": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "atelier"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+    ),
     "previews": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
          "KEY_PREFIX": "atelier", "TIMEOUT": _PREVIEWS_TTL_S}
