@@ -16,8 +16,20 @@ env = os.environ.get
 DATA_DIR = Path(env("ATELIER_DATA_DIR", BASE_DIR / "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-# A random key per process is fine for the CLI and tests; production requires one.
-SECRET_KEY = env("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50)
+# The key signs sessions: the environment's, else the one `make run` keeps in the data dir
+# (manage.py create_secret_key), else a random one per process (fine for the CLI and
+# tests, but a server restarted with it signs everyone out). Production requires one.
+SECRET_KEY_FILE = DATA_DIR / "secret_key"
+
+
+def _kept_secret_key() -> str:
+    try:
+        return SECRET_KEY_FILE.read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+SECRET_KEY = env("DJANGO_SECRET_KEY") or _kept_secret_key() or secrets.token_urlsafe(50)
 DEBUG = env("DJANGO_DEBUG", "false").lower() == "true"
 ALLOWED_HOSTS = [h for h in env("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h]
 
