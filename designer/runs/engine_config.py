@@ -22,8 +22,10 @@ from designer.engine.events import Event
 from designer.engine.executor import ComputeBackend, Executor
 from designer.engine.local_backend import LocalBackend
 from designer.engine.table_workers import TableWorkers
+from modules.builtin.sql import RESOURCE_KEY as SQL_LIMITS_KEY
 from modules.sdk import Registry, default_registry
-from modules.sdk.table_limits import RESOURCE_KEY, TableLimits
+from modules.sdk.table_limits import RESOURCE_KEY as TABLE_LIMITS_KEY
+from modules.sdk.table_limits import TableLimits
 
 
 def registry() -> Registry:
@@ -91,11 +93,12 @@ def table_workers() -> TableWorkers:
 
 def step_resources(user: Any = None) -> dict[str, Any]:
     """What steps may read besides their inputs (passed to modules as ctx.resources); a run
-    owned by `user` reads that user's datasets. Steps hold their tables to the same limits."""
+    owned by `user` reads that user's datasets. Steps hold their tables to the same limits,
+    and SQL queries to theirs."""
     conf = settings.ATELIER
     return {
         "datasets_dir": str(datasets_dir(user)), "data_roots": [str(p) for p in conf["DATA_ROOTS"]],
-        RESOURCE_KEY: table_limits().to_json(),
+        TABLE_LIMITS_KEY: table_limits().to_json(), SQL_LIMITS_KEY: dict(conf["SQL_LIMITS"]),
     }
 
 

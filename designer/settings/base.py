@@ -241,6 +241,13 @@ ATELIER = {
             ("max_bytes", env("ATELIER_MAX_TABLE_BYTES")),
         ) if value
     },
+    # Apply SQL Transformation's DuckDB, per step: memory (MB, never spilled to disk) and
+    # threads. Unset: modules.builtin.sql's defaults (2048 MB, 2 threads).
+    "SQL_LIMITS": {
+        name: int(value) for name, value in (
+            ("memory_mb", env("ATELIER_SQL_MEMORY_MB")), ("threads", env("ATELIER_SQL_THREADS")),
+        ) if value
+    },
     # The web server's table workers (previews, profiles, uploads): how many, and the
     # memory (MB of address space) each may use.
     "TABLE_WORKERS": int(env("ATELIER_TABLE_WORKERS", "2")),
