@@ -46,6 +46,9 @@ _ERRORS = inline_serializer("DatasetErrors", {"errors": drf_serializers.ListFiel
 _BAD_REQUEST = OpenApiResponse(_ERRORS, description="not a usable table, or a bad request; each error says where")
 _NOT_FOUND = OpenApiResponse(_ERRORS, description="no such dataset or version (or not yours)")
 _TOO_LARGE = OpenApiResponse(_ERRORS, description="the upload is larger than the configured limit")
+_TABLE_UNAVAILABLE = OpenApiResponse(
+    _ERRORS, description="the table is over the table limits, or needs more memory than a table worker has",
+)
 _PROFILE = inline_serializer("DatasetProfile", {
     "total_rows": drf_serializers.IntegerField(), "columns": ColumnStatisticsSerializer(many=True),
 })
@@ -156,7 +159,7 @@ class DatasetViewSet(viewsets.GenericViewSet):
         except PreviewError as exc:
             raise ValidationError({"sort": [str(exc)]}) from None
 
-    @extend_schema(parameters=[_ID, _NUMBER], responses={200: _PROFILE, 404: _NOT_FOUND})
+    @extend_schema(parameters=[_ID, _NUMBER], responses={200: _PROFILE, 400: _TABLE_UNAVAILABLE, 404: _NOT_FOUND})
     @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>[^/]+)/profile")
     def profile(self, request: Request, pk: str, number: str) -> Response:
         """Statistics of every column: counts, missing, unique, range, mean, histogram, top values."""

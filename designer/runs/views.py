@@ -64,7 +64,10 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     @extend_schema(
         request={"multipart/form-data": RunSubmitSerializer, "application/json": RunSubmitSerializer},
-        responses={201: RunDetailSerializer, 400: _ERRORS},
+        responses={
+            201: RunDetailSerializer, 400: _ERRORS,
+            404: OpenApiResponse(_ERRORS, description="no such pipeline or version (or not yours)"),
+        },
     )
     def create(self, request: Request) -> Response:
         """Submit a run of a pipeline file or a pipeline document; it starts after this request."""

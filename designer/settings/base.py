@@ -157,6 +157,11 @@ SPECTACULAR_SETTINGS = {
         "RunStatusEnum": "designer.runs.models.RunStatus",
         "StepStatusEnum": "designer.runs.models.StepStatus",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # Every operation says which errors it can answer (400, 404, 413).
+        "designer.api_schema.error_responses",
+    ],
 }
 
 # Request bodies (pipeline files, JSON) are capped; dataset uploads have their own limit.
