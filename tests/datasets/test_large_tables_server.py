@@ -89,7 +89,9 @@ def error_of(response: requests.Response) -> dict[str, Any]:
     return error
 
 
-def test_costly_tables_are_refused_and_large_ones_previewed_while_the_web_process_stays_small(server, files):
+def test_costly_tables_are_refused_and_large_ones_previewed_while_the_web_process_stays_small(
+    server, files, tmp_path,
+):
     bomb = error_of(server.upload(files["bomb"]))
     assert bomb["code"] == "table_too_large"
     assert bomb["message"] == (
@@ -115,8 +117,8 @@ def test_costly_tables_are_refused_and_large_ones_previewed_while_the_web_proces
 
     # A table that came from a run rather than an upload (Export Data registers what a step
     # wrote): its preview is refused, not attempted in the web process.
-    exported = tmp_path_of(files) / "exported"
-    exported.mkdir(exist_ok=True)
+    exported = tmp_path / "exported"
+    exported.mkdir()
     (exported / "table.parquet").write_bytes(files["huge"].read_bytes())
     version = services.dataset_export_register(user=server.user, name="huge", table=exported)
     refused = error_of(server.get(f"/api/datasets/{version.dataset_id}/versions/1/preview/"))
@@ -124,10 +126,6 @@ def test_costly_tables_are_refused_and_large_ones_previewed_while_the_web_proces
 
     assert server.get("/api/datasets/").status_code == 200
     assert server.peak_memory_mb() < WEB_PROCESS_LIMIT_MB
-
-
-def tmp_path_of(files: dict[str, Path]) -> Path:
-    return files["bomb"].parent
 
 
 def test_table_workers_go_when_the_server_is_killed(server, files):
