@@ -31,9 +31,11 @@ openapi: $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-# Installs everything, prepares the embedded default (SQLite and artifacts under var/, an
-# account for you, the sample pipelines as drafts) and serves Atelier on HOST:PORT.
+# Installs everything, prepares the embedded default (SQLite and artifacts under var/, a
+# secret key kept there so that a restart signs no one out, an account for you, the sample
+# pipelines as drafts) and serves Atelier on HOST:PORT.
 run: install
+	$(PY) manage.py create_secret_key
 	$(PY) manage.py migrate --verbosity 0
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	$(PY) manage.py setup_local --url http://$(HOST):$(PORT)

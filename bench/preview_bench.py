@@ -33,7 +33,8 @@ django.setup()
 
 from django.core.cache import caches  # noqa: E402
 
-from designer.runs.outputs import column_statistics, table_preview  # noqa: E402
+from designer.engine.table_views import column_statistics  # noqa: E402
+from designer.runs.outputs import table_preview  # noqa: E402
 from modules.sdk.artifacts import TABLE_FILE, write_table  # noqa: E402
 
 

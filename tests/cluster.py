@@ -136,10 +136,16 @@ def celery_cluster(
                 process.wait()
 
 
+@dataclass(frozen=True)
+class Daphne:
+    port: int
+    pid: int
+
+
 @contextlib.contextmanager
-def serve_daphne(env: dict[str, str], log: Path, app: str = "designer.asgi:application") -> Iterator[int]:
-    """daphne serving the ASGI `app` on a free port of 127.0.0.1 (yielded); stopped on
-    exit, pass or fail."""
+def daphne_process(env: dict[str, str], log: Path, app: str = "designer.asgi:application") -> Iterator[Daphne]:
+    """daphne serving the ASGI `app` on a free port of 127.0.0.1; stopped on exit, pass or
+    fail, with every process it started (its table workers)."""
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-e", "tcp:port=0:interface=127.0.0.1", app],
@@ -149,7 +155,7 @@ def serve_daphne(env: dict[str, str], log: Path, app: str = "designer.asgi:appli
         _wait_for(_LISTENING.pattern, process, log, timeout=60)
         found = _LISTENING.search(log.read_text())
         assert found is not None
-        yield int(found.group(1))
+        yield Daphne(port=int(found.group(1)), pid=process.pid)
     finally:
         process.terminate()
         try:
@@ -157,3 +163,13 @@ def serve_daphne(env: dict[str, str], log: Path, app: str = "designer.asgi:appli
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def serve_daphne(env: dict[str, str], log: Path, app: str = "designer.asgi:application") -> Iterator[int]:
+    """daphne serving the ASGI `app` on a free port of 127.0.0.1 (yielded); stopped on
+    exit, pass or fail."""
+    with daphne_process(env, log, app) as daphne:
+        yield daphne.port

@@ -32,6 +32,18 @@ def _deployment_rows(request: pytest.FixtureRequest) -> None:
     compute_targets_seed()
 
 
+@pytest.fixture(autouse=True)
+def _sign_in_attempts_forgotten() -> None:
+    """Sign-in attempts are counted per client address in a cache that lives as long as the
+    process: every test starts with none counted (the in-memory cache only; a Redis one
+    would be another deployment's to clear)."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["throttle"], LocMemCache):
+        caches["throttle"].clear()
+
+
 @pytest.fixture
 def in_test_transaction():
     """For requests sent in-process to Django's WSGI handler (Schemathesis): as Django's test

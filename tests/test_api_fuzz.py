@@ -17,7 +17,7 @@ from rest_framework.authtoken.models import Token
 from designer.datasets import services as dataset_services
 from designer.pipelines import services
 from designer.runs import services as run_services
-from schemathesis.checks import not_a_server_error, response_schema_conformance
+from schemathesis.checks import not_a_server_error, response_schema_conformance, status_code_conformance
 
 from .pipelines.conftest import document
 
@@ -67,5 +67,5 @@ def test_no_input_makes_a_server_error(case, token, in_test_transaction):
         case.path_parameters["id"] = version.dataset_id
     case.call_and_validate(
         headers={"Authorization": f"Token {token.key}"},
-        checks=[not_a_server_error, structured_4xx, response_schema_conformance],
+        checks=[not_a_server_error, structured_4xx, response_schema_conformance, status_code_conformance],
     )

@@ -1,10 +1,8 @@
 """Dataset business logic: uploads (a new dataset, or a new version under a name) and deletion.
 
-Uploads are never trusted: the format is what the content is (Parquet's magic bytes, JSON's
-opening bracket, otherwise delimited text), not what the file name or content type claim;
-a file whose name claims another format is refused, and so is anything that does not parse
-into a non-empty table. Every refusal is a DatasetFileInvalid (a structured 400) naming the
-problem, and the line or byte where the parser says so.
+Uploads are parsed and stored by designer.engine.table_intake, in a table worker (never in
+the web process), within the table limits; every refusal is a DatasetFileInvalid (a
+structured 400) naming the problem, and the line or byte where the parser says so.
 
 Tables are stored as Parquet in the owner's dataset catalog (engine_config.datasets_dir),
 where `import_data` (source: dataset) of the owner's runs finds them by name.
@@ -19,26 +17,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-import pandas as pd
-import pyarrow as pa
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
-from designer.engine.dataset_catalog import DATASET_NAME, FolderDatasetCatalog
+from designer.engine import table_intake
+from designer.engine.dataset_catalog import DATASET_NAME, ExportRefused, FolderDatasetCatalog
+from designer.engine.table_workers import TableWorkerOutOfMemory
 from designer.runs import engine_config
-from modules.builtin.tabular_io import guess_format, read_table_file
 from modules.sdk import ModuleError
-from modules.sdk.artifacts import TABLE_FILE, read_table, write_table
-from modules.sdk.schema import schema_of
+from modules.sdk.artifacts import TABLE_FILE
 
-from .models import Dataset, DatasetFormat, DatasetVersion
+from .models import Dataset, DatasetVersion
 
-PARQUET_MAGIC = b"PAR1"
-SNIFF_BYTES = 64 * 1024
-# What a file name's extension claims, by content family (CSV and TSV are both delimited text).
-_FAMILY = {"csv": "delimited", "tsv": "delimited", "txt": "delimited", "parquet": "parquet", "json": "json"}
+_COPY_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -76,61 +69,35 @@ def dataset_name_from_filename(filename: str) -> str:
     return name or "dataset"
 
 
-def _sniff_format(head: bytes) -> str:
-    """The format the content is, from its first bytes."""
-    if head.startswith(PARQUET_MAGIC):
-        return DatasetFormat.PARQUET
-    if b"\x00" in head:
-        raise DatasetFileInvalid(
-            "the file is binary but not Parquet: upload CSV, TSV, JSON or Parquet", code="unsupported_format"
-        )
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if text[:1] in (b"[", b"{"):
-        return DatasetFormat.JSON
-    first_line = text.split(b"\n", 1)[0]
-    return DatasetFormat.TSV if first_line.count(b"\t") > first_line.count(b",") else DatasetFormat.CSV
+def _on_disk(file: IO[bytes], folder: Path) -> Path:
+    """The upload as a file a table worker can open: Django's own temporary file when it
+    made one, else a copy in `folder`."""
+    path = getattr(file, "temporary_file_path", None)
+    if callable(path):
+        return Path(path())
+    copy = folder / "upload"
+    file.seek(0)
+    with copy.open("wb") as out:
+        shutil.copyfileobj(file, out, _COPY_BYTES)
+    return copy
 
 
-def _parse(file: IO[bytes], filename: str, reading: ReadOptions) -> tuple[pd.DataFrame, str]:
-    """The uploaded table and the format its content has."""
-    file.seek(0)
-    fmt = _sniff_format(file.read(SNIFF_BYTES))
-    claimed = _FAMILY.get(guess_format(filename))
-    if claimed is not None and claimed != _FAMILY[fmt]:
-        raise DatasetFileInvalid(
-            f"the file's name says {guess_format(filename).upper()} but its content is {fmt.upper()}",
-            code="format_mismatch",
-        )
-    file.seek(0)
+def _store(file: IO[bytes], filename: str, reading: ReadOptions, staging: Path) -> dict[str, Any]:
+    """Parse the upload into a table folder `staging/table`; its format, rows and schema."""
     try:
-        df = read_table_file(
-            file, fmt=fmt, encoding=reading.encoding, has_header=reading.has_header,
-            delimiter="\t" if fmt == DatasetFormat.TSV and reading.delimiter == "auto" else reading.delimiter,
+        return engine_config.table_workers().run(
+            table_intake.upload_store, _on_disk(file, staging), filename=filename, encoding=reading.encoding,
+            delimiter=reading.delimiter, has_header=reading.has_header, limits=engine_config.table_limits(),
+            destination=staging / "table",
         )
+    except TableWorkerOutOfMemory as exc:
+        raise DatasetFileInvalid(exc.message, code="out_of_memory") from None
     except ModuleError as exc:
         if exc.param == "encoding":  # the upload's own field, not a module param
             raise DatasetFileInvalid(
                 exc.message.replace("set the encoding param", "choose its encoding"), code=exc.code, field="encoding",
             ) from None
         raise DatasetFileInvalid(exc.message, code=exc.code) from None
-    except (ValueError, TypeError, OverflowError, pa.ArrowException) as exc:
-        # pandas and pyarrow raise these on files crafted or broken in ways they do not name
-        raise DatasetFileInvalid(f"the file is not a readable {fmt.upper()} table: {exc}") from None
-    if df.shape[1] == 0 or len(df) == 0:
-        raise DatasetFileInvalid(
-            "the table is empty: it needs at least one column and one row", code="empty_table"
-        )
-    return df, fmt
-
-
-def _write(df: pd.DataFrame, folder: Path) -> dict[str, Any]:
-    try:
-        return write_table(df, folder)
-    except ModuleError as exc:
-        raise DatasetFileInvalid(exc.message, code="bad_table") from None
-    except (pa.ArrowException, ValueError, TypeError) as exc:
-        # e.g. a JSON column mixing numbers and objects, which Parquet cannot hold
-        raise DatasetFileInvalid(f"the table cannot be stored as Parquet: {exc}", code="bad_table") from None
 
 
 def _locked_dataset(*, user: User, name: str) -> Dataset:
@@ -168,10 +135,11 @@ def dataset_upload(
             "a dataset name is 1 to 100 letters, digits, '_', '.' or '-', starting with a letter or digit",
             code="invalid_name", field="name",
         )
-    df, fmt = _parse(file, filename, reading)
     with tempfile.TemporaryDirectory(prefix="atelier-upload-") as staging:
-        meta = _write(df, Path(staging))
-        return _version_add(user=user, name=name, table=Path(staging), meta=meta, fmt=fmt, filename=filename)
+        meta = _store(file, filename, reading, Path(staging))
+        return _version_add(
+            user=user, name=name, table=Path(staging) / "table", meta=meta, fmt=meta["format"], filename=filename,
+        )
 
 
 def _version_add(
@@ -201,10 +169,12 @@ def _version_add(
 @transaction.atomic
 def dataset_export_register(*, user: User, name: str, table: Path) -> DatasetVersion:
     """Register a table that Export Data wrote in a run of `user` as the next version of their
-    dataset `name`: listed, previewed and read by `import_data` like an upload."""
-    df = read_table(table)
-    meta = {"rows": len(df), "schema": schema_of(df).to_json()}
-    return _version_add(user=user, name=name, table=table, meta=meta, fmt=DatasetFormat.PARQUET)
+    dataset `name`: listed, previewed and read by `import_data` like an upload.
+
+    The table is a step's output: one over the table limits, or not a readable table, is
+    refused with a ModuleError (TableTooLarge, bad_file), or TableWorkerOutOfMemory."""
+    meta = engine_config.table_workers().run(table_intake.export_describe, table, limits=engine_config.table_limits())
+    return _version_add(user=user, name=name, table=table, meta=meta, fmt=meta["format"])
 
 
 class OwnerDatasetCatalog:
@@ -214,7 +184,10 @@ class OwnerDatasetCatalog:
         self.user = user
 
     def register(self, name: str, folder: Path) -> int:
-        return dataset_export_register(user=self.user, name=name, table=folder).number
+        try:
+            return dataset_export_register(user=self.user, name=name, table=folder).number
+        except (ModuleError, TableWorkerOutOfMemory) as exc:
+            raise ExportRefused(str(exc)) from None
 
 
 def dataset_delete(*, dataset: Dataset) -> None:

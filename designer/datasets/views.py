@@ -20,16 +20,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from designer.api_defaults import signed_in
+from designer.engine.table_intake import export_options
 from designer.runs.outputs import PreviewError, table_preview
 from designer.runs.serializers import (
     ColumnStatisticsSerializer,
+    DownloadQuerySerializer,
     PreviewQuerySerializer,
     PreviewSerializer,
 )
 
 # Downloads send their file whatever the Accept header says; errors stay JSON.
-from designer.runs.views import _FileNegotiation
-from modules.sdk.artifacts import TABLE_FILE
+from designer.runs.views import _FileNegotiation, table_download
 
 from . import selectors, services
 from .models import Dataset
@@ -45,6 +46,9 @@ _ERRORS = inline_serializer("DatasetErrors", {"errors": drf_serializers.ListFiel
 _BAD_REQUEST = OpenApiResponse(_ERRORS, description="not a usable table, or a bad request; each error says where")
 _NOT_FOUND = OpenApiResponse(_ERRORS, description="no such dataset or version (or not yours)")
 _TOO_LARGE = OpenApiResponse(_ERRORS, description="the upload is larger than the configured limit")
+_TABLE_UNAVAILABLE = OpenApiResponse(
+    _ERRORS, description="the table is over the table limits, or needs more memory than a table worker has",
+)
 _PROFILE = inline_serializer("DatasetProfile", {
     "total_rows": drf_serializers.IntegerField(), "columns": ColumnStatisticsSerializer(many=True),
 })
@@ -155,7 +159,7 @@ class DatasetViewSet(viewsets.GenericViewSet):
         except PreviewError as exc:
             raise ValidationError({"sort": [str(exc)]}) from None
 
-    @extend_schema(parameters=[_ID, _NUMBER], responses={200: _PROFILE, 404: _NOT_FOUND})
+    @extend_schema(parameters=[_ID, _NUMBER], responses={200: _PROFILE, 400: _TABLE_UNAVAILABLE, 404: _NOT_FOUND})
     @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>[^/]+)/profile")
     def profile(self, request: Request, pk: str, number: str) -> Response:
         """Statistics of every column: counts, missing, unique, range, mean, histogram, top values."""
@@ -163,9 +167,12 @@ class DatasetViewSet(viewsets.GenericViewSet):
         return Response(selectors.version_profile(version=version))
 
     @extend_schema(
-        parameters=[_ID, _NUMBER],
+        parameters=[_ID, _NUMBER, DownloadQuerySerializer],
         responses={
-            (200, "application/vnd.apache.parquet"): OpenApiResponse(OpenApiTypes.BINARY, description="Parquet"),
+            (200, "application/vnd.apache.parquet"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="Parquet, or CSV with format=csv",
+            ),
+            400: _BAD_REQUEST,
             404: _NOT_FOUND,
         },
     )
@@ -174,10 +181,14 @@ class DatasetViewSet(viewsets.GenericViewSet):
         content_negotiation_class=_FileNegotiation,
     )
     def download(self, request: Request, pk: str, number: str) -> FileResponse:
-        """The version's table as Parquet."""
+        """The version's table as Parquet, or as CSV (`format=csv`). Formulas in CSV text cells
+        are escaped unless `escape_formulas=false`, or the Export Data step that made the
+        version turned that off."""
+        query = DownloadQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         version = selectors.version_get(dataset=self.get_object(), number=number)
-        path = selectors.version_folder(version=version) / TABLE_FILE
-        return FileResponse(
-            path.open("rb"), as_attachment=True, filename=f"{version.dataset.name}-v{version.number}.parquet",
-            content_type="application/vnd.apache.parquet",
-        )
+        folder = selectors.version_folder(version=version)
+        asked = dict(query.validated_data)
+        if asked["escape_formulas"] is None:
+            asked["escape_formulas"] = export_options(folder)["escape_formulas"]
+        return table_download(folder, f"{version.dataset.name}-v{version.number}.parquet", asked)

@@ -25,6 +25,7 @@ class PlanStep:
     signature: str
     upstream: tuple[str, ...] = field(default=())
     runs_user_code: bool = False
+    fetches: dict[str, str] = field(default_factory=dict)  # name -> URL the host downloads first
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ def compile_plan(
             ),
             upstream=tuple(sorted(resolved.graph.predecessors(node_id))),
             runs_user_code=spec.runs_user_code,
+            fetches=dict(node.module.fetches(node.params)),
         ))
     settings = resolved.doc.settings
     return Plan(

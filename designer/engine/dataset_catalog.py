@@ -14,8 +14,15 @@ from typing import Protocol
 DATASET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
+class ExportRefused(Exception):
+    """The catalog will not take an exported table (too large, not a table); the message
+    says why, for the step's error."""
+
+
 class DatasetCatalog(Protocol):
-    def register(self, name: str, folder: Path) -> int: ...
+    def register(self, name: str, folder: Path) -> int:
+        """Add the table in `folder` as the next version of dataset `name`; returns the
+        version number. Raises ExportRefused."""
 
 
 class FolderDatasetCatalog:

@@ -30,21 +30,26 @@ from pydantic import ValidationError
 
 from modules.sdk.context import EVENT_PREFIX
 from modules.sdk.contract import MetricLine, ProgressLine, ResultManifest, step_line
+from modules.sdk.runner import FETCHED_FILE, FETCHED_PREFIX
 
 from .artifact_store import ArtifactStore
 from .backends import ComputeBackend, StepHandle
 from .cache_keys import cache_key
 from .compiler import Plan, PlanStep
-from .dataset_catalog import DatasetCatalog
+from .dataset_catalog import DatasetCatalog, ExportRefused
 from .events import (
     Event, RunStatusEvent, Status, StepLogEvent, StepMetricEvent, StepProgressEvent,
     StepStatusEvent,
 )
 from .scheduler import Decision, decide, final_status
+from .url_fetch import FetchResult, UrlFetchError, url_fetch
 from .step_results import IMAGES, ResultRefused, check_output_folder, check_outputs, export_folder, read_manifest
 
 LOG_TAIL_LINES = 200
 _CANCELLED_ERROR = {"code": "cancelled", "origin": "user", "message": "cancelled by the user"}
+# What the host downloads for a step at most, unless the deployment says otherwise.
+DEFAULT_FETCH_BYTES = 512 * 1024 * 1024
+Fetcher = Callable[[str, Path], FetchResult]
 # What the host takes of a step's printed output: a line at most, and in all.
 MAX_LINE_BYTES = 64 * 1024
 MAX_LOG_BYTES = 32 * 1024 * 1024
@@ -204,6 +209,7 @@ class Executor:
         default_timeout: float = 3600.0,
         placement: Mapping[str, Any] | None = None,
         trusted: bool = True,
+        fetch: Fetcher | None = None,
     ) -> None:
         """`trusted`: the run's owner may run their code where no sandbox confines it (staff,
         or the operator at the command line); a backend without a sandbox refuses the others'."""
@@ -216,6 +222,7 @@ class Executor:
         # Where this executor runs (e.g. which worker), added to what each backend reports.
         self.placement = dict(placement or {})
         self.trusted = trusted
+        self.fetch: Fetcher = fetch or partial(url_fetch, max_bytes=DEFAULT_FETCH_BYTES)
         self._cancel = threading.Event()
         self._starting: dict[str, _Starting] = {}
         self._starter: ThreadPoolExecutor | None = None
@@ -385,12 +392,12 @@ class Executor:
         backend = self.backends[step.compute]
         try:
             step_dir, request = self._step_request(step, inputs, run_id)
-            if backend.starts_slowly:
+            if backend.starts_slowly or step.fetches:
                 if self._starter is None or self._started_signal is None:
                     self._starter = ThreadPoolExecutor(thread_name_prefix="atelier-start")
                     self._started_signal = socket.socketpair()
                     self._started_signal[0].setblocking(False)
-                future = self._starter.submit(backend.start, request, step_dir)
+                future = self._starter.submit(self._fetch_and_start, backend, step, request, step_dir)
                 future.add_done_callback(partial(_signal_quietly, self._started_signal[1]))
                 self._starting[step.node] = _Starting(step, run_id, step_dir, future)
                 result.status = Status.PREPARING
@@ -409,7 +416,23 @@ class Executor:
         self._now_running(step, run_id, handle, step_dir, result, running)
         return True
 
+    def _fetch_and_start(
+        self, backend: ComputeBackend, step: PlanStep, request: dict[str, Any], step_dir: Path,
+    ) -> StepHandle:
+        """Download what the step reads from the web (it has no network), then start it;
+        on the starter thread, as downloads take their time."""
+        inputs = dict(request["inputs"])
+        for name, url in step.fetches.items():
+            folder = step_dir / "fetched" / name
+            folder.mkdir(parents=True)
+            self.fetch(url, folder / FETCHED_FILE)
+            inputs[FETCHED_PREFIX + name] = str(folder)
+        return backend.start({**request, "inputs": inputs}, step_dir)
+
     def _start_failed(self, result: StepResult, step: PlanStep, exc: BaseException) -> None:
+        if isinstance(exc, UrlFetchError):  # the user's URL: theirs to fix
+            self._finish(result, Status.FAILED, error={"code": exc.code, "origin": "module", "message": exc.message})
+            return
         self._finish(result, Status.FAILED, error={
             "code": "compute_error", "origin": "infrastructure",
             "message": f"could not start the step on compute {step.compute!r}: {exc}",
@@ -575,7 +598,10 @@ class Executor:
         result.warnings = list(manifest.warnings)
         for export, folder in exports:
             assert self.datasets is not None
-            version = self.datasets.register(export.name, folder)
+            try:
+                version = self.datasets.register(export.name, folder)
+            except ExportRefused as exc:
+                raise ResultRefused(f"dataset {export.name!r} could not be registered: {exc}") from None
             self.on_event(StepLogEvent(result.node, [f"registered dataset {export.name!r} version {version}"]))
         if item.step.deterministic:
             self.store.record(result.cache_key or "", {

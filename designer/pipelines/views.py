@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from designer.api_defaults import SafeJSONParser, signed_in
 from designer.engine.pipeline_file import MAX_FILE_BYTES
+from designer.sign_in_limits import SignInThrottle
 
 from . import selectors, services
 from .models import Pipeline
@@ -37,6 +38,7 @@ _ERRORS = inline_serializer("PipelineErrors", {"errors": drf_serializers.ListFie
 _BAD_REQUEST = OpenApiResponse(_ERRORS, description="malformed request or pipeline file; each error says where")
 _NOT_FOUND = OpenApiResponse(_ERRORS, description="no such pipeline or version (or not yours)")
 _CONFLICT = OpenApiResponse(ConflictSerializer, description="base_version is not the current version")
+_THROTTLED = OpenApiResponse(_ERRORS, description="too many sign-in attempts from this address: see Retry-After")
 # Declared by hand: the lookup takes any text (for a structured 404), which hides the type.
 _ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="a pipeline id")
 
@@ -295,9 +297,12 @@ class TokenView(APIView):
     # No session here: a browser signed in elsewhere must not need a CSRF token to get one.
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
+    throttle_classes = [SignInThrottle]
     parser_classes = [SafeJSONParser, MultiPartParser]
 
-    @extend_schema(request=AuthTokenSerializer, responses={200: TokenSerializer, 400: _BAD_REQUEST}, auth=[])
+    @extend_schema(
+        request=AuthTokenSerializer, responses={200: TokenSerializer, 400: _BAD_REQUEST, 429: _THROTTLED}, auth=[],
+    )
     def post(self, request: Request) -> Response:
         form = AuthTokenSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)

@@ -146,3 +146,12 @@ class UserRunsConsumer(AsyncJsonWebsocketConsumer):
 
     async def run_event(self, group_message: dict[str, Any]) -> None:
         await self.send_json(group_message["message"])
+
+
+class UnknownPathConsumer(AsyncJsonWebsocketConsumer):
+    """Any other WebSocket path: refused as an unknown run is, rather than left to the
+    router, whose "no route" error is a traceback and an HTTP 500 handshake."""
+
+    async def connect(self) -> None:
+        await self.accept()
+        await self.close(code=CLOSE_NOT_FOUND)

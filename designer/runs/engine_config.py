@@ -3,6 +3,7 @@ and resources together for this deployment."""
 from __future__ import annotations
 
 import logging
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -16,7 +17,12 @@ from designer.engine.artifact_store import ArtifactStore, LocalArtifactStore, Re
 from designer.engine.dataset_catalog import DatasetCatalog, FolderDatasetCatalog
 from designer.engine.events import Event
 from designer.engine.executor import Executor
+from designer.engine.table_workers import TableWorkers
+from designer.engine.url_fetch import url_fetch
+from modules.builtin.sql import RESOURCE_KEY as SQL_LIMITS_KEY
 from modules.sdk import Registry, default_registry
+from modules.sdk.table_limits import RESOURCE_KEY as TABLE_LIMITS_KEY
+from modules.sdk.table_limits import TableLimits
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +65,32 @@ def _dataset_catalog(user: Any) -> DatasetCatalog:
     return OwnerDatasetCatalog(user)
 
 
+def table_limits() -> TableLimits:
+    """The largest table anything here reads (the settings' MAX_TABLE_*)."""
+    return TableLimits(**settings.ATELIER["TABLE_LIMITS"])
+
+
+@cache
+def _table_workers(workers: int, memory_mb: int) -> TableWorkers:
+    return TableWorkers(workers=workers, memory_mb=memory_mb)
+
+
+def table_workers() -> TableWorkers:
+    """The processes this server reads tables in (previews, profiles, uploads), started
+    on first use."""
+    conf = settings.ATELIER
+    return _table_workers(conf["TABLE_WORKERS"], conf["TABLE_WORKER_MEMORY_MB"])
+
+
 def step_resources(user: Any = None) -> dict[str, Any]:
     """What steps may read besides their inputs (passed to modules as ctx.resources); a run
-    owned by `user` reads that user's datasets."""
+    owned by `user` reads that user's datasets. Steps hold their tables to the same limits,
+    and SQL queries to theirs."""
     conf = settings.ATELIER
-    return {"datasets_dir": str(datasets_dir(user)), "data_roots": [str(p) for p in conf["DATA_ROOTS"]]}
+    return {
+        "datasets_dir": str(datasets_dir(user)), "data_roots": [str(p) for p in conf["DATA_ROOTS"]],
+        TABLE_LIMITS_KEY: table_limits().to_json(), SQL_LIMITS_KEY: dict(conf["SQL_LIMITS"]),
+    }
 
 
 def trusted_with_code(user: Any) -> bool:
@@ -124,4 +151,5 @@ def build_executor(
         default_timeout=conf["STEP_TIMEOUT_S"],
         placement=placement,
         trusted=trusted_with_code(user),
+        fetch=partial(url_fetch, max_bytes=conf["URL_MAX_BYTES"], allowed_networks=conf["URL_ALLOWED_NETWORKS"]),
     )

@@ -153,6 +153,19 @@ class PreviewQuerySerializer(serializers.Serializer):
     sort = serializers.CharField(required=False, max_length=300)
 
 
+class DownloadQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(
+        choices=["parquet", "csv"], required=False, default="parquet", help_text="a table's file format",
+    )
+    escape_formulas = serializers.BooleanField(
+        required=False, default=None, allow_null=True,
+        help_text=(
+            "CSV only: text cells starting with =, +, -, @, a tab or a carriage return get a leading ' so that "
+            "spreadsheets show them as text, not run them as formulas (default: true)"
+        ),
+    )
+
+
 class TopValueSerializer(serializers.Serializer):
     value = serializers.JSONField()
     count = serializers.IntegerField()

@@ -22,13 +22,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from designer.api_defaults import signed_in
+from modules.sdk.artifacts import TABLE_FILE
 
 from . import selectors, services
 from .models import Run, StepRun
-from .outputs import PreviewError, class_curves, table_preview
+from .outputs import PreviewError, class_curves, table_csv, table_preview
 from .serializers import (
-    ClonedPipelineSerializer, LogsQuerySerializer, LogsSerializer, MetricsSerializer, PreviewQuerySerializer, PreviewSerializer,
-    RunCloneSerializer, RunDetailSerializer, RunRerunSerializer, RunSubmitSerializer, RunSummarySerializer,
+    ClonedPipelineSerializer, DownloadQuerySerializer, LogsQuerySerializer, LogsSerializer, MetricsSerializer,
+    PreviewQuerySerializer, PreviewSerializer, RunCloneSerializer, RunDetailSerializer, RunRerunSerializer, RunSubmitSerializer, RunSummarySerializer,
 )
 
 _ERRORS = inline_serializer("Errors", {"errors": drf_serializers.ListField(child=drf_serializers.DictField())})
@@ -63,7 +64,10 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     @extend_schema(
         request={"multipart/form-data": RunSubmitSerializer, "application/json": RunSubmitSerializer},
-        responses={201: RunDetailSerializer, 400: _ERRORS},
+        responses={
+            201: RunDetailSerializer, 400: _ERRORS,
+            404: OpenApiResponse(_ERRORS, description="no such pipeline or version (or not yours)"),
+        },
     )
     def create(self, request: Request) -> Response:
         """Submit a run of a pipeline file or a pipeline document; it starts after this request."""
@@ -198,18 +202,37 @@ class OutputClassCurvesView(_TableView):
 class OutputDownloadView(_StepView):
     content_negotiation_class = _FileNegotiation
 
-    @extend_schema(responses={
-        (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="Parquet, or a zip"),
+    @extend_schema(parameters=[DownloadQuerySerializer], responses={
+        (200, "application/octet-stream"): OpenApiResponse(
+            OpenApiTypes.BINARY, description="a table as Parquet (or CSV, with format=csv), anything else as a zip",
+        ),
+        400: _ERRORS,
         404: _NOT_FOUND,
     })
     def get(self, request: Request, run_id: str, node: str, port: str) -> FileResponse:
-        """Download an output: a table as Parquet, anything else as a zip of its artifact folder."""
+        """Download an output: a table as Parquet or CSV, anything else as a zip of its artifact folder."""
+        query = DownloadQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         run, step = self.step(request, run_id, node)
         path, filename, is_folder = selectors.output_download(run=run, step=step, port=port)
         if is_folder:
+            if query.validated_data["format"] == "csv":
+                raise ValidationError({"format": [f"output {port!r} is not a table: it downloads as a zip"]})
             return FileResponse(_zipped(path), as_attachment=True, filename=filename, content_type="application/zip")
-        return FileResponse(path.open("rb"), as_attachment=True, filename=filename,
-                            content_type="application/vnd.apache.parquet")
+        return table_download(path.parent, filename, query.validated_data)
+
+
+def table_download(folder: Path, filename: str, query: dict[str, Any]) -> FileResponse:
+    """The table stored in `folder` as the file `filename` (a .parquet name), in the format
+    and with the CSV escaping a DownloadQuerySerializer's `query` asks for."""
+    if query["format"] == "csv":
+        escape = query["escape_formulas"] is not False
+        return FileResponse(
+            table_csv(folder=folder, escape_formulas=escape), as_attachment=True,
+            filename=str(Path(filename).with_suffix(".csv")), content_type="text/csv; charset=utf-8",
+        )
+    return FileResponse((folder / TABLE_FILE).open("rb"), as_attachment=True, filename=filename,
+                        content_type="application/vnd.apache.parquet")
 
 
 def _zipped(folder: Path) -> Any:

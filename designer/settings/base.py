@@ -1,6 +1,7 @@
 """Settings shared by every environment. The one place that reads the environment."""
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -16,8 +17,20 @@ env = os.environ.get
 DATA_DIR = Path(env("ATELIER_DATA_DIR", BASE_DIR / "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-# A random key per process is fine for the CLI and tests; production requires one.
-SECRET_KEY = env("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50)
+# The key signs sessions: the environment's, else the one `make run` keeps in the data dir
+# (manage.py create_secret_key), else a random one per process (fine for the CLI and
+# tests, but a server restarted with it signs everyone out). Production requires one.
+SECRET_KEY_FILE = DATA_DIR / "secret_key"
+
+
+def _kept_secret_key() -> str:
+    try:
+        return SECRET_KEY_FILE.read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+SECRET_KEY = env("DJANGO_SECRET_KEY") or _kept_secret_key() or secrets.token_urlsafe(50)
 DEBUG = env("DJANGO_DEBUG", "false").lower() == "true"
 ALLOWED_HOSTS = [h for h in env("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h]
 
@@ -46,6 +59,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "designer.request_limits.RequestSizeLimitMiddleware",
+    "designer.sign_in_limits.SignInThrottleMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -123,6 +137,11 @@ REST_FRAMEWORK = {
     ],
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "designer.api_errors.exception_handler",
+    # Sign-in attempts (pages and /api/auth/token/) per client address: designer/sign_in_limits.py.
+    "DEFAULT_THROTTLE_RATES": {"sign-in": env("ATELIER_SIGN_IN_RATE", "10/minute")},
+    # The client address is the connection's unless this many proxies in front of Atelier
+    # add theirs to X-Forwarded-For (which a client could otherwise fill with anything).
+    "NUM_PROXIES": int(env("ATELIER_NUM_PROXIES", "0")),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Atelier API",
@@ -139,6 +158,11 @@ SPECTACULAR_SETTINGS = {
         "RunStatusEnum": "designer.runs.models.RunStatus",
         "StepStatusEnum": "designer.runs.models.StepStatus",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # Every operation says which errors it can answer (400, 404, 413).
+        "designer.api_schema.error_responses",
+    ],
 }
 
 # Request bodies (pipeline files, JSON) are capped; dataset uploads have their own limit.
@@ -164,6 +188,12 @@ CHANNEL_LAYERS = {
 _PREVIEWS_TTL_S = 7 * 24 * 3600
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Sign-in attempts, counted per client address by every web process together.
+    "throttle": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "atelier"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+    ),
     "previews": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
          "KEY_PREFIX": "atelier", "TIMEOUT": _PREVIEWS_TTL_S}
@@ -223,6 +253,33 @@ ATELIER = {
     "DOCKER_SCRATCH_DIR": Path(env("ATELIER_DOCKER_SCRATCH_DIR", DATA_DIR / "containers")),
     # Environment image builds: their logs and build folders.
     "ENVIRONMENTS_DIR": Path(env("ATELIER_ENVIRONMENTS_DIR", DATA_DIR / "environments")),
+    # Largest table read anywhere (uploads, previews, profiles, steps' inputs and outputs),
+    # checked before reading: columns, cells (rows x columns), and the data a Parquet file
+    # declares uncompressed (bytes). Unset: modules.sdk.table_limits' defaults.
+    "TABLE_LIMITS": {
+        name: int(value) for name, value in (
+            ("max_columns", env("ATELIER_MAX_TABLE_COLUMNS")), ("max_cells", env("ATELIER_MAX_TABLE_CELLS")),
+            ("max_bytes", env("ATELIER_MAX_TABLE_BYTES")),
+        ) if value
+    },
+    # Apply SQL Transformation's DuckDB, per step: memory (MB, never spilled to disk) and
+    # threads. Unset: modules.builtin.sql's defaults (2048 MB, 2 threads).
+    "SQL_LIMITS": {
+        name: int(value) for name, value in (
+            ("memory_mb", env("ATELIER_SQL_MEMORY_MB")), ("threads", env("ATELIER_SQL_THREADS")),
+        ) if value
+    },
+    # The web server's table workers (previews, profiles, uploads): how many, and the
+    # memory (MB of address space) each may use.
+    "TABLE_WORKERS": int(env("ATELIER_TABLE_WORKERS", "2")),
+    "TABLE_WORKER_MEMORY_MB": int(env("ATELIER_TABLE_WORKER_MEMORY_MB", "2048")),
+    # Import Data from a URL: the largest download, and networks (comma-separated, e.g.
+    # 10.20.0.0/16) that URLs may reach although they are private, loopback or link-local.
+    "URL_MAX_BYTES": int(env("ATELIER_URL_MAX_BYTES", str(512 * 1024 * 1024))),
+    "URL_ALLOWED_NETWORKS": [
+        ipaddress.ip_network(n.strip(), strict=False) for n in env("ATELIER_URL_ALLOWED_NETWORKS", "").split(",")
+        if n.strip()
+    ],
 }
 
 if ATELIER["LOCAL_SANDBOX"] not in ("auto", "required", "off"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any, Mapping
@@ -16,12 +15,12 @@ from modules.sdk import (
 )
 from modules.sdk.artifacts import read_table
 from modules.sdk.schema import Schema
+from modules.sdk.table_limits import TableLimits
 
 from .samples import SAMPLE_NAMES, load_sample, sample_fingerprint, sample_schema
 from .tabular_io import FORMATS, read_table_file
 
 CATEGORY = "Data Input and Output"
-URL_MAX_BYTES = 512 * 1024 * 1024
 
 
 def dataset_version_dir(datasets_dir: str | None, name: str, version: str) -> Path:
@@ -89,9 +88,10 @@ class ImportData(Module):
         encoding = String(default="utf-8")
 
     def run(self, ctx: StepContext, params: ParamValues) -> dict[str, Any]:
+        limits = TableLimits.from_resources(ctx.resources)
         options = dict(
             fmt=params.format, delimiter=params.delimiter, has_header=params.has_header,
-            encoding=params.encoding,
+            encoding=params.encoding, limits=limits,
         )
         if params.source == "sample":
             if params.name not in SAMPLE_NAMES:
@@ -102,12 +102,15 @@ class ImportData(Module):
                 )
             df = load_sample(params.name)
         elif params.source == "dataset":
-            df = read_table(dataset_version_dir(ctx.resources.get("datasets_dir"), params.name, params.version))
+            df = read_table(dataset_version_dir(ctx.resources.get("datasets_dir"), params.name, params.version), limits)
         elif params.source == "path":
             path = resolve_data_path(params.path, list(ctx.resources.get("data_roots") or []))
             df = read_table_file(path, filename=path.name, **options)
         else:
-            df = read_table_file(io.BytesIO(_download(params.url)), filename=params.url, **options)
+            fetched = ctx.fetched.get("url")
+            if fetched is None:
+                raise ModuleError("the URL was not downloaded for this step (it runs without a host)", param="url")
+            df = read_table_file(fetched, filename=params.url, **options)
         if df.shape[1] == 0:
             raise ModuleError("the imported table has no columns", code="empty_table")
         ctx.log(f"imported {len(df)} rows x {df.shape[1]} columns")
@@ -118,6 +121,10 @@ class ImportData(Module):
         if params.source == "sample" and params.name in SAMPLE_NAMES:
             return {"dataset": sample_schema(params.name)}
         return {"dataset": None}
+
+    @classmethod
+    def fetches(cls, params: ParamValues) -> Mapping[str, str]:
+        return {"url": params.url} if params.source == "url" else {}
 
     @classmethod
     def fingerprint(cls, params: ParamValues, resources: Mapping[str, Any]) -> str | None:
@@ -141,19 +148,6 @@ def _file_digest(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _download(url: str) -> bytes:
-    if not url.startswith(("http://", "https://")):
-        raise ModuleError("the url must start with http:// or https://", param="url")
-    try:
-        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (scheme checked)
-            data = response.read(URL_MAX_BYTES + 1)
-    except OSError as exc:
-        raise ModuleError(f"could not download {url}: {exc}", code="download_failed", param="url") from None
-    if len(data) > URL_MAX_BYTES:
-        raise ModuleError(f"the file at {url} is larger than {URL_MAX_BYTES >> 20} MiB", param="url")
-    return data
 
 
 @register

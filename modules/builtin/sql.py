@@ -11,6 +11,11 @@ from modules.sdk import Code, Input, Module, ModuleError, Output, ParamValues, P
 from modules.sdk.schema import roles_of, set_roles
 
 TABLES = ("t1", "t2", "t3")
+# What a query may use (the host passes its own in the step's resources): DuckDB's memory,
+# in MB, with no spilling to disk, and its threads.
+RESOURCE_KEY = "sql_limits"
+DEFAULT_MEMORY_MB = 2048
+DEFAULT_THREADS = 2
 _MISSING_TABLE = re.compile(r'Table with name "?(\w+)"? does not exist', re.IGNORECASE)
 
 
@@ -26,7 +31,9 @@ class ApplySqlTransformation(Module):
         "named `t1`, `t2` and `t3` after the input ports. Several statements separated by `;` "
         "may build temporary tables first; the final select gives the output.\n\n"
         "The query sees the input tables only: reading or writing files and URLs, attaching "
-        "databases and installing extensions are refused.\n\n"
+        "databases and installing extensions are refused. It may use a bounded amount of memory "
+        "(set by the operator, 2 GB unless they say otherwise): a query needing more fails "
+        "and says so.\n\n"
         "Output columns that keep an input column's name keep its role (label, feature, score), "
         "taken from the first table that has that column."
     )
@@ -51,9 +58,17 @@ class ApplySqlTransformation(Module):
         t3: pd.DataFrame | None = None,
     ) -> dict[str, Any]:
         tables = {name: df for name, df in zip(TABLES, (t1, t2, t3), strict=True) if df is not None}
-        with _sandboxed_connection(tables) as con:
+        limits = {"memory_mb": DEFAULT_MEMORY_MB, "threads": DEFAULT_THREADS, **(ctx.resources.get(RESOURCE_KEY) or {})}
+        memory_mb, threads = int(limits["memory_mb"]), int(limits["threads"])
+        with _sandboxed_connection(tables, memory_mb=memory_mb, threads=threads) as con:
             try:
                 df = con.sql(params.query).df()
+            except duckdb.OutOfMemoryException:
+                raise ModuleError(
+                    f"the query needs more memory than the {memory_mb:,} MB a SQL step may use: "
+                    "select fewer rows or columns, or aggregate earlier",
+                    code="memory_limit_exceeded", param="query",
+                ) from None
             except duckdb.Error as exc:
                 raise _query_error(exc, connected=set(tables)) from None
         roles: dict[str, str] = {}
@@ -63,14 +78,19 @@ class ApplySqlTransformation(Module):
         return {"dataset": set_roles(df, roles)}
 
 
-def _sandboxed_connection(tables: dict[str, pd.DataFrame]) -> duckdb.DuckDBPyConnection:
-    """An in-memory database holding the input tables and nothing else it can reach.
+def _sandboxed_connection(
+    tables: dict[str, pd.DataFrame], *, memory_mb: int, threads: int
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory database holding the input tables and nothing else it can reach, using
+    at most `memory_mb` of memory (never spilling to disk) and `threads` threads.
 
     Registering happens first, then external access (files, URLs, extensions, attaching
     databases) and Python variable lookup are turned off, and the configuration is locked
-    so the query cannot turn them back on.
+    so the query cannot turn them back on, nor raise its limits.
     """
-    con = duckdb.connect(":memory:")
+    con = duckdb.connect(
+        ":memory:", config={"memory_limit": f"{memory_mb}MB", "threads": threads, "temp_directory": ""},
+    )
     for name, df in tables.items():
         con.register(name, df)
     con.execute("SET enable_external_access = false")

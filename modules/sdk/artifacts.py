@@ -21,11 +21,14 @@ import pyarrow.parquet as pq
 
 from .errors import ModuleError
 from .schema import roles_of, schema_of, set_roles
+from .table_limits import TableLimits, parquet_check, shape_check
 from .types import ESTIMATOR_PORT_TYPES, PortType
 
 TABLE_FILE = "table.parquet"
 MODEL_FILE = "model.skops"
 META_FILE = "meta.json"
+# Beside an exported table: how the host registers it (format, CSV escaping).
+EXPORT_FILE = "export.json"
 _META_KEY = b"atelier"
 
 # Types a model file may contain. Anything else in a file is refused, so a crafted
@@ -55,7 +58,10 @@ def trust_types_from(prefix: str) -> None:
         TRUSTED_TYPE_PREFIXES.append(prefix)
 
 
-def write_table(df: pd.DataFrame, folder: Path) -> dict[str, Any]:
+def write_table(df: pd.DataFrame, folder: Path, limits: TableLimits = TableLimits()) -> dict[str, Any]:
+    # Refused where it is made: the step that made it is the one to fix, and a table
+    # within the limits is one every later step and preview may read.
+    shape_check(len(df), df.shape[1], limits, what="the output table")
     folder.mkdir(parents=True, exist_ok=True)
     roles = roles_of(df)
     if not all(isinstance(c, str) for c in df.columns):
@@ -71,11 +77,22 @@ def write_table(df: pd.DataFrame, folder: Path) -> dict[str, Any]:
     return {"type": PortType.DATAFRAME.value, "rows": len(df), "schema": schema_of(df).to_json()}
 
 
-def read_table(folder: Path) -> pd.DataFrame:
-    table = pq.read_table(folder / TABLE_FILE)
+def read_table(folder: Path, limits: TableLimits = TableLimits()) -> pd.DataFrame:
+    """The table stored in `folder`; TableTooLarge (a ModuleError) when its file declares
+    more than `limits` allow, before any of it is read."""
+    return table_frame(read_arrow_table(folder, limits))
+
+
+def read_arrow_table(folder: Path, limits: TableLimits = TableLimits()) -> pa.Table:
+    """The table stored in `folder` as Arrow, checked against `limits` like read_table."""
+    parquet_check(folder / TABLE_FILE, limits)
+    return pq.read_table(folder / TABLE_FILE)
+
+
+def table_frame(table: pa.Table) -> pd.DataFrame:
+    """A stored Arrow table (or a part of one) as a DataFrame with its column roles."""
     meta = json.loads((table.schema.metadata or {}).get(_META_KEY, b"{}"))
-    df = table.to_pandas()
-    return set_roles(df, meta.get("roles", {}))
+    return set_roles(table.to_pandas(), meta.get("roles", {}))
 
 
 def write_estimator(value: Estimator, folder: Path) -> dict[str, Any]:
@@ -103,12 +120,14 @@ def read_estimator(folder: Path) -> Estimator:
     return Estimator(obj, meta)
 
 
-def write_value(port_type: PortType, value: Any, folder: Path) -> dict[str, Any]:
+def write_value(
+    port_type: PortType, value: Any, folder: Path, limits: TableLimits = TableLimits()
+) -> dict[str, Any]:
     """Write one output value; returns the metadata recorded in the result manifest."""
     if port_type is PortType.DATAFRAME:
         if not isinstance(value, pd.DataFrame):
             raise TypeError(f"expected a DataFrame, got {type(value).__name__}")
-        return write_table(value, folder)
+        return write_table(value, folder, limits)
     if port_type in ESTIMATOR_PORT_TYPES:
         if not isinstance(value, Estimator):
             raise TypeError(f"expected an Estimator, got {type(value).__name__}")
@@ -119,9 +138,9 @@ def write_value(port_type: PortType, value: Any, folder: Path) -> dict[str, Any]
     raise TypeError(f"no writer for port type {port_type}")
 
 
-def read_value(port_type: PortType, folder: Path) -> Any:
+def read_value(port_type: PortType, folder: Path, limits: TableLimits = TableLimits()) -> Any:
     if port_type is PortType.DATAFRAME:
-        return read_table(folder)
+        return read_table(folder, limits)
     if port_type in ESTIMATOR_PORT_TYPES:
         return read_estimator(folder)
     if port_type is PortType.FILES:

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from .artifacts import write_table
+from .artifacts import EXPORT_FILE, write_table
 
 # Structured lines on stdout start with this; every other line is a plain log line.
 EVENT_PREFIX = "::atelier::"
@@ -33,11 +33,14 @@ class StepContext:
         work_dir: Path,
         output_dir: Path,
         resources: Mapping[str, Any] | None = None,
+        fetched: Mapping[str, Path] | None = None,
     ) -> None:
         self.node = node
         self.work_dir = work_dir
         self._output_dir = output_dir
         self.resources: Mapping[str, Any] = resources or {}
+        # Files the host downloaded for the step (Module.fetches), by name.
+        self.fetched: Mapping[str, Path] = fetched or {}
         self.metrics: dict[str, float] = {}
         self.visuals: dict[str, Any] = {}
         self.warnings: list[str] = []
@@ -79,8 +82,10 @@ class StepContext:
         (folder / filename).write_bytes(data)
         self.images.append(filename)
 
-    def export_dataset(self, name: str, df: pd.DataFrame, *, fmt: str) -> None:
-        """Ask the host to register `df` as a new version of dataset `name`."""
+    def export_dataset(self, name: str, df: pd.DataFrame, *, fmt: str, escape_formulas: bool = True) -> None:
+        """Ask the host to register `df` as a new version of dataset `name`, recorded in
+        format `fmt`; its CSV downloads escape formulas unless `escape_formulas` is False."""
         folder = self._output_dir / "_exports" / _SAFE_NAME.sub("_", name)
         write_table(df, folder)
+        (folder / EXPORT_FILE).write_text(json.dumps({"format": fmt, "escape_formulas": escape_formulas}))
         self.exports.append({"name": name, "format": fmt, "path": str(folder.relative_to(self._output_dir))})

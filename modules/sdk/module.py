@@ -179,6 +179,12 @@ class Module:
         return params
 
     @classmethod
+    def fetches(cls, params: ParamValues) -> Mapping[str, str]:
+        """URLs the host downloads before the step runs (steps have no network), by name;
+        the step finds each file at `ctx.fetched[name]`."""
+        return {}
+
+    @classmethod
     def fingerprint(cls, params: ParamValues, resources: Mapping[str, Any]) -> str | None:
         """Extra cache-key material for what the inputs don't capture (e.g. a file read).
 

@@ -13,11 +13,13 @@ worker on another machine.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +31,13 @@ from .contract import ResultManifest
 from .errors import ModuleError
 from .module import ParamValues
 from .registry import default_registry
+from .table_limits import TableLimits, TableTooLarge
 
 RESULT_FILE = "result.json"
+# A file the host downloaded for the step arrives as an input folder named with this
+# prefix and the fetch's name, holding one file.
+FETCHED_PREFIX = "_fetched_"
+FETCHED_FILE = "content"
 
 
 def _fail(error: dict[str, Any]) -> dict[str, Any]:
@@ -73,7 +80,12 @@ def _execute(request: dict[str, Any], output_dir: Path, work_dir: Path) -> dict[
         work_dir=work_dir,
         output_dir=output_dir,
         resources=request.get("resources") or {},
+        fetched={
+            port[len(FETCHED_PREFIX):]: Path(folder) / FETCHED_FILE
+            for port, folder in (request.get("inputs") or {}).items() if port.startswith(FETCHED_PREFIX)
+        },
     )
+    limits = TableLimits.from_resources(ctx.resources)
     try:
         inputs: dict[str, Any] = {}
         for name, decl in spec.inputs.items():
@@ -83,14 +95,16 @@ def _execute(request: dict[str, Any], output_dir: Path, work_dir: Path) -> dict[
                     raise ModuleError(f"input {name!r} is not connected", code="missing_input", port=name)
                 inputs[name] = None
             else:
-                inputs[name] = read_value(decl.type, Path(folder))
+                with _named_port(name):
+                    inputs[name] = read_value(decl.type, Path(folder), limits)
         emit_event({"type": "progress", "fraction": 0.0, "message": "running"})
         produced = module_cls().run(ctx, ParamValues(params), **inputs) or {}
         outputs: dict[str, Any] = {}
         for name, port in spec.outputs.items():
             if produced.get(name) is None:
                 raise RuntimeError(f"module {spec.id} did not produce output {name!r}")
-            outputs[name] = write_value(port.type, produced[name], output_dir / name)
+            with _named_port(name):
+                outputs[name] = write_value(port.type, produced[name], output_dir / name, limits)
     except ModuleError as exc:
         manifest = _fail(exc.as_dict())
     except MemoryError:
@@ -113,6 +127,16 @@ def _execute(request: dict[str, Any], output_dir: Path, work_dir: Path) -> dict[
         exports=ctx.exports,
     )
     return manifest
+
+
+@contextlib.contextmanager
+def _named_port(port: str) -> Iterator[None]:
+    """A table over the limits, read or written for `port`, is named by it."""
+    try:
+        yield
+    except TableTooLarge as exc:
+        exc.port = port
+        raise
 
 
 def main(argv: list[str]) -> int:

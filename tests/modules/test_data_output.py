@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -69,8 +70,8 @@ def test_export_is_never_reused_from_cache() -> None:
 def test_convert_to_csv_matches_to_csv(table: pd.DataFrame, tmp_path: Path) -> None:
     folder = call_module("convert_to_csv", work_dir=tmp_path, dataset=table).outputs["file"]
     assert [p.name for p in Path(folder).iterdir()] == ["data.csv"]
-    text = (Path(folder) / "data.csv").read_text(encoding="utf-8")
-    assert text == table.to_csv(index=False)
+    text = (Path(folder) / "data.csv").read_bytes().decode("utf-8")
+    assert text == table.to_csv(index=False, lineterminator="\r\n")
     pdt.assert_frame_equal(pd.read_csv(io.StringIO(text)), table, check_dtype=False)
 
 
@@ -83,4 +84,51 @@ def test_convert_to_csv_through_runner(table: pd.DataFrame, tmp_path: Path) -> N
 
 def test_convert_empty_table_writes_header_only(table: pd.DataFrame, tmp_path: Path) -> None:
     folder = call_module("convert_to_csv", work_dir=tmp_path, dataset=table.iloc[:0]).outputs["file"]
-    assert (Path(folder) / "data.csv").read_text() == "city,price,rooms,new\n"
+    assert (Path(folder) / "data.csv").read_bytes().decode() == "city,price,rooms,new\r\n"
+
+
+# Formulas in CSV (OWASP "CSV Injection")
+
+
+@pytest.fixture
+def hostile() -> pd.DataFrame:
+    return pd.DataFrame({
+        "note": ["=HYPERLINK(\"http://evil\")", "+1+2", "-2+3", "@SUM(A1)", "\tTab", "\rCR", "plain", None, "a=b"],
+        "change": [-1.5, 2.0, -3.0, 0.0, 1.0, -0.25, 4.0, 5.0, 6.0],
+        "when": pd.date_range("2024-01-01", periods=9, freq="D"),
+        "kind": pd.Categorical(["=x", "y", "=x", "y", "y", "y", "y", "y", "y"]),
+    }).rename(columns={"kind": "=kind"})
+
+
+def test_text_cells_that_spreadsheets_would_run_are_escaped(hostile: pd.DataFrame, tmp_path: Path) -> None:
+    folder = call_module("convert_to_csv", work_dir=tmp_path, dataset=hostile).outputs["file"]
+    back = pd.read_csv(Path(folder) / "data.csv", keep_default_na=False)
+    assert back["note"].tolist() == [
+        "'=HYPERLINK(\"http://evil\")", "'+1+2", "'-2+3", "'@SUM(A1)", "'\tTab", "'\rCR", "plain", "", "a=b",
+    ]
+    assert back["'=kind"].tolist()[:2] == ["'=x", "y"], "categories and column names are text too"
+    # Numbers are not text: a negative number stays a number a spreadsheet can add up.
+    assert back["change"].tolist() == hostile["change"].tolist()
+    assert back["when"].tolist()[0] == "2024-01-01"
+
+
+def test_escaping_can_be_turned_off(hostile: pd.DataFrame, tmp_path: Path) -> None:
+    folder = call_module(
+        "convert_to_csv", {"escape_formulas": False}, work_dir=tmp_path, dataset=hostile,
+    ).outputs["file"]
+    assert (Path(folder) / "data.csv").read_bytes().decode("utf-8") == hostile.to_csv(
+        index=False, lineterminator="\r\n",
+    )
+
+
+def test_export_records_how_its_csv_downloads_escape(table: pd.DataFrame, tmp_path: Path) -> None:
+    from modules.sdk.artifacts import EXPORT_FILE
+
+    for escape in (True, False):
+        run = call_module(
+            "export_data", {"name": "flats", "format": "csv", "escape_formulas": escape},
+            work_dir=tmp_path / str(escape), dataset=table,
+        )
+        [export] = run.ctx.exports
+        options = json.loads((tmp_path / str(escape) / "out" / export["path"] / EXPORT_FILE).read_text())
+        assert options == {"format": "csv", "escape_formulas": escape}

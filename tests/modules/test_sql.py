@@ -132,3 +132,36 @@ def test_a_failure_through_the_runner_is_a_user_error(tmp_path: Path) -> None:
         "param": "query",
         "port": "t2",
     }
+
+
+# Memory and threads
+
+
+def limited(memory_mb: int, threads: int = 1) -> dict[str, object]:
+    return {"sql_limits": {"memory_mb": memory_mb, "threads": threads}}
+
+
+def test_a_query_needing_more_memory_than_the_step_may_use_fails_saying_so() -> None:
+    sorting = "select i, random() as r from range(20000000) t(i) order by r"
+    with pytest.raises(ModuleError) as caught:
+        call_module(MODULE, {"query": sorting}, resources=limited(64), t1=example_table())
+    assert caught.value.code == "memory_limit_exceeded" and caught.value.param == "query"
+    assert caught.value.message.startswith("the query needs more memory than the 64 MB a SQL step may use")
+
+
+def test_the_limits_hold_and_the_query_cannot_lift_them() -> None:
+    got = call_module(
+        MODULE, {"query": "select current_setting('memory_limit') as m, current_setting('threads') as t"},
+        resources=limited(100, threads=1), t1=example_table(),
+    ).outputs["dataset"]
+    assert got.to_dict("records") == [{"m": "95.3 MiB", "t": 1}]  # DuckDB's MB are 10^6 bytes
+    error = sql_error("set memory_limit = '10GB'; select 1", t1=example_table())
+    assert "locked" in error.message
+
+
+def test_an_operator_limit_reaches_the_step_through_the_runner(tmp_path: Path) -> None:
+    manifest, _ = run_through_runner(
+        MODULE, {"query": "select i from range(20000000) t(i) order by random()"}, tmp_path,
+        resources=limited(64), t1=example_table(),
+    )
+    assert manifest["status"] == "failed" and manifest["error"]["code"] == "memory_limit_exceeded"

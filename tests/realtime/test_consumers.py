@@ -207,6 +207,15 @@ def test_the_run_list_channel_refuses_anonymous_clients(server):
         assert close_code(ws) == 4401
 
 
+@pytest.mark.parametrize("path", ["/ws/nothing-here/", "/ws/runs/not-a-run-id/", "/ws/", "/ws/runs/x/y/"])
+def test_a_websocket_to_an_unknown_path_is_refused_cleanly(server, path):
+    """Closed with the not-found code, as an unknown run is, and nothing in the server's log
+    (an unrouted path was a traceback and an HTTP 500 handshake)."""
+    with subscribe(server, path) as ws:
+        assert close_code(ws) == 4404
+    assert "Traceback" not in server.log.read_text()
+
+
 def test_the_in_memory_layer_in_one_process(transactional_db, settings, user, make_run):
     """The embedded default: the consumer and the recording share this process's layer."""
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

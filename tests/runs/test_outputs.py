@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from designer.runs.outputs import HISTOGRAM_BINS, PreviewError, class_curves, column_statistics, table_preview
+from designer.engine.table_views import HISTOGRAM_BINS, column_statistics
+from designer.runs.outputs import PreviewError, class_curves, table_preview
 from modules.sdk.artifacts import write_table
 from modules.sdk.schema import roles_of, set_roles
 
