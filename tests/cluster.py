@@ -136,24 +136,57 @@ def celery_cluster(
                 process.wait()
 
 
-@contextlib.contextmanager
-def serve_daphne(env: dict[str, str], log: Path, app: str = "designer.asgi:application") -> Iterator[int]:
-    """daphne serving the ASGI `app` on a free port of 127.0.0.1 (yielded); stopped on
-    exit, pass or fail."""
-    with log.open("w") as out:
+@dataclass
+class Daphne:
+    """A daphne process serving on `port`."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+
+    def kill(self) -> None:
+        """SIGKILL daphne alone, as the OOM killer or `kill -9` would: no chance to clean up.
+        (Its step server sees it gone and stops the steps it forked.)"""
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        self.process.wait()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+def start_daphne(env: dict[str, str], log: Path, app: str = "designer.asgi:application") -> Daphne:
+    """daphne serving the ASGI `app` on a free port of 127.0.0.1, once it listens. The log
+    is appended to, so a server started again after a kill keeps the story in one file."""
+    with log.open("a") as out:
+        start = out.tell()
         process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-e", "tcp:port=0:interface=127.0.0.1", app],
             cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = _LISTENING.search(log.read_bytes()[start:].decode(errors="replace"))
+        if found:
+            return Daphne(process, int(found.group(1)))
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    process.kill()
+    process.wait()
+    raise RuntimeError(f"{log.name}: daphne never listened:\n{log.read_bytes()[start:].decode(errors='replace')}")
+
+
+@contextlib.contextmanager
+def serve_daphne(env: dict[str, str], log: Path, app: str = "designer.asgi:application") -> Iterator[int]:
+    """daphne serving the ASGI `app` on a free port of 127.0.0.1 (yielded); stopped on
+    exit, pass or fail."""
+    log.write_text("")
+    server = start_daphne(env, log, app)
     try:
-        _wait_for(_LISTENING.pattern, process, log, timeout=60)
-        found = _LISTENING.search(log.read_text())
-        assert found is not None
-        yield int(found.group(1))
+        yield server.port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        server.stop()

@@ -134,6 +134,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "designer.api_errors.document_unavailable",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "designer.runs.models.RunStatus",
         "StepStatusEnum": "designer.runs.models.StepStatus",
@@ -231,6 +235,13 @@ DISPATCH = {
     # A step sent this long ago to a queue no worker reads: its run is told (it waits on).
     "UNSERVED_AFTER_S": float(env("ATELIER_UNSERVED_AFTER_S", "30")),
     "MAX_ATTEMPTS": 2,
+    # A step's task sent this long ago that no worker started is sent again (then after
+    # twice as long, …): the broker may have lost it (restarted empty).
+    "RESEND_AFTER_S": float(env("ATELIER_RESEND_AFTER_S", "60")),
+    # Embedded dispatch: a run whose server process stopped is resumed by the next one (its
+    # finished steps reused), or, when false, fails as interrupted. Runs of `run_pipeline`
+    # are never resumed. The heartbeat and lost-after settings above apply to servers too.
+    "RESUME_RUNS": env("ATELIER_RESUME_RUNS", "true").lower() != "false",
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-lost-steps": {"task": "atelier.steps_sweep_lost", "schedule": DISPATCH["SWEEP_S"]},
