@@ -23,6 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections
+from django.db.models import Q
 
 from designer.engine.events import ACTIVE
 
@@ -156,12 +157,14 @@ def request_cancel(*, run_id: Any) -> bool:
     return False
 
 
-class _Keeper:
+class Keeper:
     """The thread that renews the leases of the runs this process executes, stops those it
     no longer drives or that another process was asked to cancel, and, in a server, takes
-    over orphaned runs (at start-up, then every sweep interval)."""
+    over orphaned runs (at start-up, then every sweep interval). Without `background`, no
+    thread: the caller calls renew()."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, background: bool = True) -> None:
+        self._background = background
         self._lock = threading.Lock()
         self._held: dict[str, Callable[[], None]] = {}
         self._thread: threading.Thread | None = None
@@ -184,7 +187,7 @@ class _Keeper:
             self._ensure_thread()
 
     def _ensure_thread(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
+        if self._background and (self._thread is None or not self._thread.is_alive()):
             self._thread = threading.Thread(target=self._loop, name="atelier-run-leases", daemon=True)
             self._thread.start()
 
@@ -215,16 +218,16 @@ class _Keeper:
         if not held:
             return
         me = str(this_process())
-        mine = Run.objects.filter(pk__in=list(held), driver=me)
-        mine.update(driver_seen_at=_now())
-        kept = set(map(str, mine.filter(cancel_requested=False).values_list("pk", flat=True)))
-        for run_id, stop in held.items():
-            if run_id not in kept:
-                stop()
+        runs = Run.objects.filter(pk__in=list(held))
+        runs.filter(driver=me).update(driver_seen_at=_now())
+        # Only what is seen to be so: a run this thread cannot see yet (its transaction has
+        # not committed) is not taken for lost.
+        for run_id in runs.filter(~Q(driver=me) | Q(cancel_requested=True)).values_list("pk", flat=True):
+            held[str(run_id)]()
 
 
-_keeper = _Keeper()
+_keeper = Keeper()
 
 
-def keeper() -> _Keeper:
+def keeper() -> Keeper:
     return _keeper
