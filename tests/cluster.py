@@ -7,6 +7,7 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -33,6 +34,55 @@ def broker_url(worker_id: str) -> str:
     """A Redis database of its own per xdist worker (the channel layers use 10 and up)."""
     number = 4 + (int(worker_id[2:]) if worker_id.startswith("gw") else 0)
     return f"redis://{TEST_REDIS}/{number}"
+
+
+def point_celery_at(url: str) -> None:
+    """Make this process's Celery app send to the broker at `url`."""
+    from designer.celery import app
+
+    app.conf.broker_url = url
+    # The app keeps pools of connections to the broker it first spoke to: they are dropped,
+    # as Celery itself drops them in a forked child.
+    app._after_fork()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class RedisServer:
+    """A redis-server process of a test's own (no persistence: started again, it is empty),
+    for tests that take the broker away."""
+
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(redis.exceptions.ConnectionError):
+                if redis.Redis(port=self.port).ping():
+                    return
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"redis-server did not start on port {self.port}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Gone at once, and what it held with it (SIGKILL: no save, no goodbye to clients)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
 
 @dataclass
