@@ -74,7 +74,8 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 def document_unavailable(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """drf-spectacular hook: every operation may answer 503 while the broker or Redis is away."""
-    result.setdefault("components", {}).setdefault("schemas", {})["Unavailable"] = {
+    components = result.setdefault("components", {})
+    components.setdefault("schemas", {})["Unavailable"] = {
         "type": "object",
         "properties": {"errors": {"type": "array", "items": {
             "type": "object",
@@ -83,7 +84,7 @@ def document_unavailable(result: dict[str, Any], generator: Any, request: Any, p
         }}},
         "required": ["errors"],
     }
-    response = {
+    components.setdefault("responses", {})["Unavailable"] = {
         "description": "the message broker or Redis cannot be reached just now; send the request again later",
         "headers": {"Retry-After": {
             "schema": {"type": "integer"}, "description": "seconds to wait before sending the request again",
@@ -93,5 +94,5 @@ def document_unavailable(result: dict[str, Any], generator: Any, request: Any, p
     for path in result.get("paths", {}).values():
         for method, operation in path.items():
             if method in _HTTP_METHODS:
-                operation.setdefault("responses", {})["503"] = response
+                operation.setdefault("responses", {})["503"] = {"$ref": "#/components/responses/Unavailable"}
     return result

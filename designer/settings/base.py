@@ -225,6 +225,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # worker that is free rather than waiting behind a busy one.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker whose broker is away waits for it however long it takes (Celery's default gives
+# up after 100 tries, about 45 minutes, and the worker exits); what was dispatched meanwhile
+# waits in the outbox.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 DISPATCH = {
     # A worker running a step says it is alive this often…
     "HEARTBEAT_S": float(env("ATELIER_HEARTBEAT_S", "5")),
