@@ -410,12 +410,12 @@ def outbox_resend(*, now: dt.datetime | None = None) -> int:
     now = now or _now()
     OutboxTask.objects.filter(~Q(step__status=Status.QUEUED.value) | ~Q(step__task_id=F("task_id"))).delete()
     after = settings.DISPATCH["RESEND_AFTER_S"]
-    # A task committed a moment ago is being sent by its relay.
-    unsent_before = now - dt.timedelta(seconds=settings.DISPATCH["SWEEP_S"])
+    # A task recorded a moment ago is being sent by its relay.
+    unsent = Q(sent_at=None, created_at__lt=now - dt.timedelta(seconds=settings.DISPATCH["SWEEP_S"]))
+    waited = Q(sent_at__lt=now - dt.timedelta(seconds=after))
     due = [
-        task for task in OutboxTask.objects.select_related("step")
-        if (task.created_at < unsent_before if task.sent_at is None
-            else task.sent_at < now - dt.timedelta(seconds=after * 2 ** min(task.sends - 1, 6)))
+        task for task in OutboxTask.objects.filter(unsent | waited).select_related("step")
+        if task.sent_at is None or task.sent_at < now - dt.timedelta(seconds=after * 2 ** min(task.sends - 1, 6))
     ]
     return outbox_send(due)
 

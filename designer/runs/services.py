@@ -106,13 +106,16 @@ class RunNotDriven(Exception):
 
 
 @transaction.atomic
-def run_record_event(*, run_id: Any, event: Event, result: RunResult | None = None, driver: str | None = None) -> RunEvent:
+def run_record_event(
+    *, run_id: Any, event: Event, result: RunResult | None = None, driver: str | None = None
+) -> RunEvent:
     """The one place run and step state changes are written, each with its sequence number.
     With `driver`, only while that process drives the run (else RunNotDriven, nothing written)."""
     runs = Run.objects.filter(pk=run_id)
-    if not runs.filter(**({"driver": driver} if driver is not None else {})).update(last_seq=F("last_seq") + 1):
-        if driver is not None:
-            raise RunNotDriven(run_id)
+    if driver is not None:
+        runs = runs.filter(driver=driver)
+    if not runs.update(last_seq=F("last_seq") + 1) and driver is not None:
+        raise RunNotDriven(run_id)
     run = Run.objects.only("last_seq", "started_at").get(pk=run_id)
     payload = event.to_json()
     if isinstance(event, StepStatusEvent):
@@ -171,7 +174,7 @@ def run_executor_build(*, run_id: Any, on_event: Callable[[Event], None] | None 
         if on_event is not None:
             on_event(event)
 
-    executor = engine_config.build_executor(record, user=owner)
+    executor = engine_config.build_executor(record, user=owner)  # record() stops it if the run is taken
     return executor
 
 

@@ -149,13 +149,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("ATELIER_MAX_REQUEST_BYTES", str(10 * 1024
 
 # Redis when configured (several processes and machines); in memory for the embedded default.
 REDIS_URL = env("REDIS_URL", "")
+# A Redis (or broker) host that cannot be reached fails a connection in seconds, not after
+# the system's TCP timeout (minutes): meanwhile a request or a worker would wait on it.
+REDIS_CONNECT_TIMEOUT_S = 5
 CHANNEL_LAYERS = {
     "default": (
         # No socket timeout: redis-py 8's default (5 s) breaks the layer's blocking reads
         # and drops quiet subscriptions (django/channels_redis#422).
         {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
+            "CONFIG": {"hosts": [{
+                "address": REDIS_URL, "socket_timeout": None, "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_S,
+            }]},
         }
         if REDIS_URL
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
@@ -169,7 +174,8 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "previews": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-         "KEY_PREFIX": "atelier", "TIMEOUT": _PREVIEWS_TTL_S}
+         "KEY_PREFIX": "atelier", "TIMEOUT": _PREVIEWS_TTL_S,
+         "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT_S}}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "previews",
               "TIMEOUT": _PREVIEWS_TTL_S, "OPTIONS": {"MAX_ENTRIES": 200}}
@@ -229,6 +235,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # up after 100 tries, about 45 minutes, and the worker exits); what was dispatched meanwhile
 # waits in the outbox.
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT_S}
 DISPATCH = {
     # A worker running a step says it is alive this often…
     "HEARTBEAT_S": float(env("ATELIER_HEARTBEAT_S", "5")),

@@ -22,6 +22,24 @@ from tests.realtime.conftest import Server, daphne, redis_url, user  # noqa: F40
 from tests.runs.conftest import data_dir, database_url, store_dirs  # noqa: F401 (fixtures)
 
 TIMEOUT = 60
+DATA = "x,y\n" + "".join(f"{i},{3 * i + i % 4}\n" for i in range(40))
+
+
+def slow(seconds: float, marker: str = "") -> dict[str, Any]:
+    """A pipeline whose `sleep` step takes `seconds`, printing `marker` when it starts."""
+    script = (
+        "import time\n\n"
+        "def azureml_main(dataframe1=None, dataframe2=None):\n"
+        f"    print('started {marker}', flush=True)\n"
+        f"    time.sleep({seconds})\n"
+        "    return dataframe1,\n"
+    )
+    return {
+        "data": {"module": "enter_data_manually", "params": {"data": DATA}},
+        "sleep": {"module": "execute_python_script", "inputs": {"dataset1": "data.dataset"},
+                  "params": {"script": script}},
+        "after": {"module": "select_columns", "inputs": {"dataset": "sleep.dataset1"}, "params": {"columns": ["x"]}},
+    }
 
 
 @dataclass

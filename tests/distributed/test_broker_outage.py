@@ -14,8 +14,7 @@ from tests.cluster import RedisServer, celery_cluster, dispatch_env
 from tests.realtime.conftest import daphne
 from tests.runs.conftest import database_url
 
-from .conftest import Deployment, wait_for_run
-from .test_celery_dispatch import slow
+from .conftest import Deployment, slow, wait_for_run
 
 OUTAGE_S = 30
 

@@ -23,31 +23,11 @@ from websockets.sync.client import connect
 from designer.engine.events import Status
 from designer.runs.models import Run, RunEvent, StepRun
 from tests.cluster import Daphne, start_daphne
+from tests.distributed.conftest import slow
 
 from .conftest import ROOT, database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-DATA = "x,y\n" + "".join(f"{i},{3 * i}\n" for i in range(30))
-
-
-def slow(seconds: float, marker: str) -> dict[str, Any]:
-    """Three steps; the middle one takes `seconds` (and, told apart by `marker`, is not
-    reused from another run's)."""
-    script = (
-        "import time\n\n"
-        "def azureml_main(dataframe1=None, dataframe2=None):\n"
-        f"    print('sleeping: {marker}', flush=True)\n"
-        f"    time.sleep({seconds})\n"
-        "    return dataframe1,\n"
-    )
-    return {
-        "data": {"module": "enter_data_manually", "params": {"data": DATA}},
-        "sleep": {"module": "execute_python_script", "inputs": {"dataset1": "data.dataset"},
-                  "params": {"script": script}},
-        "after": {"module": "select_columns", "inputs": {"dataset": "sleep.dataset1"}, "params": {"columns": ["x"]}},
-    }
-
 
 @dataclass
 class Servers:
