@@ -64,6 +64,9 @@ class EmbeddedDispatcher:
 
     def resume(self, *, run_id: Any) -> None:
         """Execute a run this process took over (what ended well is reused)."""
+        with self._lock:
+            if str(run_id) in self._slots:
+                return  # a thread of this process executes it already
         self._start(str(run_id))
 
     def cancel(self, *, run_id: Any) -> bool:

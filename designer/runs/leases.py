@@ -123,9 +123,9 @@ class Orphan:
 
 
 def orphans(*, now: dt.datetime | None = None) -> list[Orphan]:
-    """Unfinished embedded runs whose driver has stopped."""
-    me = str(this_process())
-    unfinished = Run.objects.filter(status__in=_ACTIVE).exclude(driver="").exclude(driver=me)
+    """Unfinished embedded runs whose driver has stopped, or stopped driving them (this
+    process too: a run of its own whose lease it no longer renews has no thread here)."""
+    unfinished = Run.objects.filter(status__in=_ACTIVE).exclude(driver="")
     return [
         Orphan(run_id, driver, source)
         for run_id, driver, seen_at, source in unfinished.values_list("pk", "driver", "driver_seen_at", "source")

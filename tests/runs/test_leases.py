@@ -71,7 +71,8 @@ def test_orphans_are_the_unfinished_runs_whose_driver_stopped(user: Any, setting
     }
     record(user, driver=str(live_process()), seen_at=ago(0))
     record(user, driver=str(elsewhere), seen_at=ago(0))
-    record(user, driver=str(leases.this_process()), seen_at=ago(silent))
+    orphaned.add(record(user, driver=str(leases.this_process()), seen_at=ago(silent)).pk)  # no thread renews it
+    record(user, driver=str(leases.this_process()), seen_at=ago(0))
     record(user)  # Celery workers' (or not yet advanced)
     Run.objects.filter(pk=record(user, driver=str(ended_process()), seen_at=ago(0)).pk).update(status="completed")
 
