@@ -184,6 +184,10 @@ def runs_recover() -> int:
             logger.warning("run %s: its process (%s) stopped; taken over", orphan.run_id, orphan.driver)
         except services.RunNotDriven:
             continue  # taken again meanwhile
+        except Exception:
+            # One run that cannot be recovered must not keep the others waiting; this one is
+            # tried again once its lease has run out.
+            logger.exception("run %s: taken over, but could not be resumed or ended", orphan.run_id)
     return taken
 
 
