@@ -1,19 +1,33 @@
 """API errors in one shape: `{"errors": [{"code", "message", "field"?, "node"?, ...}]}`.
 
 Every 4xx says what and where; nothing reaches the client as a 500 page or a traceback.
+While the broker or Redis is away (restarting, cut off), a request that needed it is
+answered 503 with a `Retry-After`, in the same shape.
 """
 from __future__ import annotations
 
 from typing import Any
 
+import kombu.exceptions
+import redis.exceptions
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import exception_handler as drf_exception_handler, set_rollback
 
 from designer.engine.errors import PipelineInvalid
+
+# What the Celery broker (kombu) and Redis (channel layer, caches) raise when they cannot be
+# reached; other errors of theirs are bugs, and stay 500s.
+_UNREACHABLE = (kombu.exceptions.OperationalError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# Seconds a client waits before sending the request again: a broker restart takes about this.
+RETRY_AFTER_S = 10
+_HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+_UNAVAILABLE_MESSAGE = (
+    "the message broker or Redis cannot be reached just now (restarting?); send the request again in a few seconds"
+)
 
 
 def _flatten(detail: Any, field: str | None = None) -> list[dict[str, Any]]:
@@ -32,6 +46,12 @@ def _flatten(detail: Any, field: str | None = None) -> list[dict[str, Any]]:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, _UNREACHABLE):
+        set_rollback()
+        return Response(
+            {"errors": [{"code": "service_unavailable", "message": _UNAVAILABLE_MESSAGE}]},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
     if isinstance(exc, PipelineInvalid):
         return Response({"errors": [e.to_json() for e in exc.errors]}, status=status.HTTP_400_BAD_REQUEST)
     # Django's own exceptions, raised by get_object_or_404 and friends, take the same shape.
@@ -50,3 +70,29 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"errors": [{"code": "not_found", "message": f"no API endpoint at {request.path}"}]}, status=404)
     return page_not_found(request, exception)
+
+
+def document_unavailable(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular hook: every operation may answer 503 while the broker or Redis is away."""
+    components = result.setdefault("components", {})
+    components.setdefault("schemas", {})["Unavailable"] = {
+        "type": "object",
+        "properties": {"errors": {"type": "array", "items": {
+            "type": "object",
+            "properties": {"code": {"type": "string", "enum": ["service_unavailable"]}, "message": {"type": "string"}},
+            "required": ["code", "message"],
+        }}},
+        "required": ["errors"],
+    }
+    components.setdefault("responses", {})["Unavailable"] = {
+        "description": "the message broker or Redis cannot be reached just now; send the request again later",
+        "headers": {"Retry-After": {
+            "schema": {"type": "integer"}, "description": "seconds to wait before sending the request again",
+        }},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Unavailable"}}},
+    }
+    for path in result.get("paths", {}).values():
+        for method, operation in path.items():
+            if method in _HTTP_METHODS:
+                operation.setdefault("responses", {})["503"] = {"$ref": "#/components/responses/Unavailable"}
+    return result

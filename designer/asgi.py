@@ -19,6 +19,11 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from designer.realtime.routing import websocket_urlpatterns  # noqa: E402 (needs the apps loaded)
 from designer.realtime.token_auth import TokenAuthMiddlewareStack  # noqa: E402
+from designer.runs import dispatch  # noqa: E402
+
+# ASGI servers load this module, management commands (migrate…) never do: a server process
+# keeps the embedded runs going, its own and those of processes that stopped.
+dispatch.serve()
 
 application = ProtocolTypeRouter(
     {

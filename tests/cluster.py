@@ -7,6 +7,7 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -33,6 +34,55 @@ def broker_url(worker_id: str) -> str:
     """A Redis database of its own per xdist worker (the channel layers use 10 and up)."""
     number = 4 + (int(worker_id[2:]) if worker_id.startswith("gw") else 0)
     return f"redis://{TEST_REDIS}/{number}"
+
+
+def point_celery_at(url: str) -> None:
+    """Make this process's Celery app send to the broker at `url`."""
+    from designer.celery import app
+
+    app.conf.broker_url = url
+    # The app keeps pools of connections to the broker it first spoke to: they are dropped,
+    # as Celery itself drops them in a forked child.
+    app._after_fork()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class RedisServer:
+    """A redis-server process of a test's own (no persistence: started again, it is empty),
+    for tests that take the broker away."""
+
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(redis.exceptions.ConnectionError):
+                if redis.Redis(port=self.port).ping():
+                    return
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"redis-server did not start on port {self.port}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Gone at once, and what it held with it (SIGKILL: no save, no goodbye to clients)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
 
 @dataclass
@@ -136,35 +186,67 @@ def celery_cluster(
                 process.wait()
 
 
-@dataclass(frozen=True)
+@dataclass
 class Daphne:
+    """A daphne process serving on `port`."""
+
+    process: subprocess.Popen[bytes]
     port: int
-    pid: int
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def kill(self) -> None:
+        """SIGKILL daphne alone, as the OOM killer or `kill -9` would: no chance to clean up.
+        (Its step server sees it gone and stops the steps it forked.)"""
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        self.process.wait()
+
+    def stop(self) -> None:
+        """Stop daphne and every process it started (its table workers)."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def start_daphne(env: dict[str, str], log: Path, app: str = "designer.asgi:application") -> Daphne:
+    """daphne serving the ASGI `app` on a free port of 127.0.0.1, once it listens. The log
+    is appended to, so a server started again after a kill keeps the story in one file."""
+    with log.open("a") as out:
+        start = out.tell()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-e", "tcp:port=0:interface=127.0.0.1", app],
+            cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = _LISTENING.search(log.read_bytes()[start:].decode(errors="replace"))
+        if found:
+            return Daphne(process, int(found.group(1)))
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    process.kill()
+    process.wait()
+    raise RuntimeError(f"{log.name}: daphne never listened:\n{log.read_bytes()[start:].decode(errors='replace')}")
 
 
 @contextlib.contextmanager
 def daphne_process(env: dict[str, str], log: Path, app: str = "designer.asgi:application") -> Iterator[Daphne]:
     """daphne serving the ASGI `app` on a free port of 127.0.0.1; stopped on exit, pass or
     fail, with every process it started (its table workers)."""
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-e", "tcp:port=0:interface=127.0.0.1", app],
-            cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+    log.write_text("")
+    server = start_daphne(env, log, app)
     try:
-        _wait_for(_LISTENING.pattern, process, log, timeout=60)
-        found = _LISTENING.search(log.read_text())
-        assert found is not None
-        yield Daphne(port=int(found.group(1)), pid=process.pid)
+        yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        server.stop()
 
 
 @contextlib.contextmanager

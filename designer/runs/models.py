@@ -5,6 +5,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from designer.engine.events import Status
 
@@ -56,12 +57,22 @@ class Run(models.Model):
     last_seq = models.PositiveBigIntegerField(default=0)
     # Nodes a "rerun from" forces to run again (they and what is downstream of them).
     force_nodes = models.JSONField(default=list, blank=True)
-    # Set by a cancel request while steps of the run are still running on workers.
+    # Set by a cancel request while steps of the run are still running on workers, or in
+    # another server process (its driver stops the run at its next heartbeat).
     cancel_requested = models.BooleanField(default=False)
+    # Embedded runs (executed by a server process or `run_pipeline`, not by Celery workers):
+    # the process that drives the run (see leases.ProcessId) and when it last said it is
+    # alive. A run whose driver went silent or is gone is taken over (leases, dispatch).
+    driver = models.CharField(max_length=200, blank=True)
+    driver_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["created_by", "-created_at"])]
+        indexes = [
+            models.Index(fields=["created_by", "-created_at"]),
+            # The take-over sweep looks up unfinished runs.
+            models.Index(fields=["status", "driver_seen_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.pipeline_name} ({self.status})"
@@ -118,3 +129,25 @@ class RunEvent(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "seq"], name="unique_event_seq")]
         ordering = ["seq"]
+
+
+class OutboxTask(models.Model):
+    """The outbox of distributed runs: a step's Celery task, recorded in the transaction that
+    dispatches the step and sent to the broker once it commits. The row stays until a worker
+    starts the task, so a message that never reached the broker, or that the broker lost
+    (restarted empty), is sent again; a worker starts a task only by removing its row, so a
+    duplicate delivery of the same task id does nothing."""
+
+    task_id = models.CharField(max_length=64, unique=True)
+    step = models.ForeignKey(StepRun, related_name="outbox", on_delete=models.CASCADE)
+    queue = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+    # When the broker last accepted it (null: never yet), and how many times it was sent.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sends = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} ({'sent' if self.sent_at else 'unsent'})"

@@ -5,12 +5,19 @@ run's row, reuses what the cache already holds, skips what a failure blocks, dis
 what became ready and ends the run when nothing is left. It runs when the run is
 submitted and whenever one of its steps ends; nothing polls the database for it.
 
+Dispatching a step never depends on the broker being there: the step's task goes into an
+outbox (`OutboxTask`) in the transaction that records the dispatch, and is sent after that
+commits (`outbox_send`). The broker being away only delays it: beat's sweep sends again
+what was never sent, and what was sent but never started (a broker restarted empty lost
+it), waiting longer after each send (`outbox_resend`).
+
 A worker runs a step with its own executor (`step_execute`) and says it is alive every
 few seconds. A step whose worker went silent (killed, machine gone) is found by the sweep
 beat schedules: it is dispatched once more as a new task, or fails as "worker lost" when
-it already had its second chance. Every dispatch has its own task id, and a worker only
-starts or finishes the step whose current task id is its own: a late duplicate never runs
-a step twice or writes its outputs over another attempt's.
+it already had its second chance. Every dispatch has its own task id, a worker starts a
+task only by taking its row out of the outbox, and it only finishes the step whose current
+task id is its own: a duplicate delivery or a late task never runs a step twice or writes
+its outputs over another attempt's.
 """
 from __future__ import annotations
 
@@ -25,6 +32,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connections, transaction
+from django.db.models import F, Q
 
 from designer.engine.compiler import Plan, PlanStep
 from designer.engine.events import (
@@ -32,8 +40,8 @@ from designer.engine.events import (
 )
 from designer.engine.executor import Executor, StepResult, cache_decision, reuse_into, step_inputs
 
-from . import engine_config
-from .models import Run, StepRun
+from . import engine_config, leases
+from .models import OutboxTask, Run, StepRun
 from .services import run_record_event
 
 logger = logging.getLogger(__name__)
@@ -64,20 +72,41 @@ def _record_outputs(row: StepRun, result: StepResult) -> None:
     row.save(update_fields=["outputs", "metrics", "visuals", "images", "warnings"])
 
 
-def _send(task_id: str, *, run_id: str, node: str, queue: str) -> None:
+# One more try on a connection the broker closed (it restarted); beyond that the outbox waits
+# for the sweep rather than the caller (a request, a worker) for the broker.
+_PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+
+def outbox_send(tasks: list[OutboxTask]) -> int:
+    """Send outbox tasks to the broker, each marked sent once the broker took it. Stops at
+    the first it does not take (it is away: beat's sweep sends them later). Returns how
+    many were sent."""
     from .tasks import step_execute
 
-    step_execute.apply_async(kwargs={"run_id": run_id, "node": node, "task_id": task_id}, task_id=task_id, queue=queue)
+    sent = 0
+    for task in tasks:
+        try:
+            step_execute.apply_async(
+                kwargs={"run_id": str(task.step.run_id), "node": task.step.node, "task_id": task.task_id},
+                task_id=task.task_id, queue=task.queue, retry_policy=_PUBLISH_RETRY,
+            )
+        except Exception as exc:  # whatever kept it from the broker, the outbox keeps it for later
+            logger.warning("the broker did not take task %s (%s); it is sent again later", task.task_id, exc)
+            break
+        OutboxTask.objects.filter(pk=task.pk).update(sent_at=_now(), sends=F("sends") + 1)
+        sent += 1
+    return sent
 
 
 def _dispatch(row: StepRun, step: PlanStep) -> None:
-    """Give the step a new task, sent once the state that says so is committed."""
+    """Give the step a new task: recorded in the outbox with the step's state, and sent
+    once that is committed."""
     row.task_id = uuid.uuid4().hex
     row.heartbeat_at = None
     row.dispatched_at, row.unserved_noted = _now(), False
     row.save(update_fields=["task_id", "heartbeat_at", "cache_key", "dispatched_at", "unserved_noted"])
-    task_id, run_id = row.task_id, str(row.run_id)
-    transaction.on_commit(lambda: _send(task_id, run_id=run_id, node=step.node, queue=step.compute))
+    task = OutboxTask.objects.create(task_id=row.task_id, step=row, queue=step.compute)
+    transaction.on_commit(lambda: outbox_send([task]))
 
 
 def run_advance(*, run_id: Any) -> None:
@@ -151,9 +180,17 @@ def run_cancel_request(*, run_id: Any) -> None:
 
 
 def _broadcast_cancel(run_id: str) -> None:
+    """Tell the workers now. They also find out at their next heartbeat, which is how they
+    hear of it when the broker is away: a cancel never waits for the broker."""
     from designer.celery import app
 
-    app.control.broadcast("atelier_cancel_run", arguments={"run_id": run_id})
+    try:
+        with app.connection_for_write() as connection:
+            # Broadcasting retries for as long as the broker is away; this asks it once.
+            connection.ensure_connection(max_retries=1, interval_start=0)
+            app.control.broadcast("atelier_cancel_run", arguments={"run_id": run_id}, connection=connection)
+    except Exception as exc:  # the heartbeats carry it instead
+        logger.warning("run %s: cancel not broadcast (%s); workers see it at their next heartbeat", run_id, exc)
 
 
 # -- the worker's side -------------------------------------------------------------------------
@@ -202,21 +239,19 @@ def _locked_step(run_id: Any, node: str) -> StepRun | None:
 
 
 def _claim(*, run_id: str, node: str, task_id: str) -> _Claim | None:
-    """Take the step for this attempt, or None when it is not ours to run (a stale or
-    duplicate task, a step already ended, a run cancelled, a step out of chances)."""
+    """Take the step for this attempt, or None when it is not ours to run (a stale task, a
+    duplicate of one already started, a step already ended, a run cancelled)."""
     with transaction.atomic():
         row = _locked_step(run_id, node)
         if row is None or row.task_id != task_id or Status(row.status).terminal:
             return None
+        if not OutboxTask.objects.filter(task_id=task_id).delete()[0]:
+            return None  # this task was started already: a duplicate delivery
         if row.run.cancel_requested:
             _step_event(row, Status.CANCELLED, error={
                 "code": "cancelled", "origin": "user", "message": "cancelled by the user", "node": node,
             })
             transaction.on_commit(lambda: run_advance(run_id=run_id))
-            return None
-        if row.attempts >= settings.DISPATCH["MAX_ATTEMPTS"]:
-            # Redelivered after its last attempt's worker died: no more chances.
-            _fail_lost(row)
             return None
         row.attempts += 1
         row.heartbeat_at = _now()
@@ -229,10 +264,12 @@ def _claim(*, run_id: str, node: str, task_id: str) -> _Claim | None:
 
 def _heartbeat(*, run_id: str, node: str, task_id: str, executor: Executor, stop: threading.Event) -> None:
     """Say the step's worker is alive until `stop`; stop the step if it was given to
-    another worker meanwhile (this one was taken for lost)."""
+    another worker meanwhile (this one was taken for lost) or its run is to be cancelled
+    (the broadcast saying so may not have come: the broker was away)."""
     try:
         while not stop.wait(settings.DISPATCH["HEARTBEAT_S"]):
-            if not StepRun.objects.filter(run_id=run_id, node=node, task_id=task_id).update(heartbeat_at=_now()):
+            ours = StepRun.objects.filter(run_id=run_id, node=node, task_id=task_id, run__cancel_requested=False)
+            if not ours.update(heartbeat_at=_now()):
                 executor.cancel()
                 return
     except Exception:
@@ -362,6 +399,41 @@ def steps_note_unserved(*, now: dt.datetime | None = None) -> int:
             row.save(update_fields=["unserved_noted"])
             noted += 1
     return noted
+
+
+def outbox_resend(*, now: dt.datetime | None = None) -> int:
+    """Send again the tasks the broker may not hold: those never sent (it was away when their
+    step was dispatched) and those sent a while ago that no worker started (a broker that
+    restarted empty lost them), waiting twice as long after each send: a task that only
+    waits behind busy workers gets a few duplicates, which workers drop. Forgets the tasks
+    of steps that moved on. Returns how many it sent."""
+    now = now or _now()
+    OutboxTask.objects.filter(~Q(step__status=Status.QUEUED.value) | ~Q(step__task_id=F("task_id"))).delete()
+    after = settings.DISPATCH["RESEND_AFTER_S"]
+    # A task recorded a moment ago is being sent by its relay.
+    unsent = Q(sent_at=None, created_at__lt=now - dt.timedelta(seconds=settings.DISPATCH["SWEEP_S"]))
+    waited = Q(sent_at__lt=now - dt.timedelta(seconds=after))
+    due = [
+        task for task in OutboxTask.objects.filter(unsent | waited).select_related("step")
+        if task.sent_at is None or task.sent_at < now - dt.timedelta(seconds=after * 2 ** min(task.sends - 1, 6))
+    ]
+    return outbox_send(due)
+
+
+def run_restart(*, run_id: Any) -> None:
+    """Give the workers a run that an embedded process drove, taken over by this process after
+    that one stopped: every step is looked at again, as for a run just submitted (what ended
+    well is found in the cache and reused; the rest is dispatched)."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(pk=run_id, driver=str(leases.this_process())).first()
+        if run is None or Status(run.status).terminal:
+            return
+        run.driver = ""
+        run.save(update_fields=["driver"])
+        for row in run.steps.exclude(status=Status.QUEUED.value):
+            _step_event(row, Status.QUEUED)
+        run.steps.update(task_id="", attempts=0, heartbeat_at=None, dispatched_at=None)
+    run_advance(run_id=run_id)
 
 
 def runs_sweep_stalled(*, older_than_s: float = 60.0) -> None:

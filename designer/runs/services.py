@@ -1,6 +1,7 @@
 """Run business logic: preparing, recording and executing runs."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from typing import Any, Callable, Iterable, Mapping
@@ -13,14 +14,14 @@ from rest_framework.exceptions import APIException
 
 from designer.engine.compiler import Plan, compile_plan
 from designer.engine.errors import GraphError, PipelineInvalid
-from designer.engine.events import ACTIVE, Event, RunStatusEvent, Status, StepStatusEvent
+from designer.engine.events import ACTIVE, SUCCEEDED, Event, RunStatusEvent, Status, StepStatusEvent
 from designer.engine.executor import Executor, RunResult
 from designer.engine.pipeline_file import PipelineDoc, load_pipeline, pipeline_from_data
 from designer.engine.schema_propagation import propagate_schemas
 from designer.engine.validation import Validation, validate_pipeline
 from designer.realtime.publish import publish_run_event
 
-from . import dispatch, engine_config
+from . import dispatch, engine_config, leases
 from .models import Run, RunEvent, RunSource, StepRun
 
 
@@ -102,10 +103,21 @@ def _when(timestamp: float | None) -> dt.datetime | None:
     return None if timestamp is None else dt.datetime.fromtimestamp(timestamp, tz=dt.timezone.utc)
 
 
+class RunNotDriven(Exception):
+    """The run is no longer this process's to execute: another one took it over."""
+
+
 @transaction.atomic
-def run_record_event(*, run_id: Any, event: Event, result: RunResult | None = None) -> RunEvent:
-    """The one place run and step state changes are written, each with its sequence number."""
-    Run.objects.filter(pk=run_id).update(last_seq=F("last_seq") + 1)
+def run_record_event(
+    *, run_id: Any, event: Event, result: RunResult | None = None, driver: str | None = None
+) -> RunEvent:
+    """The one place run and step state changes are written, each with its sequence number.
+    With `driver`, only while that process drives the run (else RunNotDriven, nothing written)."""
+    runs = Run.objects.filter(pk=run_id)
+    if driver is not None:
+        runs = runs.filter(driver=driver)
+    if not runs.update(last_seq=F("last_seq") + 1) and driver is not None:
+        raise RunNotDriven(run_id)
     run = Run.objects.only("last_seq", "started_at").get(pk=run_id)
     payload = event.to_json()
     if isinstance(event, StepStatusEvent):
@@ -137,7 +149,9 @@ def run_record_event(*, run_id: Any, event: Event, result: RunResult | None = No
 
 
 @transaction.atomic
-def _record_results(*, run: Run, result: RunResult) -> None:
+def _record_results(*, run: Run, result: RunResult, driver: str) -> None:
+    if not Run.objects.select_for_update().filter(pk=run.pk, driver=driver).exists():
+        return  # taken over meanwhile: the new driver records its own results
     for node, step in result.steps.items():
         StepRun.objects.filter(run=run, node=node).update(
             outputs=step.outputs, metrics=step.metrics, visuals=step.visuals, images=step.images or "",
@@ -146,17 +160,37 @@ def _record_results(*, run: Run, result: RunResult) -> None:
 
 
 def run_executor_build(*, run_id: Any, on_event: Callable[[Event], None] | None = None) -> Executor:
-    """An executor whose every event is recorded against run `run_id` (then passed to on_event).
-    Its steps read, and Export Data registers into, the run owner's dataset catalog."""
+    """An executor whose every event is recorded against run `run_id` (then passed to on_event)
+    while this process drives the run; taken over by another, it stops. Its steps read, and
+    Export Data registers into, the run owner's dataset catalog."""
     run = Run.objects.select_related("created_by").filter(pk=run_id).first()
     owner = run.created_by if run is not None else None
+    me = str(leases.this_process())
 
     def record(event: Event) -> None:
-        run_record_event(run_id=run_id, event=event)
+        try:
+            run_record_event(run_id=run_id, event=event, driver=me)
+        except RunNotDriven:
+            executor.cancel()
+            return
         if on_event is not None:
             on_event(event)
 
-    return engine_config.build_executor(record, user=owner)
+    executor = engine_config.build_executor(record, user=owner)  # record() stops it if the run is taken
+    return executor
+
+
+def _resumed(run: Run, plan: Plan) -> tuple[Plan, set[str]]:
+    """The plan to execute `run` with, and the nodes it forces. A run taken over after its
+    process stopped keeps what its finished steps made (found in the cache, as their outputs
+    were stored when they ended), even when the run forces steps to run again: those ran."""
+    done = set(run.steps.filter(status__in=[s.value for s in SUCCEEDED]).values_list("node", flat=True))
+    every = run.force_rerun or plan.force_rerun
+    forced = {s.node for s in plan.steps if every or s.force_rerun or s.node in run.force_nodes}
+    if not done:
+        return plan, forced
+    steps = tuple(dataclasses.replace(s, force_rerun=False) for s in plan.steps)
+    return dataclasses.replace(plan, force_rerun=False, steps=steps), forced - done
 
 
 def run_execute(
@@ -165,19 +199,46 @@ def run_execute(
     on_event: Callable[[Event], None] | None = None,
     executor: Executor | None = None,
 ) -> RunResult:
-    """Execute a recorded run here, in this process (steps in their own processes).
+    """Execute a recorded run here, in this process (steps in their own processes); steps
+    that already ended well (a run taken over from a process that stopped) are reused.
 
     Pass an `executor` from run_executor_build to keep a handle on it (to cancel the run
-    from another thread); otherwise one is built that forwards events to `on_event`.
+    from another thread); otherwise one is built that forwards events to `on_event`. Raises
+    RunNotDriven when another process drives the run.
     """
+    if not leases.claim(run_id=run.pk):
+        raise RunNotDriven(run.pk)
     if executor is None:
         executor = run_executor_build(run_id=run.pk, on_event=on_event)
-    result = executor.run(
-        Plan.from_json(run.plan), run_id=str(run.pk), force_rerun=run.force_rerun, force_nodes=run.force_nodes,
-        before_final_status=lambda outcome: _record_results(run=run, result=outcome),
-    )
+    plan, forced = _resumed(run, Plan.from_json(run.plan))
+    me = str(leases.this_process())
+    leases.keeper().hold(run.pk, executor.cancel)
+    try:
+        result = executor.run(
+            plan, run_id=str(run.pk), force_nodes=forced,
+            before_final_status=lambda outcome: _record_results(run=run, result=outcome, driver=me),
+        )
+    finally:
+        leases.keeper().release(run.pk)
     run.refresh_from_db()
     return result
+
+
+@transaction.atomic
+def run_interrupt(*, run_id: Any, message: str) -> None:
+    """End a run that nothing can go on with (its process stopped and it cannot be resumed):
+    each unfinished step fails as `interrupted` with `message`, and so does the run. Only
+    by the run's driver (RunNotDriven otherwise)."""
+    me = str(leases.this_process())
+    now = time.time()
+    for step in StepRun.objects.filter(run_id=run_id, status__in=[s.value for s in ACTIVE]):
+        started = step.started_at.timestamp() if step.started_at else now
+        run_record_event(run_id=run_id, driver=me, event=StepStatusEvent(
+            node=step.node, status=Status.FAILED, started_at=started, finished_at=now,
+            duration_s=round(now - started, 3), cache_key=step.cache_key or None,
+            error={"code": "interrupted", "origin": "infrastructure", "message": message, "node": step.node},
+        ))
+    run_record_event(run_id=run_id, driver=me, event=RunStatusEvent(Status.FAILED))
 
 
 # -- the API's run lifecycle ------------------------------------------------------------
@@ -262,18 +323,21 @@ def run_clone_to_draft(*, run: Run, user: User, name: str | None = None) -> Any:
 
 
 def run_cancel(*, run: Run) -> Run:
-    """Stop a run: the executor running it (in this process) stops its steps, and a run that
-    has not started is marked cancelled right away."""
+    """Stop a run: whoever executes it (an executor of this process or of another server
+    process, Celery workers) stops its steps, and a run that nothing executes is marked
+    cancelled right away. Never waits for the broker: workers also hear of it at their
+    next heartbeat."""
     if Status(run.status).terminal:
         raise RunNotActive()
     if not dispatch.dispatcher().cancel(run_id=run.pk):
-        # No executor of this process holds it: it never started here (or its process is
-        # gone), so nothing else will ever finish it.
-        for step in run.steps.filter(status__in=[s.value for s in ACTIVE]):
-            run_record_event(run_id=run.pk, event=StepStatusEvent(
-                node=step.node, status=Status.CANCELLED, finished_at=time.time(),
-                error={"code": "cancelled", "message": "cancelled by the user", "node": step.node},
-            ))
-        run_record_event(run_id=run.pk, event=RunStatusEvent(Status.CANCELLED))
+        # Nothing executes it (it never started, or its process is gone): nothing else
+        # would ever finish it.
+        with transaction.atomic():
+            for step in run.steps.filter(status__in=[s.value for s in ACTIVE]):
+                run_record_event(run_id=run.pk, event=StepStatusEvent(
+                    node=step.node, status=Status.CANCELLED, finished_at=time.time(),
+                    error={"code": "cancelled", "message": "cancelled by the user", "node": step.node},
+                ))
+            run_record_event(run_id=run.pk, event=RunStatusEvent(Status.CANCELLED))
     run.refresh_from_db()
     return run

@@ -6,7 +6,7 @@ from typing import Any
 from celery import shared_task
 from celery.worker.control import control_command
 
-from . import orchestration
+from . import dispatch, orchestration
 
 
 @shared_task(name="atelier.step_execute", bind=True)
@@ -16,8 +16,10 @@ def step_execute(self: Any, *, run_id: str, node: str, task_id: str) -> None:
 
 @shared_task(name="atelier.steps_sweep_lost")
 def steps_sweep_lost() -> None:
+    orchestration.outbox_resend()
     orchestration.steps_sweep_lost()
     orchestration.runs_sweep_stalled()
+    dispatch.runs_recover()
     orchestration.steps_note_unserved()
 
 

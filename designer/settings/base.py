@@ -154,6 +154,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "designer.api_errors.document_unavailable",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "designer.runs.models.RunStatus",
         "StepStatusEnum": "designer.runs.models.StepStatus",
@@ -170,13 +174,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("ATELIER_MAX_REQUEST_BYTES", str(10 * 1024
 
 # Redis when configured (several processes and machines); in memory for the embedded default.
 REDIS_URL = env("REDIS_URL", "")
+# A Redis (or broker) host that cannot be reached fails a connection in seconds, not after
+# the system's TCP timeout (minutes): meanwhile a request or a worker would wait on it.
+REDIS_CONNECT_TIMEOUT_S = 5
 CHANNEL_LAYERS = {
     "default": (
         # No socket timeout: redis-py 8's default (5 s) breaks the layer's blocking reads
         # and drops quiet subscriptions (django/channels_redis#422).
         {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
+            "CONFIG": {"hosts": [{
+                "address": REDIS_URL, "socket_timeout": None, "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_S,
+            }]},
         }
         if REDIS_URL
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
@@ -196,7 +205,8 @@ CACHES = {
     ),
     "previews": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-         "KEY_PREFIX": "atelier", "TIMEOUT": _PREVIEWS_TTL_S}
+         "KEY_PREFIX": "atelier", "TIMEOUT": _PREVIEWS_TTL_S,
+         "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT_S}}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "previews",
               "TIMEOUT": _PREVIEWS_TTL_S, "OPTIONS": {"MAX_ENTRIES": 200}}
@@ -297,6 +307,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # worker that is free rather than waiting behind a busy one.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker whose broker is away waits for it however long it takes (Celery's default gives
+# up after 100 tries, about 45 minutes, and the worker exits); what was dispatched meanwhile
+# waits in the outbox.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT_S}
 DISPATCH = {
     # A worker running a step says it is alive this often…
     "HEARTBEAT_S": float(env("ATELIER_HEARTBEAT_S", "5")),
@@ -307,6 +323,13 @@ DISPATCH = {
     # A step sent this long ago to a queue no worker reads: its run is told (it waits on).
     "UNSERVED_AFTER_S": float(env("ATELIER_UNSERVED_AFTER_S", "30")),
     "MAX_ATTEMPTS": 2,
+    # A step's task sent this long ago that no worker started is sent again (then after
+    # twice as long, …): the broker may have lost it (restarted empty).
+    "RESEND_AFTER_S": float(env("ATELIER_RESEND_AFTER_S", "60")),
+    # Embedded dispatch: a run whose server process stopped is resumed by the next one (its
+    # finished steps reused), or, when false, fails as interrupted. Runs of `run_pipeline`
+    # are never resumed. The heartbeat and lost-after settings above apply to servers too.
+    "RESUME_RUNS": env("ATELIER_RESUME_RUNS", "true").lower() != "false",
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-lost-steps": {"task": "atelier.steps_sweep_lost", "schedule": DISPATCH["SWEEP_S"]},

@@ -11,16 +11,35 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import requests
 from websockets.sync.client import connect
 
 from designer.engine.events import Status
 from designer.runs.models import Run
-from tests.cluster import Cluster, broker_url, celery_cluster, dispatch_env
+from tests.cluster import Cluster, broker_url, celery_cluster, dispatch_env, point_celery_at
 from tests.realtime.conftest import Server, daphne, redis_url, user  # noqa: F401 (fixtures)
 from tests.runs.conftest import data_dir, database_url, store_dirs  # noqa: F401 (fixtures)
 
 TIMEOUT = 60
+DATA = "x,y\n" + "".join(f"{i},{3 * i + i % 4}\n" for i in range(40))
+
+
+def slow(seconds: float, marker: str = "") -> dict[str, Any]:
+    """A pipeline whose `sleep` step takes `seconds`, printing `marker` when it starts."""
+    script = (
+        "import time\n\n"
+        "def azureml_main(dataframe1=None, dataframe2=None):\n"
+        f"    print('started {marker}', flush=True)\n"
+        f"    time.sleep({seconds})\n"
+        "    return dataframe1,\n"
+    )
+    return {
+        "data": {"module": "enter_data_manually", "params": {"data": DATA}},
+        "sleep": {"module": "execute_python_script", "inputs": {"dataset1": "data.dataset"},
+                  "params": {"script": script}},
+        "after": {"module": "select_columns", "inputs": {"dataset": "sleep.dataset1"}, "params": {"columns": ["x"]}},
+    }
 
 
 @dataclass
@@ -73,6 +92,14 @@ def wait_for_run(run_id: str, timeout: float = TIMEOUT) -> Run:
             return run
         time.sleep(0.2)
     raise AssertionError(f"run {run_id} still {Run.objects.get(pk=run_id).status} after {timeout} s")
+
+
+@pytest.fixture
+def distributed(transactional_db: None, settings: Any, worker_id: str, store_dirs: None) -> None:  # noqa: F811
+    """Distributed dispatch in this process, to a real Redis broker that no worker reads."""
+    settings.CELERY_BROKER_URL = broker_url(worker_id)
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    point_celery_at(settings.CELERY_BROKER_URL)
 
 
 @pytest.fixture

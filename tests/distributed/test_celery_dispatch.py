@@ -12,9 +12,8 @@ from designer.runs.models import RunEvent, StepRun
 
 from tests.docker.conftest import builder, default_image, docker_client, env_cache  # noqa: F401 (fixtures)
 
-from .conftest import Deployment, wait_for_run
+from .conftest import DATA, Deployment, slow, wait_for_run
 
-DATA = "x,y\n" + "".join(f"{i},{3 * i + i % 4}\n" for i in range(40))
 # Two branches that can run side by side, joined at the end.
 NODES = {
     "data": {"module": "enter_data_manually", "params": {"data": DATA}},
@@ -30,23 +29,6 @@ NODES = {
     "evaluate": {"module": "evaluate_model", "inputs": {"scored": "score_linear.dataset",
                                                         "scored_compare": "score_forest.dataset"}},
 }
-
-
-def slow(seconds: float, marker: str = "") -> dict[str, Any]:
-    """A pipeline whose `sleep` step takes `seconds`, printing `marker` when it starts."""
-    script = (
-        "import time\n\n"
-        "def azureml_main(dataframe1=None, dataframe2=None):\n"
-        f"    print('started {marker}', flush=True)\n"
-        f"    time.sleep({seconds})\n"
-        "    return dataframe1,\n"
-    )
-    return {
-        "data": {"module": "enter_data_manually", "params": {"data": DATA}},
-        "sleep": {"module": "execute_python_script", "inputs": {"dataset1": "data.dataset"},
-                  "params": {"script": script}},
-        "after": {"module": "select_columns", "inputs": {"dataset": "sleep.dataset1"}, "params": {"columns": ["x"]}},
-    }
 
 
 def transitions(messages: list[dict[str, Any]]) -> dict[str, list[str]]:

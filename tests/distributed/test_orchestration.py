@@ -6,27 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pytest
-import redis
-
 from designer.runs import orchestration, services
 from designer.runs.models import Run, RunEvent, StepRun
-from tests.cluster import broker_url
 
 DATA = "x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(20))
 NODES = {
     "data": {"module": "enter_data_manually", "params": {"data": DATA}},
     "pick": {"module": "select_columns", "inputs": {"dataset": "data.dataset"}, "params": {"columns": ["x"]}},
 }
-
-
-@pytest.fixture
-def distributed(transactional_db: None, settings: Any, worker_id: str, store_dirs: None) -> None:
-    settings.CELERY_BROKER_URL = broker_url(worker_id)
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
-    from designer.celery import app
-
-    app.conf.broker_url = settings.CELERY_BROKER_URL
 
 
 def submit(user: Any) -> Run:

@@ -25,7 +25,9 @@ class Command(BaseCommand):
         # one loads the engine; hence the imports below, after it has started.
         start_fork_server()
         from designer.engine.errors import PipelineInvalid
-        from designer.runs import services
+        from django.db import transaction
+
+        from designer.runs import leases, services
         from designer.runs.console import LiveConsole, print_errors, print_summary
         from designer.runs.models import RunSource
 
@@ -47,7 +49,10 @@ class Command(BaseCommand):
                 print_errors(exc.errors, live)
             sys.exit(1)
 
-        run = services.run_create(doc=doc, plan=plan, source=RunSource.CLI, force_rerun=options["force_rerun"])
+        with transaction.atomic():
+            run = services.run_create(doc=doc, plan=plan, source=RunSource.CLI, force_rerun=options["force_rerun"])
+            # Recorded as this process's run: if it is killed, a server ends the run as interrupted.
+            leases.claim(run_id=run.pk)
         live.write(f"Run {run.pk}: {doc.name}, {len(plan.steps)} steps\n")
         result = services.run_execute(run=run, on_event=LiveConsole(live, verbose=options["verbosity"] > 1))
         if as_json:
