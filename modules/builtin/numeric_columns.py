@@ -328,7 +328,7 @@ class Binning:
 
     def bins(self, x: pd.Series, edges: list[float]) -> pd.Series:
         numbers = x.astype("float64").to_numpy()
-        index = np.digitize(numbers, edges, right=False) + 1
+        index = np.digitize(numbers, edges, right=True) + 1
         out = pd.Series(pd.array(index, dtype="Int64"), index=x.index)
         out[np.isnan(numbers)] = pd.NA
         if self.categorical:
@@ -366,9 +366,9 @@ class GroupDataIntoBins(Module):
         "- **quantiles**: `bins` bins holding about as many rows each (edges at the column's "
         "quantiles; bins that would be empty because of repeated values are merged).\n"
         "- **equal_width**: `bins` bins of equal width between the column's minimum and maximum.\n"
-        "- **custom_edges**: the comma-separated `edges`, e.g. `0, 18, 65`: bin 1 below 0, bin 2 "
-        "from 0 up to 18, … the last from the last edge up.\n\n"
-        "A value on an edge goes to the bin above it. Values outside the range seen when fitting "
+        "- **custom_edges**: the comma-separated `edges`, e.g. `0, 18, 65`: bin 1 up to 0, bin 2 "
+        "above 0 up to 18, … the last above the last edge.\n\n"
+        "A value on an edge goes to the bin below it (as pandas' `cut` and `qcut`). Values outside the range seen when fitting "
         "(new data) go to the first or last bin; missing values stay missing. With `categorical`, "
         "bin columns are categories (e.g. for Convert to Indicator Values or Chi-squared feature "
         "selection). **output_mode**: `append` adds `<column>_quantized` columns, `inplace` "
@@ -400,7 +400,7 @@ class GroupDataIntoBins(Module):
 
     @staticmethod
     def _edges(params: ParamValues, x: pd.Series) -> list[float]:
-        """Inner edges: a value at or above edges[i] goes to bin i + 2."""
+        """Inner edges: a value above edges[i] (and up to the next) goes to bin i + 2."""
         if params.method == CUSTOM_EDGES:
             return parse_edges(params.edges)
         values = x.dropna().astype("float64").to_numpy()
@@ -410,7 +410,7 @@ class GroupDataIntoBins(Module):
             inner = np.linspace(values.min(), values.max(), params.bins + 1)[1:-1]
         else:
             inner = np.quantile(values, np.linspace(0, 1, params.bins + 1)[1:-1])
-        return [float(e) for e in np.unique(inner) if values.min() < e <= values.max()]
+        return [float(e) for e in np.unique(inner) if values.min() <= e < values.max()]
 
     @classmethod
     def infer_schema(cls, params: ParamValues, inputs: SchemaMap) -> SchemaMap:
