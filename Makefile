@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run samples test bench openapi
+.PHONY: install run samples test bench openapi readme
 
 install: $(VENV)/.installed static/atelier/atelier.js
 
@@ -27,6 +27,9 @@ static/atelier/atelier.js: frontend/node_modules/.package-lock.json $(FRONTEND_S
 # says when it is out of date).
 openapi: $(VENV)/.installed
 	$(PY) manage.py spectacular --validate --fail-on-warn --file frontend/openapi.yaml
+
+readme: $(VENV)/.installed
+	$(PY) manage.py module_table
 
 HOST ?= 127.0.0.1
 PORT ?= 8000

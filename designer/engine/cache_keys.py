@@ -16,7 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Mapping
 
-_LIBRARIES = ("pandas", "numpy", "scikit-learn", "scipy", "pyarrow", "skops", "duckdb")
+_LIBRARIES = ("pandas", "numpy", "scikit-learn", "scipy", "pyarrow", "skops", "duckdb", "imbalanced-learn")
 
 
 def canonical_json(value: Any) -> str:

@@ -1,7 +1,8 @@
 """Whole-graph validation. Every problem is reported, each naming its node and port/param.
 
-Validation also resolves the graph (modules looked up, pipeline parameters substituted,
-params cleaned), so that compilation never re-does that work.
+Validation also resolves the graph (modules looked up, nodes saved with an older module
+version upgraded through its migration, pipeline parameters substituted, params cleaned),
+so that compilation never re-does that work.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import networkx as nx
 from modules.sdk import Module, ParamValues, Registry
 
 from .errors import GraphError, PipelineInvalid
-from .pipeline_file import ParameterDoc, PipelineDoc
+from .module_versions import NodeUpgrade, node_upgrade, resolve_node, upgraded_node
+from .pipeline_file import NodeDoc, ParameterDoc, PipelineDoc
 
 PARAM_REF = re.compile(r"\$\{\{\s*parameters\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _TRUE = {"true", "1", "yes", "on"}
@@ -38,16 +40,21 @@ class ResolvedNode:
 
 @dataclass
 class ResolvedGraph:
+    """A valid graph, ready to compile. `doc` is the pipeline as it runs: every node names the
+    module version it runs as, and nodes saved with an older one are upgraded (`upgrades`)."""
+
     doc: PipelineDoc
     nodes: dict[str, ResolvedNode]
     graph: nx.DiGraph
     parameters: dict[str, Any] = field(default_factory=dict)
+    upgrades: list[NodeUpgrade] = field(default_factory=list)
 
 
 @dataclass
 class Validation:
     errors: list[GraphError]
     resolved: ResolvedGraph | None
+    upgrades: list[NodeUpgrade] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -165,21 +172,21 @@ def validate_pipeline(
         errors.append(compute_error(doc.settings.default_compute, "default compute"))
 
     modules: dict[str, type[Module]] = {}
+    raw_params: dict[str, dict[str, Any]] = {}
+    upgraded_nodes: dict[str, NodeDoc] = {}
+    upgrades: list[NodeUpgrade] = []
     for node_id, node in doc.nodes.items():
         graph.add_node(node_id)
-        cls = registry.get(node.module, node.version)
-        if cls is None:
-            known = registry.versions(node.module)
-            if known:
-                errors.append(GraphError(
-                    "unknown_version",
-                    f"module {node.module!r} has no version {node.version} (it has {', '.join(map(str, known))})",
-                    node=node_id,
-                ))
-            else:
-                errors.append(GraphError("unknown_module", f"there is no module {node.module!r}", node=node_id))
+        resolution = resolve_node(registry, node_id, node)
+        if isinstance(resolution, GraphError):
+            errors.append(resolution)
             continue
-        modules[node_id] = cls
+        modules[node_id] = resolution.module
+        raw_params[node_id] = resolution.params
+        upgraded_nodes[node_id] = upgraded_node(node, resolution, pin=True)
+        upgrade = node_upgrade(node_id, resolution)
+        if upgrade is not None:
+            upgrades.append(upgrade)
 
     for node_id, node in doc.nodes.items():
         cls = modules.get(node_id)
@@ -195,15 +202,13 @@ def validate_pipeline(
                 node=node_id,
             ))
 
-        raw_params = node.params
-        if node.version is not None and node.version < cls.version:
-            raw_params = cls.migrate_params(node.version, dict(raw_params))
+        params = raw_params[node_id]
         try:
-            substituted = _substitute(raw_params, values, doc.parameters.keys())
+            substituted = _substitute(params, values, doc.parameters.keys())
         except _BadValue:
             substituted = None
         except _Unresolved as exc:
-            bad = next((k for k, v in raw_params.items() if _mentions(v, exc.name)), None)
+            bad = next((k for k, v in params.items() if _mentions(v, exc.name)), None)
             errors.append(GraphError(
                 "unresolved_parameter",
                 f"${{{{parameters.{exc.name}}}}} does not name a pipeline parameter "
@@ -281,8 +286,12 @@ def validate_pipeline(
         if node_id not in doc.nodes:
             errors.append(GraphError("unknown_node", f"layout names node {node_id!r}, which does not exist", node=node_id))
 
-    resolved = None if errors else ResolvedGraph(doc=doc, nodes=nodes, graph=graph, parameters=values)
-    return Validation(errors=errors, resolved=resolved)
+    resolved = None
+    if not errors:
+        # What runs is recorded exactly: every node with the module version it ran as.
+        doc = doc.model_copy(update={"nodes": upgraded_nodes})
+        resolved = ResolvedGraph(doc=doc, nodes=nodes, graph=graph, parameters=values, upgrades=upgrades)
+    return Validation(errors=errors, resolved=resolved, upgrades=upgrades)
 
 
 def _mentions(value: Any, name: str) -> bool:

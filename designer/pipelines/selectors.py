@@ -11,7 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound
 
-from designer.engine.pipeline_file import load_pipeline
+from designer.engine.errors import PipelineInvalid
+from designer.engine.module_versions import NodeUpgrade, upgrade_document
+from designer.engine.pipeline_file import load_pipeline, pipeline_from_data
 from designer.runs import engine_config
 from designer.samples import sample_pipeline_files
 
@@ -42,6 +44,20 @@ def version_get(*, pipeline: Pipeline, number: Any = None) -> PipelineVersion:
         )
     except (PipelineVersion.DoesNotExist, ValidationError, ValueError, TypeError, OverflowError):
         raise NotFound(f"the pipeline has no version {number}") from None
+
+
+def version_document(*, version: PipelineVersion) -> tuple[dict[str, Any], list[NodeUpgrade]]:
+    """A saved version's document as it opens today: nodes saved with an older version of
+    their module upgraded through its migration, and what was upgraded. The stored version is
+    left as it was saved; the next save stores the upgrade."""
+    try:
+        doc = pipeline_from_data(version.document)
+    except PipelineInvalid:
+        return version.document, []  # saved under older file rules: shown as it is, for fixing
+    upgraded = upgrade_document(doc, registry=engine_config.registry())
+    if not upgraded.upgrades:
+        return version.document, []
+    return upgraded.doc.to_data(), upgraded.upgrades
 
 
 class PipelineFilter(django_filters.FilterSet):

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from designer.engine.pipeline_file import MAX_FILE_BYTES
@@ -37,15 +38,34 @@ class PipelineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class NodeUpgradeSerializer(serializers.Serializer):
+    node = serializers.CharField()
+    from_module = serializers.CharField()
+    from_version = serializers.IntegerField(allow_null=True)
+    to_module = serializers.CharField()
+    to_version = serializers.IntegerField()
+    message = serializers.CharField()
+
+
 class PipelineDetailSerializer(PipelineSerializer):
-    document = serializers.SerializerMethodField(help_text="the current version's pipeline file, as data")
+    document = serializers.SerializerMethodField(
+        help_text="the current version's pipeline file, as data, with nodes of older module versions upgraded"
+    )
+    upgrades = serializers.SerializerMethodField(
+        help_text="the nodes whose module version was upgraded (params migrated) on opening; "
+        "the next save stores the upgrade"
+    )
 
     class Meta(PipelineSerializer.Meta):
-        fields = [*PipelineSerializer.Meta.fields, "document"]
+        fields = [*PipelineSerializer.Meta.fields, "document", "upgrades"]
         read_only_fields = fields
 
     def get_document(self, pipeline: Pipeline) -> dict[str, Any]:
-        return self.context["current"].document
+        return self.context["document"]
+
+    @extend_schema_field(NodeUpgradeSerializer(many=True))
+    def get_upgrades(self, pipeline: Pipeline) -> list[dict[str, Any]]:
+        return [upgrade.to_json() for upgrade in self.context["upgrades"]]
 
 
 class PipelineVersionSerializer(serializers.ModelSerializer):

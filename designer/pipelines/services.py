@@ -17,8 +17,10 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound
 
 from designer.engine.errors import GraphError, PipelineInvalid
+from designer.engine.module_versions import pin_versions
 from designer.engine.pipeline_file import FORMAT, dump_pipeline, load_pipeline, pipeline_from_data
 from designer.engine.schema_propagation import propagate_schemas
+from designer.runs import engine_config
 from designer.runs.services import pipeline_validate
 from designer.samples import sample_pipeline_files
 
@@ -42,8 +44,11 @@ class PipelineConflict(APIException):
 
 
 def _document(data: Any) -> dict[str, Any]:
-    """A well-formed pipeline file's structure, normalized; raises PipelineInvalid otherwise."""
-    return pipeline_from_data(data).to_data()
+    """A well-formed pipeline file's structure, normalized; raises PipelineInvalid otherwise.
+
+    Each node records the version of its module it was made with, so that once the module
+    changes, the node is migrated from that version instead of taken for the new one."""
+    return pin_versions(pipeline_from_data(data), registry=engine_config.registry()).to_data()
 
 
 def _empty_document(*, name: str, description: str = "") -> dict[str, Any]:

@@ -92,8 +92,9 @@ class PipelineViewSet(viewsets.GenericViewSet):
         return selectors.pipeline_get(user=signed_in(self.request), pipeline_id=self.kwargs["pk"])
 
     def _detail(self, pipeline: Pipeline, status_code: int = status.HTTP_200_OK) -> Response:
-        current = selectors.version_get(pipeline=pipeline)
-        return Response(PipelineDetailSerializer(pipeline, context={"current": current}).data, status=status_code)
+        document, upgrades = selectors.version_document(version=selectors.version_get(pipeline=pipeline))
+        context = {"document": document, "upgrades": upgrades}
+        return Response(PipelineDetailSerializer(pipeline, context=context).data, status=status_code)
 
     def list(self, request: Request) -> Response:
         """The signed-in user's pipelines, most recently changed first."""
@@ -111,7 +112,8 @@ class PipelineViewSet(viewsets.GenericViewSet):
 
     @extend_schema(parameters=[_ID], responses={200: PipelineDetailSerializer, 404: _NOT_FOUND})
     def retrieve(self, request: Request, pk: str) -> Response:
-        """A pipeline with its current version's document."""
+        """A pipeline with its current version's document; nodes saved with an older version of
+        their module come upgraded (params migrated), each listed in `upgrades`."""
         return self._detail(self.get_object())
 
     @extend_schema(

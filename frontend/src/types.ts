@@ -46,7 +46,9 @@ export type ParamSpec =
   | (ParamBase & { type: "string"; default: string | null })
   | (ParamBase & { type: "code"; default: string | null; language: "python" | "sql" | string })
   | (ParamBase & { type: "columns"; default: ColumnSelector | string | null; kinds: ColumnKind[]; multiple: boolean })
-  | (ParamBase & { type: "struct"; default: Record<string, unknown> | null; fields: ParamSpec[] });
+  | (ParamBase & { type: "struct"; default: Record<string, unknown> | null; fields: ParamSpec[] })
+  // Values a learner tries in parameter_range mode: "2; 8; 32" or "min:max:count[:log]" (a text field).
+  | (ParamBase & { type: "range"; default: string | number[] | null; value_type: "int" | "float"; min: number | null; max: number | null });
 
 export interface ModuleSpec {
   id: string;

@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from modules.sdk import Input, Module, ModuleError, Output, ParamValues, PortType, StepContext, register, roles_of
+from modules.sdk import (
+    Choice, Input, Module, ModuleError, Output, ParamValues, PortType, StepContext, register, roles_of,
+)
 from modules.sdk.schema import column_kind
 from modules.sdk.types import ColumnKind
 
@@ -26,6 +28,42 @@ SCORED_PROBABILITIES = "Scored Probabilities"
 CLASS_PROBABILITY_PREFIX = SCORED_PROBABILITIES + "_"
 ASSIGNMENTS = "Assignments"
 DISTANCE_PREFIX = "DistancesToClusterCenter no."
+
+# The designer's column names for the metrics in Evaluate Model's results table, so that
+# scripts and Select Columns written for the designer work downstream of it. Metrics not
+# named here get their key's words capitalized (cluster_0.points -> Cluster_0.Points).
+DESIGNER_COLUMNS = {
+    "mean_absolute_error": "Mean_Absolute_Error",
+    "root_mean_squared_error": "Root_Mean_Squared_Error",
+    "relative_absolute_error": "Relative_Absolute_Error",
+    "relative_squared_error": "Relative_Squared_Error",
+    "coefficient_of_determination": "Coefficient_of_Determination",
+    "accuracy": "Accuracy",
+    "precision": "Precision",
+    "recall": "Recall",
+    "f1_score": "F1_Score",
+    "auc": "AUC",
+    "log_loss": "Log_Loss",
+    "macro_precision": "Macro_Precision",
+    "macro_recall": "Macro_Recall",
+    "macro_f1": "Macro_F1_Score",
+    "points": "Number_of_Points",
+    "mean_distance_to_center": "Average_Distance_to_Cluster_Center",
+    "max_distance_to_center": "Maximal_Distance_to_Cluster_Center",
+    "mean_distance_to_other_centers": "Average_Distance_to_Other_Centers",
+}
+DESIGNER_TASK_COLUMNS = {"dataset": "Scored_Dataset", "task": "Task"}
+DESIGNER_NAMES = "designer"
+METRIC_KEYS = "metric_keys"
+
+
+def designer_column(metric: str) -> str:
+    """The designer's name for a metric key."""
+    return ".".join(
+        DESIGNER_COLUMNS.get(part) or "_".join(word.capitalize() for word in part.split("_"))
+        for part in metric.split(".")
+    )
+
 
 REGRESSION_POINTS = 2000  # scatter points sent to the canvas; more only slows the chart
 CURVE_POINTS = 1000
@@ -281,8 +319,19 @@ class EvaluateModel(Module):
         "- **Clustering**: per cluster and overall, the number of points and the mean and "
         "largest distance to the assigned center, and the mean distance to the other centers.\n\n"
         "Connect a second scored table to `scored_compare` to compare two models: its metrics "
-        "are recorded with the prefix `compare.` and it gets the second row of `results`."
+        "are recorded with the prefix `compare.` and it gets the second row of `results`.\n\n"
+        "**column_names**: the `results` table names its columns as the designer does "
+        "(`Mean_Absolute_Error`, `Root_Mean_Squared_Error`, `Relative_Absolute_Error`, "
+        "`Relative_Squared_Error`, `Coefficient_of_Determination`; `Accuracy`, `Precision`, "
+        "`Recall`, `F1_Score`, `AUC`, `Log_Loss`; multiclass `Overall_Accuracy`, "
+        "`Macro_Precision`, `Macro_Recall`, `Macro_F1_Score`; clustering `Number_of_Points`, "
+        "`Average_Distance_to_Cluster_Center`…, plus `Scored_Dataset` and `Task`), so that "
+        "scripts and Select Columns written for the designer work on it; `metric_keys` names "
+        "them by the run's metric keys (`coefficient_of_determination`…, `dataset`, `task`), "
+        "as version 1 of this module did. The run's metrics always use the metric keys."
     )
+    # Version 2 names the results columns as the designer does; version 1 used the metric keys.
+    version = 2
 
     class Inputs:
         scored = Input(type=PortType.DATAFRAME, help="A scored table")
@@ -290,6 +339,20 @@ class EvaluateModel(Module):
 
     class Outputs:
         results = Output(type=PortType.DATAFRAME, help="One row of metrics per connected input")
+
+    class Params:
+        column_names = Choice(
+            choices=(DESIGNER_NAMES, METRIC_KEYS), default=DESIGNER_NAMES,
+            help="Name the results columns as the designer does (Coefficient_of_Determination…) "
+            "or by the run's metric keys (coefficient_of_determination…)",
+        )
+
+    @classmethod
+    def migrate_params(cls, from_version: int, params: dict[str, Any]) -> dict[str, Any]:
+        if from_version < 2:
+            # Pipelines made with version 1 may select its columns by their old names downstream.
+            params.setdefault("column_names", METRIC_KEYS)
+        return params
 
     def run(
         self, ctx: StepContext, params: ParamValues, scored: pd.DataFrame, scored_compare: pd.DataFrame | None = None
@@ -303,5 +366,16 @@ class EvaluateModel(Module):
                 ctx.metric(prefix + name, value)
             for name, data in evaluation.visuals.items():
                 ctx.visual(prefix + name, data)
-            rows.append({"dataset": port, "task": evaluation.task, **evaluation.metrics})
+            metrics = evaluation.metrics
+            if params.column_names == DESIGNER_NAMES:
+                metrics = {self._designer_column(evaluation.task, k): v for k, v in metrics.items()}
+                rows.append({DESIGNER_TASK_COLUMNS["dataset"]: port, DESIGNER_TASK_COLUMNS["task"]: evaluation.task, **metrics})
+            else:
+                rows.append({"dataset": port, "task": evaluation.task, **metrics})
         return {"results": pd.DataFrame(rows)}
+
+    @staticmethod
+    def _designer_column(task: str, metric: str) -> str:
+        if task == "multiclass" and metric == "accuracy":
+            return "Overall_Accuracy"
+        return designer_column(metric)

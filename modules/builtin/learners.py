@@ -22,6 +22,8 @@ from modules.sdk import (
     Bool, Choice, Estimator, Float, Int, Module, Output, ParamValues, PortType, StepContext, register,
 )
 
+from .parameter_ranges import TRAINER_MODE, ValueRange
+
 CATEGORY = "Machine Learning Algorithms"
 
 # Tasks, as recorded in model meta; Train/Score/Evaluate Model key their behaviour on them.
@@ -33,6 +35,9 @@ CLUSTERING = "clustering"
 # How Train Model rescales numeric features before the estimator sees them.
 STANDARD_SCALING = "standard"
 MINMAX_SCALING = "minmax"
+
+# The depth the designer's boosted trees (LightGBM) are limited to, whatever the leaf count.
+DESIGNER_TREE_DEPTH = 3
 
 # Param declarations shared by several learners (the Module declaration copies them).
 SEED = Int(default=0, min=0, help="Random seed, so that training gives the same model every time")
@@ -46,6 +51,23 @@ FOREST_MIN_LEAF = Int(default=1, min=1, help="Minimum number of training rows pe
 FOREST_BOOTSTRAP = Bool(default=True, help="Train each tree on a bootstrap sample (bagging); off: on all rows")
 LOGISTIC_L2 = Float(default=1.0, min=0.0, help="L2 regularization weight (0: none)")
 LOGISTIC_TOLERANCE = Float(default=1e-7, min=0.0, help="Optimization stops when the loss improves by less")
+BOOSTED_DESIGNER_COMPATIBLE = Bool(
+    default=False,
+    help="Grow trees as the designer's LightGBM trainer does (at most 3 levels deep), so that its "
+    "published results reproduce",
+)
+
+# The values Tune Model Hyperparameters tries in parameter_range mode: the designer's defaults.
+_RANGE_HELP = "Values to try in parameter_range mode: a;b;c, or min:max:count[:log]"
+BOOSTED_MAX_LEAVES_RANGE = ValueRange(of=BOOSTED_MAX_LEAVES, default="2; 8; 32; 128", help=_RANGE_HELP)
+BOOSTED_MIN_LEAF_RANGE = ValueRange(of=BOOSTED_MIN_LEAF, default="1; 10; 50", help=_RANGE_HELP)
+BOOSTED_LEARNING_RATE_RANGE = ValueRange(of=BOOSTED_LEARNING_RATE, default="0.025; 0.05; 0.1; 0.2; 0.4", help=_RANGE_HELP)
+BOOSTED_N_TREES_RANGE = ValueRange(of=BOOSTED_N_TREES, default="20; 100; 500", help=_RANGE_HELP)
+FOREST_N_TREES_RANGE = ValueRange(of=FOREST_N_TREES, default="1; 8; 32", help=_RANGE_HELP)
+FOREST_MAX_DEPTH_RANGE = ValueRange(of=FOREST_MAX_DEPTH, default="1; 16; 64", help=_RANGE_HELP)
+FOREST_MIN_LEAF_RANGE = ValueRange(of=FOREST_MIN_LEAF, default="1; 4; 16", help=_RANGE_HELP)
+LOGISTIC_L2_RANGE = ValueRange(of=LOGISTIC_L2, default="0.01; 0.1; 1.0", help=_RANGE_HELP)
+LOGISTIC_TOLERANCE_RANGE = ValueRange(of=LOGISTIC_TOLERANCE, default="0.0001; 0.0000001", help=_RANGE_HELP)
 
 _BOOSTED_HELP = (
     "Gradient-boosted decision trees (scikit-learn's histogram-based gradient boosting): each "
@@ -53,8 +75,12 @@ _BOOSTED_HELP = (
     "- **max_leaves**: leaves per tree; more leaves fit finer interactions but overfit sooner;\n"
     "- **min_samples_per_leaf**: rows a leaf needs; larger values smooth the model;\n"
     "- **learning_rate**: how much each tree contributes;\n"
-    "- **n_trees**: boosting rounds. All rounds are run (no early stopping), as in the Azure module.\n\n"
-    "Text columns are one-hot encoded; numeric columns are used as is (trees need no scaling)."
+    "- **n_trees**: boosting rounds. All rounds are run (no early stopping), as in the Azure module;\n"
+    "- **designer_compatible**: limit trees to 3 levels, as the designer's LightGBM trainer does "
+    "whatever the other settings, so that results published for designer pipelines reproduce.\n\n"
+    "Text columns are one-hot encoded; numeric columns are used as is (trees need no scaling). "
+    "Missing numeric values are accepted: each split learns which side they go to. "
+    "In parameter_range mode, Tune Model Hyperparameters tries the *_range values."
 )
 _FOREST_HELP = (
     "A random forest: many decision trees, each grown on a resample of the rows with a random "
@@ -62,7 +88,8 @@ _FOREST_HELP = (
     "- **n_trees**: more trees give steadier predictions and take longer;\n"
     "- **max_depth**: the depth limit of each tree;\n"
     "- **min_samples_per_leaf**: rows a leaf needs.\n\n"
-    "Text columns are one-hot encoded; numeric columns are used as is."
+    "Text columns are one-hot encoded; numeric columns are used as is. In parameter_range "
+    "mode, Tune Model Hyperparameters tries the *_range values."
 )
 _POSITIVE_CLASS_HELP = (
     "The label must have exactly two values. The positive class, whose probability Score "
@@ -75,15 +102,24 @@ _LOGISTIC_HELP = (
     "- **l2**: L2 regularization weight (scikit-learn's `C` = 1 / l2; 0 turns regularization off);\n"
     "- **tolerance**: the optimizer stops when the loss changes by less than this. A warning "
     "is shown when it stops at its iteration limit first.\n\n"
-    "The Azure module's L1 weight and L-BFGS memory size are not offered."
+    "The Azure module's L1 weight and L-BFGS memory size are not offered. In parameter_range "
+    "mode, Tune Model Hyperparameters tries the *_range values."
 )
 
 
 class _Learner(Module):
-    """A module that outputs one untrained estimator built from its params."""
+    """A module that outputs one untrained estimator built from its params.
+
+    Supervised learners declare `trainer_mode` and `<param>_range` params (see
+    parameter_ranges); Tune Model Hyperparameters rebuilds them with `build` for each
+    combination it tries, so `build` must depend on the params alone.
+    """
 
     task: ClassVar[str]
     scaling: ClassVar[str | None] = None  # see STANDARD_SCALING, MINMAX_SCALING
+    # Whether the estimator takes missing numeric values as they are (Train Model refuses
+    # them for the others, pointing at Clean Missing Data).
+    missing_numeric: ClassVar[bool] = False
 
     class Outputs:
         model = Output(type=PortType.UNTRAINED_MODEL, help="The untrained model; connect it to Train Model")
@@ -96,8 +132,8 @@ class _Learner(Module):
 
     def run(self, ctx: StepContext, params: ParamValues) -> dict[str, Any]:
         meta = {
-            "task": self.task, "algorithm": self.id, "scaling": self.scaling_for(params),
-            "params": dict(params),
+            "task": self.task, "algorithm": self.id, "version": self.version, "scaling": self.scaling_for(params),
+            "missing_numeric": self.missing_numeric, "params": dict(params),
         }
         return {"model": Estimator(self.build(params), meta)}
 
@@ -130,6 +166,10 @@ class LinearRegressionModule(_Learner):
         learning_rate = Float(default=0.1, min=1e-9, help="Initial step size (sgd only)")
         epochs = Int(default=10, min=1, help="Passes over the data (sgd only)")
         seed = SEED
+        trainer_mode = TRAINER_MODE
+        l2_range = ValueRange(of=Float(min=0.0), default="0.001; 0.01; 0.1", help=_RANGE_HELP)
+        learning_rate_range = ValueRange(of=Float(min=1e-9), default="0.025; 0.05; 0.1; 0.2", help=_RANGE_HELP)
+        epochs_range = ValueRange(of=Int(min=1), default="1; 10; 100", help=_RANGE_HELP)
 
     def build(self, params: ParamValues) -> BaseEstimator:
         if params.solver == "sgd":
@@ -155,18 +195,26 @@ class BoostedDecisionTreeRegression(_Learner):
     category = CATEGORY
     task = REGRESSION
 
+    missing_numeric = True
+
     class Params:
         max_leaves = BOOSTED_MAX_LEAVES
         min_samples_per_leaf = BOOSTED_MIN_LEAF
         learning_rate = BOOSTED_LEARNING_RATE
         n_trees = BOOSTED_N_TREES
         seed = SEED
+        designer_compatible = BOOSTED_DESIGNER_COMPATIBLE
+        trainer_mode = TRAINER_MODE
+        max_leaves_range = BOOSTED_MAX_LEAVES_RANGE
+        min_samples_per_leaf_range = BOOSTED_MIN_LEAF_RANGE
+        learning_rate_range = BOOSTED_LEARNING_RATE_RANGE
+        n_trees_range = BOOSTED_N_TREES_RANGE
 
     def build(self, params: ParamValues) -> BaseEstimator:
         return HistGradientBoostingRegressor(
             max_leaf_nodes=params.max_leaves, min_samples_leaf=params.min_samples_per_leaf,
             learning_rate=params.learning_rate, max_iter=params.n_trees, early_stopping=False,
-            random_state=params.seed,
+            random_state=params.seed, max_depth=DESIGNER_TREE_DEPTH if params.designer_compatible else None,
         )
 
 
@@ -187,6 +235,10 @@ class DecisionForestRegression(_Learner):
         min_samples_per_leaf = FOREST_MIN_LEAF
         bootstrap = FOREST_BOOTSTRAP
         seed = SEED
+        trainer_mode = TRAINER_MODE
+        n_trees_range = FOREST_N_TREES_RANGE
+        max_depth_range = FOREST_MAX_DEPTH_RANGE
+        min_samples_per_leaf_range = FOREST_MIN_LEAF_RANGE
 
     def build(self, params: ParamValues) -> BaseEstimator:
         return RandomForestRegressor(
@@ -219,6 +271,9 @@ class TwoClassLogisticRegression(_Learner):
         l2 = LOGISTIC_L2
         tolerance = LOGISTIC_TOLERANCE
         seed = SEED
+        trainer_mode = TRAINER_MODE
+        l2_range = LOGISTIC_L2_RANGE
+        tolerance_range = LOGISTIC_TOLERANCE_RANGE
 
     def build(self, params: ParamValues) -> BaseEstimator:
         return _logistic(params)
@@ -235,18 +290,26 @@ class TwoClassBoostedDecisionTree(_Learner):
     category = CATEGORY
     task = BINARY
 
+    missing_numeric = True
+
     class Params:
         max_leaves = BOOSTED_MAX_LEAVES
         min_samples_per_leaf = BOOSTED_MIN_LEAF
         learning_rate = BOOSTED_LEARNING_RATE
         n_trees = BOOSTED_N_TREES
         seed = SEED
+        designer_compatible = BOOSTED_DESIGNER_COMPATIBLE
+        trainer_mode = TRAINER_MODE
+        max_leaves_range = BOOSTED_MAX_LEAVES_RANGE
+        min_samples_per_leaf_range = BOOSTED_MIN_LEAF_RANGE
+        learning_rate_range = BOOSTED_LEARNING_RATE_RANGE
+        n_trees_range = BOOSTED_N_TREES_RANGE
 
     def build(self, params: ParamValues) -> BaseEstimator:
         return HistGradientBoostingClassifier(
             max_leaf_nodes=params.max_leaves, min_samples_leaf=params.min_samples_per_leaf,
             learning_rate=params.learning_rate, max_iter=params.n_trees, early_stopping=False,
-            random_state=params.seed,
+            random_state=params.seed, max_depth=DESIGNER_TREE_DEPTH if params.designer_compatible else None,
         )
 
 
@@ -267,6 +330,10 @@ class TwoClassDecisionForest(_Learner):
         min_samples_per_leaf = FOREST_MIN_LEAF
         bootstrap = FOREST_BOOTSTRAP
         seed = SEED
+        trainer_mode = TRAINER_MODE
+        n_trees_range = FOREST_N_TREES_RANGE
+        max_depth_range = FOREST_MAX_DEPTH_RANGE
+        min_samples_per_leaf_range = FOREST_MIN_LEAF_RANGE
 
     def build(self, params: ParamValues) -> BaseEstimator:
         return RandomForestClassifier(
@@ -292,6 +359,9 @@ class MulticlassLogisticRegression(_Learner):
         l2 = LOGISTIC_L2
         tolerance = LOGISTIC_TOLERANCE
         seed = SEED
+        trainer_mode = TRAINER_MODE
+        l2_range = LOGISTIC_L2_RANGE
+        tolerance_range = LOGISTIC_TOLERANCE_RANGE
 
     def build(self, params: ParamValues) -> BaseEstimator:
         return _logistic(params)
@@ -313,6 +383,10 @@ class MulticlassDecisionForest(_Learner):
         max_depth = FOREST_MAX_DEPTH
         min_samples_per_leaf = FOREST_MIN_LEAF
         seed = SEED
+        trainer_mode = TRAINER_MODE
+        n_trees_range = FOREST_N_TREES_RANGE
+        max_depth_range = FOREST_MAX_DEPTH_RANGE
+        min_samples_per_leaf_range = FOREST_MIN_LEAF_RANGE
 
     def build(self, params: ParamValues) -> BaseEstimator:
         return RandomForestClassifier(

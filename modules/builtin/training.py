@@ -1,9 +1,13 @@
 """Training and scoring: Train Model, Score Model, Cross Validate Model, and clustering.
 
 A trained model is an `Estimator` whose object is a scikit-learn Pipeline: a
-ColumnTransformer (one-hot encoding of text columns, and the learner's scaling of numeric
-ones) followed by the learner's estimator. Its meta adds to the learner's meta the
-`label`, the `features` with their kinds, and for classifiers the `classes`.
+ColumnTransformer (one-hot encoding of text columns, where a missing value is a category
+of its own, and the learner's scaling of numeric ones) followed by the learner's
+estimator. Its meta adds to the learner's meta the `label`, the `features` with their
+kinds, and for classifiers the `classes`.
+
+As in the designer, rows without a label are left out of training (the step says how
+many), and missing numeric values are refused only by learners that can't take them.
 """
 from __future__ import annotations
 
@@ -11,13 +15,14 @@ import warnings
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, OneHotEncoder, StandardScaler
 
 from modules.sdk import (
     Bool, Columns, Estimator, Input, Int, Module, ModuleError, Output, ParamValues, PortType, StepContext,
@@ -31,6 +36,7 @@ from .evaluation import (
     evaluate_scored,
 )
 from .learners import BINARY, CLUSTERING, MINMAX_SCALING, MULTICLASS, REGRESSION, STANDARD_SCALING
+from .parameter_ranges import PARAMETER_RANGE
 
 TRAINING = "Model Training"
 SCORING = "Model Scoring and Evaluation"
@@ -90,6 +96,23 @@ def require_rows(df: pd.DataFrame, *, port: str = "dataset") -> None:
         raise ModuleError("the table has no rows", code="empty_table", port=port)
 
 
+def labelled_rows(ctx: StepContext, df: pd.DataFrame, label: str) -> pd.DataFrame:
+    """The rows that have a label: a model learns nothing from the others (the designer
+    leaves them out too). Says how many were left out."""
+    unlabelled = df[label].isna()
+    if unlabelled.all():
+        raise ModuleError(
+            f"no row has a label: {label!r} is missing in all {len(df)} rows",
+            code="no_labelled_rows", param="label_column",
+        )
+    if unlabelled.any():
+        ctx.warn(
+            f"{int(unlabelled.sum())} of {len(df)} rows have no label ({label!r} is missing) and were "
+            "left out of training"
+        )
+    return df[~unlabelled]
+
+
 def refuse_missing(df: pd.DataFrame, columns: list[str], *, port: str = "dataset") -> None:
     counts = df[columns].isna().sum()
     counts = counts[counts > 0]
@@ -102,7 +125,7 @@ def refuse_missing(df: pd.DataFrame, columns: list[str], *, port: str = "dataset
         )
 
 
-def _feature_kinds(df: pd.DataFrame, features: list[str]) -> dict[str, str]:
+def feature_kinds(df: pd.DataFrame, features: list[str]) -> dict[str, str]:
     kinds = {c: column_kind(df[c]) for c in features}
     dates = [c for c, k in kinds.items() if k is ColumnKind.DATETIME]
     if dates:
@@ -114,7 +137,7 @@ def _feature_kinds(df: pd.DataFrame, features: list[str]) -> dict[str, str]:
     return {c: NUMERIC if k is ColumnKind.NUMERIC else CATEGORICAL for c, k in kinds.items()}
 
 
-def _check_label(y: pd.Series, task: str) -> None:
+def check_label(y: pd.Series, task: str) -> None:
     if task == REGRESSION:
         if column_kind(y) is not ColumnKind.NUMERIC:
             raise ModuleError(
@@ -138,6 +161,35 @@ def _check_label(y: pd.Series, task: str) -> None:
         )
 
 
+def refuse_missing_numbers(model: Estimator, df: pd.DataFrame, kinds: dict[str, str]) -> None:
+    """Missing numeric values are refused unless the learner takes them (boosted trees);
+    missing text values are a category of their own."""
+    if not model.meta.get("missing_numeric"):
+        refuse_missing(df, [c for c, kind in kinds.items() if kind == NUMERIC])
+
+
+def categories_as_text(X: pd.DataFrame) -> np.ndarray:
+    """Categorical features as text, with NaN where a value is missing: one-hot encoding then
+    gives missing values a category of their own, and mixes of types (booleans with missing
+    values, categories of numbers) encode alike in training and scoring.
+
+    A module-level function (not a lambda) so that model files can name it."""
+    frame = pd.DataFrame(X)
+    out = np.empty(frame.shape, dtype=object)
+    for i, name in enumerate(frame.columns):
+        column = frame[name]
+        text = column.to_numpy(dtype=object).astype(str).astype(object)
+        text[column.isna().to_numpy()] = np.nan
+        out[:, i] = text
+    return out
+
+
+def numbers_as_floats(X: pd.DataFrame) -> np.ndarray:
+    """Numeric features as floats, NaN where missing (nullable integer columns hold pd.NA,
+    which estimators don't take)."""
+    return pd.DataFrame(X).astype("float64").to_numpy()
+
+
 def _model_input(model: Estimator, df: pd.DataFrame) -> pd.DataFrame:
     """The model's feature columns of `df`, checked against what it was trained on."""
     features: dict[str, str] = model.meta["feature_kinds"]
@@ -147,14 +199,14 @@ def _model_input(model: Estimator, df: pd.DataFrame) -> pd.DataFrame:
             f"the table lacks columns the model was trained on: {', '.join(absent)}",
             code="unknown_column", port="dataset", details={"missing": absent},
         )
-    changed = [c for c, kind in features.items() if _feature_kinds(df, [c])[c] != kind]
+    changed = [c for c, kind in features.items() if feature_kinds(df, [c])[c] != kind]
     if changed:
         raise ModuleError(
             "columns changed type since training (numeric vs text): " + ", ".join(changed)
             + "; convert them back with Edit Metadata",
             code="column_type", port="dataset",
         )
-    refuse_missing(df, list(features))
+    refuse_missing_numbers(model, df, features)
     return df[list(features)]
 
 
@@ -181,9 +233,13 @@ def _pipeline(model: Estimator, kinds: dict[str, str]) -> Pipeline:
     categorical = [c for c, k in kinds.items() if k == CATEGORICAL]
     numeric = [c for c, k in kinds.items() if k == NUMERIC]
     scaling = model.meta.get("scaling")
+    to_floats = FunctionTransformer(numbers_as_floats)
     steps = [
-        ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
-        ("numeric", _SCALERS[scaling]() if scaling else "passthrough", numeric),
+        ("categorical", Pipeline([
+            ("text", FunctionTransformer(categories_as_text)),
+            ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+        ]), categorical),
+        ("numeric", Pipeline([("floats", to_floats), ("scale", _SCALERS[scaling]())]) if scaling else to_floats, numeric),
     ]
     encode = ColumnTransformer([step for step in steps if step[2]], remainder="drop")
     return Pipeline([("features", encode), ("model", clone(model.obj))])
@@ -200,12 +256,24 @@ def supervised_task(model: Estimator) -> str:
     return str(task)
 
 
+def refuse_parameter_ranges(model: Estimator) -> None:
+    if model.meta.get("params", {}).get("trainer_mode") == PARAMETER_RANGE:
+        raise ModuleError(
+            f"the {model.meta.get('algorithm')} model is in parameter_range mode, which Tune Model "
+            "Hyperparameters sweeps; set its trainer_mode to single_parameter to train it here",
+            code="trainer_mode", port="model",
+        )
+
+
 def fit_supervised(ctx: StepContext, model: Estimator, df: pd.DataFrame, label: str, features: list[str]) -> Estimator:
+    """Fit `model` on the rows of `df` (which all have a label: see labelled_rows)."""
     task = supervised_task(model)
+    refuse_parameter_ranges(model)
     require_rows(df)
-    refuse_missing(df, [*features, label])
-    _check_label(df[label], task)
-    kinds = _feature_kinds(df, features)
+    refuse_missing(df, [label])
+    check_label(df[label], task)
+    kinds = feature_kinds(df, features)
+    refuse_missing_numbers(model, df, kinds)
     pipeline = _pipeline(model, kinds)
     with _relaying_convergence_warnings(ctx, model.meta.get("algorithm", "training")):
         pipeline.fit(df[features], df[label])
@@ -221,14 +289,14 @@ def fit_clusters(ctx: StepContext, model: Estimator, df: pd.DataFrame, features:
     if model.meta.get("task") != CLUSTERING:
         raise ModuleError("Train Clustering Model needs a clustering model such as K-Means", code="model_type", port="model")
     require_rows(df)
-    refuse_missing(df, features)
+    kinds = feature_kinds(df, features)
+    refuse_missing_numbers(model, df, kinds)
     n_clusters = int(model.obj.n_clusters)
     if len(df) < n_clusters:
         raise ModuleError(
             f"{n_clusters} clusters need at least {n_clusters} rows; the table has {len(df)}",
             code="too_few_rows", port="dataset",
         )
-    kinds = _feature_kinds(df, features)
     pipeline = _pipeline(model, kinds)
     with _relaying_convergence_warnings(ctx, model.meta.get("algorithm", "clustering")):
         pipeline.fit(df[features])
@@ -297,13 +365,20 @@ class TrainModel(Module):
         "- **label_column**: the column to predict; when empty, the column with the label "
         "role is used. Every other column is a feature, except score columns of an earlier "
         "scoring.\n"
-        "- Text, categorical and boolean features are one-hot encoded (values not seen in "
-        "training are ignored when scoring); linear and logistic models also standardize "
-        "numeric features. This is part of the trained model, so Score Model applies it.\n"
-        "- Missing values are refused: remove or replace them with Clean Missing Data first.\n"
+        "- Rows without a label are left out (the step says how many), as in the designer.\n"
+        "- Text, categorical and boolean features are one-hot encoded, a missing value being a "
+        "category of its own (values not seen in training are ignored when scoring); linear and "
+        "logistic models also standardize numeric features. This is part of the trained model, "
+        "so Score Model applies it.\n"
+        "- Missing numeric values are taken by the boosted decision trees; the other learners "
+        "refuse them: remove or replace them with Clean Missing Data first.\n"
         "- Regression needs a numeric label; two-class models a label with exactly two "
-        "values, the second in sorted order being the positive class."
+        "values, the second in sorted order being the positive class.\n"
+        "- A learner in parameter_range mode is for Tune Model Hyperparameters, and refused here."
     )
+    # Version 2: rows without a label are left out, and missing feature values taken where
+    # the learner can (version 1 refused both); what version 1 trained, version 2 trains alike.
+    version = 2
     example_params = {"label_column": "target"}
 
     class Inputs:
@@ -319,8 +394,10 @@ class TrainModel(Module):
     def run(self, ctx: StepContext, params: ParamValues, model: Estimator, dataset: pd.DataFrame) -> dict[str, Any]:
         require_rows(dataset)
         label = label_column(dataset, params.label_column)
-        trained = fit_supervised(ctx, model, dataset, label, feature_columns(dataset, label))
-        ctx.log(f"trained {trained.meta.get('algorithm')} on {len(dataset)} rows, {len(trained.meta['features'])} features")
+        refuse_parameter_ranges(model)
+        rows = labelled_rows(ctx, dataset, label)
+        trained = fit_supervised(ctx, model, rows, label, feature_columns(dataset, label))
+        ctx.log(f"trained {trained.meta.get('algorithm')} on {len(rows)} rows, {len(trained.meta['features'])} features")
         return {"model": trained}
 
 
@@ -337,11 +414,16 @@ class ScoreModel(Module):
         f"- two-class models: `{SCORED_PROBABILITIES}`, the probability of the positive class "
         "(the second label value in sorted order); the label is that class when it is above 0.5;\n"
         f"- multiclass models: one `{CLASS_PROBABILITY_PREFIX}<class>` column per class.\n\n"
-        "The table needs the model's feature columns, without missing values; the label may be "
-        "absent. When present it keeps the label role, so Evaluate Model finds it. Score columns "
+        "The table needs the model's feature columns; a missing text value is a category of its "
+        "own, and missing numbers are refused unless the model takes them (boosted trees). The "
+        "label may be absent. When present it keeps the label role, so Evaluate Model finds it. Score columns "
         "of an earlier scoring are replaced. With `append_score_columns` off, the output holds "
         "only the score columns (and the label)."
     )
+
+    # Version 2 scores rows with missing text values (a category of their own), and missing
+    # numbers where the model takes them; version 1 refused them.
+    version = 2
 
     class Inputs:
         model = Input(type=PortType.TRAINED_MODEL, help="A model from Train Model")
@@ -368,7 +450,7 @@ class CrossValidateModel(Module):
         "Splits the rows at random into `folds` parts (stratified by class for classifiers, so "
         "each fold has about the same class mix). For each part, the model is trained on all "
         "the other parts and scores that one; the label, features and checks are those of "
-        "Train Model.\n\n"
+        "Train Model (rows without a label are left out).\n\n"
         f"- **scored**: every row, scored by the model that did not see it, with a `{FOLD}` "
         "column (0 to folds - 1);\n"
         "- **folds**: the metrics of Evaluate Model for each fold, then their mean and "
@@ -376,6 +458,8 @@ class CrossValidateModel(Module):
         "(`mean.<metric>`, `std.<metric>`)."
     )
     example_params = {"label_column": "target", "folds": 4}
+    # Version 2 leaves out rows without a label and takes missing values as Train Model 2 does.
+    version = 2
 
     class Inputs:
         model = Input(type=PortType.UNTRAINED_MODEL, help="An untrained model from an algorithm module")
@@ -392,12 +476,14 @@ class CrossValidateModel(Module):
 
     def run(self, ctx: StepContext, params: ParamValues, model: Estimator, dataset: pd.DataFrame) -> dict[str, Any]:
         task = supervised_task(model)
+        refuse_parameter_ranges(model)
         require_rows(dataset)
         label = label_column(dataset, params.label_column)
         features = feature_columns(dataset, label)
+        dataset = labelled_rows(ctx, dataset, label)
         # Checked once on the whole table, so messages count all rows, not one fold's.
-        refuse_missing(dataset, [*features, label])
-        _check_label(dataset[label], task)
+        refuse_missing_numbers(model, dataset, feature_kinds(dataset, features))
+        check_label(dataset[label], task)
         data = dataset.reset_index(drop=True)
         splits = self._splitter(ctx, params, task, data[label]).split(data, data[label])
 
@@ -460,7 +546,8 @@ class TrainClusteringModel(Module):
     help = (
         "Fits a clustering model (such as K-Means) to the selected columns, by default every "
         "numeric column except the label and score columns. Text columns you select are "
-        "one-hot encoded; missing values are refused (use Clean Missing Data first).\n\n"
+        "one-hot encoded (a missing text value is a category of its own); missing numbers are "
+        "refused (use Clean Missing Data first).\n\n"
         f"The output table gets `{ASSIGNMENTS}` (the cluster number, from 0) and one "
         f"`{DISTANCE_PREFIX}<k>` column per cluster (the distance to each center, measured "
         "after the model's normalization), all with the score role; with `append` off it "

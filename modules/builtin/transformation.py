@@ -794,6 +794,34 @@ def regex_mask(df: pd.DataFrame, column: str, pattern: str) -> pd.Series:
         return df[column].astype("str").str.contains(compiled, na=False)
 
 
+def designer_split(
+    rows: int, fraction: float, seed: int | None, strata: pd.Series | None = None
+) -> tuple[list[int], list[int]]:
+    """Row positions of the two outputs, drawn as the Azure designer's Split Data draws them,
+    so that its published results reproduce.
+
+    Per stratum (the whole table when `strata` is None; strata in sorted order): the rows
+    are shuffled by pandas' `sample(frac=1)` with NumPy's legacy `RandomState(seed)`, and the
+    first `round(n × fraction)` of them (Python's rounding, half to even) go to the first
+    output. Each output's rows are then shuffled once more with the same generator. With
+    `seed` None nothing is shuffled: each stratum's first rows go to the first output.
+    """
+    rand = np.random.RandomState(seed) if seed is not None else None
+    positions = pd.Series(np.arange(rows))
+    groups = [positions] if strata is None else [group for _, group in positions.groupby(strata.to_numpy(), sort=True)]
+    first: list[int] = []
+    second: list[int] = []
+    for group in groups:
+        ordered = group.sample(frac=1, random_state=rand).tolist() if rand is not None else group.tolist()
+        cut = int(round(len(ordered) * fraction))
+        first += ordered[:cut]
+        second += ordered[cut:]
+    if rand is not None:
+        rand.shuffle(first)
+        rand.shuffle(second)
+    return first, second
+
+
 @register
 class SplitData(Module):
     """Split the rows of a table in two: by fraction, by regular expression, or by expression."""
@@ -815,6 +843,12 @@ class SplitData(Module):
         "**expression**: rows meeting a condition go to `first`, e.g. `\"price\" > 10000`. Column "
         "names go in double quotes, text values in single quotes; use <, >, <=, >=, ==, !=, "
         "& (and), | (or), parentheses and arithmetic. A comparison with a missing value is false.\n\n"
+        "**designer_compatible** (rows mode): draw the rows as the Azure designer does, so that "
+        "results published for its pipelines (e.g. the automobile price sample's R² of 0.868) "
+        "reproduce: `first` gets round(fraction × rows) rows (half to even), picked by shuffling "
+        "with pandas' `sample` and NumPy's legacy `RandomState(seed)`; with `stratify`, per value "
+        "of `stratify_column` in sorted order, and `randomize` may then be off (each value's first "
+        "rows). Pipelines converted from the designer's vocabulary turn it on.\n\n"
         "Roles are kept on both outputs."
     )
 
@@ -841,6 +875,9 @@ class SplitData(Module):
             help="regex mode: rows whose column matches the pattern go to the first output",
         )
         expression = String(default="", help='expression mode: a condition such as "price" > 10000')
+        designer_compatible = Bool(
+            default=False, help="Draw the rows as the Azure designer does (rows mode), so its published results reproduce"
+        )
 
     def run(self, ctx: StepContext, params: ParamValues, dataset: pd.DataFrame) -> dict[str, Any]:
         require_rows(dataset, "there is nothing to split")
@@ -858,6 +895,10 @@ class SplitData(Module):
 
     @classmethod
     def _split_rows(cls, df: pd.DataFrame, params: ParamValues) -> tuple[pd.DataFrame, pd.DataFrame]:
+        if params.designer_compatible:
+            strata = cls._strata(df, params, needs_randomize=False) if params.stratify else None
+            first_rows, second_rows = designer_split(len(df), params.fraction, params.seed if params.randomize else None, strata)
+            return df.iloc[first_rows], df.iloc[second_rows]
         # Floored like scikit-learn does, after rounding away floating-point noise
         # (0.57 × 100 is 56.99999999999999 and must give 57 rows).
         n_first = math.floor(round(params.fraction * len(df), 9))
@@ -876,10 +917,10 @@ class SplitData(Module):
         return first, second
 
     @staticmethod
-    def _strata(df: pd.DataFrame, params: ParamValues) -> pd.Series:
+    def _strata(df: pd.DataFrame, params: ParamValues, *, needs_randomize: bool = True) -> pd.Series:
         if params.stratify_column is None:
             raise ModuleError("stratify needs a stratify_column", code="missing_param", param="stratify_column")
-        if not params.randomize:
+        if needs_randomize and not params.randomize:
             raise ModuleError("a stratified split draws rows at random: turn randomize on", param="randomize")
         [column] = resolve_columns(params.stratify_column, df, param="stratify_column")
         strata = df[column]

@@ -115,9 +115,9 @@ class Module:
 
     Class attributes: `id`, `version`, `name`, `category`, `description`, `help`
     (markdown shown in the palette), `deterministic` (False disables output reuse),
-    `replaces` (ids this module supersedes, so old pipelines keep loading),
-    `runs_user_code` (True: it runs code its user wrote, which only a sandbox may run for
-    anyone but staff).
+    `replaces` (ids this module supersedes, so old pipelines keep loading); `version` with
+    `migrate_params` upgrades pipelines saved with an older version; `runs_user_code`
+    (True: it runs code its user wrote, which only a sandbox may run for anyone but staff).
     """
 
     id: ClassVar[str] = ""
@@ -175,7 +175,16 @@ class Module:
 
     @classmethod
     def migrate_params(cls, from_version: int, params: dict[str, Any]) -> dict[str, Any]:
-        """Turn params saved for an older version of this module into current ones."""
+        """Turn params saved with `from_version` of this module (or of a module it `replaces`,
+        whose version numbers it continues) into params for `version`.
+
+        Orange's `migrate_settings` is the model: one method for every older version, each
+        step guarded by `if from_version < N:`, so a version-1 node goes through them all.
+        `params` is the node's own copy, as saved: params left at their defaults are absent,
+        and values may still be `${{parameters.x}}` references, to pass through untouched.
+        Only bump `version` (and migrate here) when a change would alter what a saved
+        pipeline does or refuse its params.
+        """
         return params
 
     @classmethod

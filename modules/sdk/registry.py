@@ -8,9 +8,10 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from types import ModuleType
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 from .artifacts import trust_types_from
 from .module import Module
@@ -29,6 +30,45 @@ def register(cls: type[Module]) -> type[Module]:
 
 class RegistryFrozen(RuntimeError):
     pass
+
+
+class UnknownModule(LookupError):
+    """No module has this id, nor replaces it."""
+
+
+class UnknownVersion(LookupError):
+    """The module exists, but not in this version nor in any older one it could upgrade from."""
+
+    def __init__(self, module_id: str, version: int, known: list[int]) -> None:
+        newer = bool(known) and version > max(known)
+        super().__init__(
+            f"module {module_id!r} has no version {version} (it has {', '.join(map(str, known))})"
+            + ("; the pipeline was saved by a newer Atelier or module pack" if newer else "")
+        )
+        self.version = version
+        self.known = known
+
+
+class MigrationFailed(Exception):
+    """A module's `migrate_params` could not turn old params into current ones."""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a node naming `from_id` at `from_version` runs as: `module`, with `params` migrated
+    to its version. `from_version` is None for a node that names no version (the latest)."""
+
+    module: type[Module]
+    params: dict[str, Any]
+    from_id: str
+    from_version: int | None
+
+    @property
+    def upgraded(self) -> bool:
+        """The node named another id (one the module replaces) or an older version."""
+        return self.from_id != self.module.id or (
+            self.from_version is not None and self.from_version != self.module.version
+        )
 
 
 class Registry:
@@ -62,6 +102,43 @@ class Registry:
         if version is None:
             return versions[max(versions)]
         return versions.get(version)
+
+    def resolve(self, module_id: str, version: int | None, params: Mapping[str, Any]) -> Resolution:
+        """The module a pipeline node runs, with its params for that module's version.
+
+        A registered version is used as is. A node naming an older version that is no longer
+        registered (or an id that another module `replaces`) runs the newest version, its
+        params passed through that module's `migrate_params`, as Orange migrates a widget's
+        settings: last year's pipelines keep loading after the module changed.
+
+        Raises UnknownModule, UnknownVersion (a version newer than any registered, or not a
+        positive number) or MigrationFailed.
+        """
+        canonical = self.canonical_id(module_id)
+        versions = self._by_id.get(canonical)
+        if not versions:
+            raise UnknownModule(f"there is no module {module_id!r}")
+        latest = versions[max(versions)]
+        if version is None:
+            return Resolution(latest, dict(params), module_id, None)
+        if version < 1 or version > latest.version:
+            raise UnknownVersion(module_id, version, sorted(versions))
+        if canonical == module_id and version in versions:
+            return Resolution(versions[version], dict(params), module_id, version)
+        migrated: Any = dict(params)
+        if version < latest.version:
+            try:
+                migrated = latest.migrate_params(version, migrated)
+            except Exception as exc:  # a pack's migration is its code: whatever it raises is reported
+                raise MigrationFailed(
+                    f"{latest.id} could not migrate the params of version {version} to version "
+                    f"{latest.version}: {type(exc).__name__}: {exc}"
+                ) from exc
+            if not isinstance(migrated, dict):
+                raise MigrationFailed(
+                    f"{latest.id}.migrate_params returned a {type(migrated).__name__}, not a mapping of params"
+                )
+        return Resolution(latest, migrated, module_id, version)
 
     def versions(self, module_id: str) -> list[int]:
         return sorted(self._by_id.get(self.canonical_id(module_id), {}))

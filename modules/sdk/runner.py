@@ -30,7 +30,7 @@ from .context import StepContext, emit_event
 from .contract import ResultManifest
 from .errors import ModuleError
 from .module import ParamValues
-from .registry import default_registry
+from .registry import MigrationFailed, UnknownModule, UnknownVersion, default_registry
 from .table_limits import TableLimits, TableTooLarge
 
 RESULT_FILE = "result.json"
@@ -66,11 +66,17 @@ def execute(request: dict[str, Any]) -> dict[str, Any]:
 
 def _execute(request: dict[str, Any], output_dir: Path, work_dir: Path) -> dict[str, Any]:
     registry = default_registry()
-    module_cls = registry.get(request["module"], request.get("version"))
-    if module_cls is None:
-        return _fail({"code": "unknown_module", "message": f"unknown module {request['module']!r}"})
+    try:
+        # A step compiled by an older installation (a worker upgraded under a queued run)
+        # runs as this one's version of the module, its params migrated.
+        resolution = registry.resolve(request["module"], request.get("version"), request.get("params") or {})
+    except UnknownModule as exc:
+        return _fail({"code": "unknown_module", "message": str(exc)})
+    except (UnknownVersion, MigrationFailed) as exc:
+        return _fail({"code": "unknown_version", "message": str(exc)})
+    module_cls = resolution.module
     spec = module_cls.spec
-    params, errors = spec.clean_params(request.get("params") or {})
+    params, errors = spec.clean_params(resolution.params)
     if errors:
         name, message = next(iter(errors.items()))
         return _fail({"code": "invalid_param", "message": f"param {name!r} {message}", "param": name})

@@ -11,6 +11,7 @@ from sklearn import metrics as skm
 
 from modules.sdk import ModuleError, set_roles
 from modules.sdk.conformance import example_table
+from modules.sdk.registry import default_registry
 from modules.sdk.testing import call_module, run_through_runner
 
 RNG = np.random.default_rng(0)
@@ -51,8 +52,27 @@ def test_regression_metrics_match_scikit_learn() -> None:
     assert m["relative_squared_error"] == pytest.approx(((y - p) ** 2).sum() / ((y - y.mean()) ** 2).sum())
     assert m["coefficient_of_determination"] == pytest.approx(skm.r2_score(y, p))
     results = run.outputs["results"]
-    assert results.shape[0] == 1 and results.loc[0, "task"] == "regression"
-    assert results.loc[0, "coefficient_of_determination"] == pytest.approx(m["coefficient_of_determination"])
+    assert results.shape[0] == 1 and results.loc[0, "Task"] == "regression"
+    assert results.loc[0, "Coefficient_of_Determination"] == pytest.approx(m["coefficient_of_determination"])
+
+
+def test_results_columns_have_the_designers_names_or_the_metric_keys() -> None:
+    regression = call_module("evaluate_model", {}, scored=regression_table()).outputs["results"]
+    assert list(regression.columns) == [
+        "Scored_Dataset", "Task", "Mean_Absolute_Error", "Root_Mean_Squared_Error", "Relative_Absolute_Error",
+        "Relative_Squared_Error", "Coefficient_of_Determination",
+    ]
+    binary = call_module("evaluate_model", {}, scored=binary_table()).outputs["results"]
+    assert list(binary.columns)[2:] == ["Accuracy", "Precision", "Recall", "F1_Score", "AUC", "Log_Loss"]
+    keyed = call_module("evaluate_model", {"column_names": "metric_keys"}, scored=binary_table())
+    assert list(keyed.outputs["results"].columns) == ["dataset", "task", *keyed.ctx.metrics]
+
+
+def test_version_1_nodes_keep_the_metric_keys_as_column_names() -> None:
+    # Version 1 wrote the metric keys; its pipelines may select those columns downstream.
+    resolution = default_registry().resolve("evaluate_model", 1, {})
+    assert resolution.module.version == 2 and resolution.params == {"column_names": "metric_keys"}
+    assert default_registry().resolve("evaluate_model", 2, {}).params == {}
 
 
 def test_regression_visuals_are_capped_and_json_safe() -> None:
@@ -156,9 +176,9 @@ def test_comparing_two_scored_tables_prefixes_the_second(tmp_path: Path) -> None
     )
     assert manifest["status"] == "completed", manifest["error"]
     results = out["results"]
-    assert list(results["dataset"]) == ["scored", "scored_compare"]
+    assert list(results["Scored_Dataset"]) == ["scored", "scored_compare"]
     metrics = manifest["metrics"]
-    assert metrics["compare.coefficient_of_determination"] == pytest.approx(results.loc[1, "coefficient_of_determination"])
+    assert metrics["compare.coefficient_of_determination"] == pytest.approx(results.loc[1, "Coefficient_of_Determination"])
     assert metrics["coefficient_of_determination"] > metrics["compare.coefficient_of_determination"]
     assert "compare.residuals" in manifest["visuals"]
 

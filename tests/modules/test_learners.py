@@ -124,8 +124,8 @@ def test_kmeans_matches_scikit_learn(init: str, normalize: bool, tmp_path: Path)
     untrained = roundtrip(
         PortType.UNTRAINED_CLUSTER_MODEL, call_module("kmeans_clustering", params).outputs["model"], tmp_path / "u"
     )
-    assert untrained.meta == {"task": "clustering", "algorithm": "kmeans_clustering",
-                              "scaling": "minmax" if normalize else None, "params": params}
+    assert untrained.meta == {"task": "clustering", "algorithm": "kmeans_clustering", "version": 1,
+                              "scaling": "minmax" if normalize else None, "missing_numeric": False, "params": params}
     run = call_module("train_clustering_model", {}, model=untrained, dataset=df)
     trained = roundtrip(PortType.TRAINED_CLUSTER_MODEL, run.outputs["model"], tmp_path / "t")
 
@@ -163,3 +163,12 @@ def test_every_learner_is_in_its_category() -> None:
         assert spec.category == "Machine Learning Algorithms"
         assert spec.help and spec.description
         assert "seed" in spec.params
+
+
+@pytest.mark.parametrize("module_id", ["two_class_boosted_decision_tree", "boosted_decision_tree_regression"])
+def test_designer_compatible_boosted_trees_are_three_levels_deep_like_the_designers(module_id: str) -> None:
+    # The designer's LightGBM trainer fixes max_depth=3 whatever the leaf count.
+    model = call_module(module_id, {"designer_compatible": True}).outputs["model"]
+    assert model.obj.get_params()["max_depth"] == 3
+    assert call_module(module_id, {}).outputs["model"].obj.get_params()["max_depth"] is None
+    assert model.meta["missing_numeric"] is True

@@ -58,24 +58,77 @@ def test_train_model_leaves_score_columns_out_of_the_features() -> None:
     assert train("linear_regression", df, "target").meta["features"] == FEATURES
 
 
-def test_missing_values_are_refused_with_the_columns_and_counts() -> None:
+def test_missing_numbers_are_refused_with_the_columns_and_counts() -> None:
     df = example_table()
     df.loc[[1, 5, 7], "x1"] = np.nan
-    df.loc[2, "color"] = None
+    df.loc[[2, 3], "x2"] = np.nan
+    df.loc[2, "color"] = None  # a missing text value is a category, never refused
     with pytest.raises(ModuleError) as caught:
         train("linear_regression", df, "target")
     message = caught.value.message
-    assert "'x1' (3 rows)" in message and "'color' (1 row)" in message
+    assert "'x1' (3 rows)" in message and "'x2' (2 rows)" in message and "color" not in message
     assert "Clean Missing Data" in message
     assert caught.value.code == "missing_values"
-    assert caught.value.details == {"x1": 3, "color": 1}
+    assert caught.value.details == {"x1": 3, "x2": 2}
 
 
-def test_missing_label_values_are_refused_too() -> None:
-    df = example_table()
-    df.loc[0, "target"] = np.nan
-    with pytest.raises(ModuleError, match=r"'target' \(1 row\).*Clean Missing Data"):
-        train("decision_forest_regression", df, "target")
+def test_rows_without_a_label_are_left_out_and_counted() -> None:
+    df = example_table()[[*FEATURES, "target"]]
+    df.loc[[0, 9, 17], "target"] = np.nan
+    run = call_module("train_model", {"label_column": "target"}, model=learner("linear_regression"), dataset=df)
+    assert run.ctx.warnings == ["3 of 40 rows have no label ('target' is missing) and were left out of training"]
+    labelled = df.dropna(subset=["target"])
+    reference = make_pipeline(
+        ColumnTransformer([
+            ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["color", "flag"]),
+            ("numeric", StandardScaler(), ["x1", "x2"]),
+        ]),
+        Ridge(alpha=0.001),
+    ).fit(labelled[FEATURES], labelled["target"])
+    np.testing.assert_allclose(run.outputs["model"].obj.predict(df[FEATURES]), reference.predict(df[FEATURES]))
+
+
+def test_a_table_without_any_label_is_refused() -> None:
+    df = example_table().assign(target=np.nan)
+    with pytest.raises(ModuleError, match="no row has a label") as caught:
+        train("linear_regression", df, "target")
+    assert caught.value.param == "label_column"
+
+
+def test_a_missing_text_value_is_a_category_of_its_own() -> None:
+    df = example_table(rows=80)[[*FEATURES, "klass"]]
+    df.loc[df.index % 5 == 0, "color"] = None
+    model = train("two_class_logistic_regression", df, "klass")
+    # The designer's encoding: missing text as one more category (here the text "missing").
+    filled = df.assign(color=df["color"].fillna("missing"), flag=df["flag"].astype(str))
+    reference = linear_reference().fit(filled[FEATURES], filled["klass"])
+    scored = call_module("score_model", {}, model=model, dataset=df).outputs["dataset"]
+    np.testing.assert_allclose(scored["Scored Probabilities"], reference.predict_proba(filled[FEATURES])[:, 1])
+    encoder = model.obj.named_steps["features"].named_transformers_["categorical"].named_steps["onehot"]
+    assert encoder.categories_[0].tolist()[:3] == ["blue", "green", "red"] and pd.isna(encoder.categories_[0][3])
+
+
+def test_boosted_trees_take_missing_numbers_as_scikit_learn_does() -> None:
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    df = example_table(rows=200)[["x1", "x2", "target"]]
+    df["x2"] = df["x2"].astype("Int64")
+    df.loc[df.index % 4 == 0, "x1"] = np.nan
+    df.loc[df.index % 7 == 0, "x2"] = pd.NA
+    model = train("boosted_decision_tree_regression", df, "target", n_trees=20)
+    X = df[["x1", "x2"]].astype("float64")
+    reference = HistGradientBoostingRegressor(
+        max_leaf_nodes=20, min_samples_leaf=10, learning_rate=0.2, max_iter=20, early_stopping=False, random_state=0,
+    ).fit(X, df["target"])
+    scored = call_module("score_model", {}, model=model, dataset=df).outputs["dataset"]
+    np.testing.assert_allclose(scored["Scored Labels"], reference.predict(X))
+
+
+def test_train_model_refuses_a_learner_in_parameter_range_mode() -> None:
+    model = learner("two_class_decision_forest", trainer_mode="parameter_range")
+    with pytest.raises(ModuleError, match="parameter_range mode.*Tune Model Hyperparameters") as caught:
+        call_module("train_model", {"label_column": "klass"}, model=model, dataset=example_table())
+    assert caught.value.port == "model"
 
 
 def test_unknown_label_column_is_named() -> None:
@@ -180,7 +233,7 @@ def test_score_model_names_missing_feature_columns() -> None:
         call_module("score_model", {}, model=model, dataset=df.drop(columns="color"))
 
 
-def test_score_model_refuses_missing_values_and_changed_types() -> None:
+def test_score_model_refuses_missing_numbers_and_changed_types() -> None:
     df = example_table()[[*FEATURES, "target"]]
     model = train("linear_regression", df, "target")
     holes = df.assign(x2=df["x2"].astype(float))
@@ -295,6 +348,14 @@ def test_cross_validation_refuses_missing_values_counted_over_the_whole_table() 
     with pytest.raises(ModuleError, match=r"'x2' \(2 rows\)"):
         call_module("cross_validate_model", {"label_column": "target", "folds": 4},
                     model=learner("linear_regression"), dataset=df)
+
+
+def test_cross_validation_leaves_out_rows_without_a_label() -> None:
+    df = example_table()
+    df.loc[[3, 4], "target"] = np.nan
+    run = call_module("cross_validate_model", {"label_column": "target", "folds": 4},
+                      model=learner("linear_regression"), dataset=df)
+    assert len(run.outputs["scored"]) == 38 and "2 of 40 rows have no label" in run.ctx.warnings[0]
 
 
 # --- clustering --------------------------------------------------------------------------

@@ -563,3 +563,38 @@ def test_apply_transformation_refuses_columns_of_another_type(holes: pd.DataFram
     scaling = run("normalize_data", {"columns": ["x1"]}, dataset=table)["transform"]
     with pytest.raises(ModuleError, match="'x1' must hold numbers"):
         run("apply_transformation", transform=scaling, dataset=table.assign(x1="n/a"))
+
+
+# --- split_data: the designer's draw -------------------------------------------------------------
+
+
+def designer_reference(df: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The designer's Split Data, written out with pandas and NumPy: shuffle the index with
+    pandas' sample and a legacy RandomState, cut at round(n × fraction), shuffle each part again."""
+    rand = np.random.RandomState(seed)
+    order = list(pd.Series(df.index).sample(frac=1, random_state=rand))
+    cut = int(round(len(df) * fraction))
+    first, second = order[:cut], order[cut:]
+    rand.shuffle(first)
+    rand.shuffle(second)
+    return df.loc[first], df.loc[second]
+
+
+@pytest.mark.parametrize("fraction, seed", [(0.7, 0), (0.25, 123), (0.5, 7)])
+def test_designer_compatible_split_draws_the_designers_rows(cars: pd.DataFrame, fraction: float, seed: int) -> None:
+    out = run("split_data", {"fraction": fraction, "seed": seed, "designer_compatible": True}, dataset=cars)
+    first, second = designer_reference(cars, fraction, seed)
+    pdt.assert_frame_equal(out["first"], first)
+    pdt.assert_frame_equal(out["second"], second)
+
+
+def test_designer_compatible_split_rounds_half_to_even_and_stratifies_per_sorted_value(table: pd.DataFrame) -> None:
+    five = table.head(5)
+    assert len(run("split_data", {"fraction": 0.5, "designer_compatible": True}, dataset=five)["first"]) == 2
+    out = run("split_data", {"fraction": 0.5, "designer_compatible": True, "stratify": True, "stratify_column": ["grade"]}, dataset=table)
+    counts = table["grade"].value_counts()
+    assert out["first"]["grade"].value_counts().to_dict() == {g: int(round(n * 0.5)) for g, n in counts.items()}
+    ordered = run("split_data", {"fraction": 0.5, "randomize": False, "designer_compatible": True, "stratify": True,
+                                 "stratify_column": ["grade"]}, dataset=table)["first"]
+    expected = pd.concat([g.head(int(round(len(g) * 0.5))) for _, g in table.groupby("grade")])
+    pdt.assert_frame_equal(ordered, expected)

@@ -62,6 +62,11 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
         if (cancelled) return;
         const outcome = openDraft(detail);
         if (outcome === "restored") toast("info", "Your unsaved changes were restored.");
+        // Nodes saved with an older module version open upgraded; the next save keeps that.
+        if (outcome === "loaded" && detail.upgrades.length) {
+          const nodes = detail.upgrades.map((u) => `${u.node} (${u.from_module} ${u.from_version ?? ""} → ${u.to_module} ${u.to_version})`);
+          toast("info", `Upgraded to the current module versions, params migrated: ${nodes.join(", ")}.`);
+        }
         setLoaded(true);
         // The run in the address (?run=, kept across reloads), or else this pipeline's last
         // run: its states, outputs and the columns it saw (column pickers fall back on them).
