@@ -24,7 +24,6 @@ from designer.engine.errors import PipelineInvalid
 _UNREACHABLE = (kombu.exceptions.OperationalError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 # Seconds a client waits before sending the request again: a broker restart takes about this.
 RETRY_AFTER_S = 10
-_HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 _UNAVAILABLE_MESSAGE = (
     "the message broker or Redis cannot be reached just now (restarting?); send the request again in a few seconds"
 )
@@ -70,29 +69,3 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"errors": [{"code": "not_found", "message": f"no API endpoint at {request.path}"}]}, status=404)
     return page_not_found(request, exception)
-
-
-def document_unavailable(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
-    """drf-spectacular hook: every operation may answer 503 while the broker or Redis is away."""
-    components = result.setdefault("components", {})
-    components.setdefault("schemas", {})["Unavailable"] = {
-        "type": "object",
-        "properties": {"errors": {"type": "array", "items": {
-            "type": "object",
-            "properties": {"code": {"type": "string", "enum": ["service_unavailable"]}, "message": {"type": "string"}},
-            "required": ["code", "message"],
-        }}},
-        "required": ["errors"],
-    }
-    components.setdefault("responses", {})["Unavailable"] = {
-        "description": "the message broker or Redis cannot be reached just now; send the request again later",
-        "headers": {"Retry-After": {
-            "schema": {"type": "integer"}, "description": "seconds to wait before sending the request again",
-        }},
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Unavailable"}}},
-    }
-    for path in result.get("paths", {}).values():
-        for method, operation in path.items():
-            if method in _HTTP_METHODS:
-                operation.setdefault("responses", {})["503"] = {"$ref": "#/components/responses/Unavailable"}
-    return result

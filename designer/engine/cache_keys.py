@@ -62,11 +62,15 @@ def container_environment_id(*, base_image: str, requirements: tuple[str, ...], 
 
 
 def step_signature(
-    *, module_id: str, version: int, params: Mapping[str, Any], environment: str, fingerprint: str | None
+    *, module_id: str, version: int, params: Mapping[str, Any], environment: str, fingerprint: str | None,
+    pack: str | None = None,
 ) -> str:
-    return sha256_text(canonical_json(
-        {"module": module_id, "version": version, "params": params, "env": environment, "fp": fingerprint}
-    ))
+    """`pack`: the release of the pack a module comes from (Atelier's own modules are in the
+    environment's code digest)."""
+    return sha256_text(canonical_json({
+        "module": module_id, "version": version, "params": params, "env": environment, "fp": fingerprint,
+        **({"pack": pack} if pack else {}),
+    }))
 
 
 def cache_key(signature: str, input_hashes: Mapping[str, str]) -> str:

@@ -87,7 +87,7 @@ def compile_plan(
             timeout=node.timeout,
             signature=step_signature(
                 module_id=spec.id, version=spec.version, params=node.params,
-                environment=env(node.compute), fingerprint=fingerprint,
+                environment=env(node.compute), fingerprint=fingerprint, pack=node.module.pack,
             ),
             upstream=tuple(sorted(resolved.graph.predecessors(node_id))),
             runs_user_code=spec.runs_user_code,

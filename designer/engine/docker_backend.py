@@ -41,18 +41,18 @@ import docker
 import docker.errors
 from docker.types import Mount
 
-import modules
 from modules.forkserver import request_step
 from modules.sandbox import IN_DIR, OUT_DIR, WORK_DIR
 from modules.sdk.runner import RESULT_FILE
 
 from .local_backend import STEP_UID, LocalStepHandle, connect_when_listening
-from .step_folders import Mounts, collect_outputs, confined_request, link_inputs, make_exchange, resource_mounts
+from .step_folders import (
+    Mounts, code_environment, code_mounts, collect_outputs, confined_request, link_inputs, make_exchange, resource_mounts,
+)
 
-# Where a step container finds its server's socket and Atelier's code (its other folders
-# are a confined step's, as in the local sandbox: modules.sandbox).
+# Where a step container finds its server's socket (its other folders are a confined
+# step's, as in the local sandbox: modules.sandbox and step_folders).
 SOCKET_DIR = "/atelier/sock"
-CODE_DIR = "/opt/atelier"
 LABEL = "atelier.step-container"
 _SOCKET_NAME = "server.sock"
 # How many (image, mounts) pools are kept warm at once; the least recently used goes.
@@ -212,13 +212,12 @@ class DockerBackend:
         (folder / "sock").mkdir()
         if owner is not None:
             os.chown(folder / "sock", owner, owner)
-        code_root = str(Path(modules.__file__).resolve().parents[1] / "modules")
         binds = [
             Mount(IN_DIR, str(folder / "in"), type="bind", read_only=True),
             Mount(OUT_DIR, str(folder / "out"), type="bind"),
             Mount(WORK_DIR, str(folder / "work"), type="bind"),
             Mount(SOCKET_DIR, str(folder / "sock"), type="bind"),
-            Mount(f"{CODE_DIR}/modules", code_root, type="bind", read_only=True),
+            *(Mount(target, source, type="bind", read_only=True) for source, target in code_mounts()),
             *(Mount(target, source, type="bind", read_only=True) for source, target in mounts),
         ]
         limits = self.limits
@@ -232,7 +231,7 @@ class DockerBackend:
                 mounts=binds,
                 working_dir=WORK_DIR,
                 user=self._user,
-                environment={"PYTHONPATH": CODE_DIR, "HOME": "/tmp", "TMPDIR": "/tmp", "MPLBACKEND": "Agg"},
+                environment={"HOME": "/tmp", "TMPDIR": "/tmp", "MPLBACKEND": "Agg", **code_environment()},
                 network_mode="none",
                 read_only=True,
                 tmpfs={"/tmp": f"size={limits.tmpfs_mb}m,mode=1777"},

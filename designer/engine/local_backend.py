@@ -50,7 +50,9 @@ import modules
 from modules.forkserver import StepServerError, read_status, request_step
 from modules.sandbox import IN_DIR, OUT_DIR, SOCKET_DIR, STEPS_DIR, WORK_DIR
 
-from .step_folders import Mounts, collect_outputs, confined_request, link_inputs, make_exchange, resource_mounts
+from .step_folders import (
+    Mounts, code_environment, code_mounts, collect_outputs, confined_request, link_inputs, make_exchange, resource_mounts,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +63,10 @@ _STOP_WAIT_S = 5.0
 # step containers); otherwise steps run as Atelier's own user, in a user namespace.
 STEP_UID = 10001
 _SOCKET_NAME = "server.sock"
-# Where the module code is inside the sandbox (its parent is the steps' PYTHONPATH).
-_CODE_DIR = "/opt/atelier"
-# What a sandboxed server's environment holds: nothing of Atelier's.
+# What a sandboxed server's environment holds: nothing of Atelier's (its code's path and
+# packs come from code_environment()).
 _SANDBOX_ENV = {
-    "PYTHONPATH": _CODE_DIR, "HOME": "/tmp", "TMPDIR": "/tmp", "MPLBACKEND": "Agg", "LANG": "C.UTF-8",
+    "HOME": "/tmp", "TMPDIR": "/tmp", "MPLBACKEND": "Agg", "LANG": "C.UTF-8",
     "PATH": "/usr/local/bin:/usr/bin:/bin",
 }
 
@@ -247,10 +248,9 @@ class _SandboxedServer(_StepServer):
         return f"{SOCKET_DIR}/{_SOCKET_NAME}"
 
     def command(self, python_args: list[str]) -> list[str]:
-        code_root = str(Path(modules.__file__).resolve().parent)
         binds: list[tuple[str, str, str]] = [  # (how, host folder, folder inside)
             *(("--ro-bind", folder, folder) for folder in _python_folders()),
-            ("--ro-bind", code_root, f"{_CODE_DIR}/modules"),
+            *(("--ro-bind", source, target) for source, target in code_mounts()),
             ("--ro-bind", str(self.folder / "etc" / "passwd"), "/etc/passwd"),
             ("--ro-bind", str(self.folder / "etc" / "group"), "/etc/group"),
             ("--bind", str(self.steps), STEPS_DIR),
@@ -271,7 +271,7 @@ class _SandboxedServer(_StepServer):
         for folder in (IN_DIR, OUT_DIR, WORK_DIR):
             args += ["--dir", folder]
         args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/"]
-        for name, value in _SANDBOX_ENV.items():
+        for name, value in {**_SANDBOX_ENV, **code_environment()}.items():
             args += ["--setenv", name, value]
         args += ["--", sys.executable, *python_args]
         if not staged:

@@ -10,15 +10,40 @@ store once the step has ended and nothing of it runs any more.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
+from modules.sdk.registry import PACKS_ENV, default_registry
 from modules.sandbox import DATA_ROOTS_DIR, DATASETS_DIR, IN_DIR, OUT_DIR, WORK_DIR
 
 # (host folder, folder inside), read-only.
 Mounts = tuple[tuple[str, str], ...]
+
+# Where a confined step finds Atelier's module code (CODE_DIR/modules) and the packs'
+# top-level packages (PACKS_DIR/<name>): both on its PYTHONPATH.
+CODE_DIR = "/opt/atelier"
+PACKS_DIR = f"{CODE_DIR}/packs"
+
+
+def code_mounts() -> Mounts:
+    """Atelier's modules and every installed pack's code, read-only, where steps import them."""
+    import modules
+
+    packs = default_registry().packs
+    return (
+        (str(Path(modules.__file__).resolve().parent), f"{CODE_DIR}/modules"),
+        *((str(Path(where).resolve()), f"{PACKS_DIR}/{top}") for pack in packs for top, where in pack.code),
+    )
+
+
+def code_environment() -> dict[str, str]:
+    """The environment that makes a confined step import the mounted code and load the packs
+    (whose metadata is not there)."""
+    packs = default_registry().packs
+    return {"PYTHONPATH": f"{CODE_DIR}:{PACKS_DIR}", PACKS_ENV: json.dumps([pack.to_json() for pack in packs])}
 
 
 def resource_mounts(resources: dict[str, Any]) -> Mounts:

@@ -154,18 +154,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "designer.api_errors.document_unavailable",
-    ],
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "designer.runs.models.RunStatus",
         "StepStatusEnum": "designer.runs.models.StepStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        # Every operation says which errors it can answer (400, 404, 413).
+        # Every operation says which errors it can answer (400, 404, 413, 503).
         "designer.api_schema.error_responses",
+        "designer.api_schema.unavailable_responses",
     ],
 }
 

@@ -129,6 +129,8 @@ class Module:
     deterministic: ClassVar[bool] = True
     replaces: ClassVar[tuple[str, ...]] = ()
     runs_user_code: ClassVar[bool] = False
+    # The distribution ("name==version") of the pack that registered it; None: built in.
+    pack: ClassVar[str | None] = None
     # ParamValues with which the conformance check runs this module on `example_table()`
     # (see modules.sdk.conformance); only needed where defaults can't run there.
     example_params: ClassVar[dict[str, Any]] = {}

@@ -9,7 +9,10 @@ import importlib
 import inspect
 import logging
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+import importlib.util
+import json
+import os
+from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -19,6 +22,9 @@ from .module import Module
 logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "atelier.modules"
+# JSON list of {"name", "value"} entry points: the packs a host's steps load where no pack
+# is installed (their code is mounted, their metadata is not).
+PACKS_ENV = "ATELIER_PACKS"
 _builtin: list[type[Module]] = []
 
 
@@ -77,6 +83,7 @@ class Registry:
         self._replaced: dict[str, str] = {}
         self._frozen = False
         self.load_errors: list[str] = []
+        self.packs: list[Pack] = []
 
     def add(self, cls: type[Module]) -> None:
         if self._frozen:
@@ -151,12 +158,55 @@ class Registry:
     def __contains__(self, module_id: object) -> bool:
         return isinstance(module_id, str) and self.get(module_id) is not None
 
-    def load_pack(self, name: str, loaded: object) -> None:
+    def load_pack(self, name: str, loaded: object, *, pack: "Pack | None" = None) -> None:
         for cls in _module_classes(loaded):
             if "." not in cls.id:
                 raise ValueError(f"pack module id {cls.id!r} must be namespaced, e.g. 'acme.{cls.id}'")
             self.add(cls)
             trust_types_from(cls.__module__.split(".")[0] + ".")
+            if pack is not None and pack.distribution:
+                # Part of the module's cache keys: a new release of the pack reruns its steps.
+                cls.pack = pack.distribution
+        if pack is not None:
+            self.packs.append(pack)
+
+
+@dataclass(frozen=True)
+class Pack:
+    """An installed module pack: its entry point, its distribution (name==version) and where
+    its top-level packages are (to mount them where its steps run: sandboxes, containers)."""
+
+    name: str
+    value: str
+    distribution: str
+    code: tuple[tuple[str, str], ...]  # (top-level name, file or folder)
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "value": self.value}
+
+
+def _pack_of(ep: EntryPoint) -> Pack:
+    dist = ep.dist
+    top = ep.value.split(":")[0].split(".")[0]
+    spec = importlib.util.find_spec(top)
+    where = ""
+    if spec is not None:
+        where = (list(spec.submodule_search_locations or []) or [spec.origin or ""])[0]
+    return Pack(
+        name=ep.name, value=ep.value, distribution=f"{dist.name}=={dist.version}" if dist else "",
+        code=((top, where),) if where else (),
+    )
+
+
+def _pack_entry_points() -> list[EntryPoint]:
+    """The installed packs' entry points, and those a host passes to where its steps run
+    (a container or sandbox without the packs' metadata: PACKS_ENV)."""
+    found = list(entry_points(group=ENTRY_POINT_GROUP))
+    known = {ep.name for ep in found}
+    for item in json.loads(os.environ.get(PACKS_ENV) or "[]"):
+        if item["name"] not in known:
+            found.append(EntryPoint(item["name"], item["value"], ENTRY_POINT_GROUP))
+    return found
 
 
 def _module_classes(loaded: object) -> Iterable[type[Module]]:
@@ -178,9 +228,9 @@ def load_registry(*, with_packs: bool = True) -> Registry:
     for cls in _builtin:
         registry.add(cls)
     if with_packs:
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
+        for ep in _pack_entry_points():
             try:
-                registry.load_pack(ep.name, ep.load())
+                registry.load_pack(ep.name, ep.load(), pack=_pack_of(ep))
             except Exception as exc:  # a broken pack is skipped, whatever it raised
                 message = f"module pack {ep.name!r} ({ep.value}) could not be loaded: {exc}"
                 logger.warning(message)
