@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Protocol
 
 from .environments import EnvironmentSpec
+from .step_errors import StepError
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,9 @@ class StepHandle(Protocol):
     output_fd: int
     sentinel: int  # readable when the step has ended
     placement: dict[str, Any]  # where it runs, recorded on its step run
+    # Why the compute stopped the step, when it knows and the step could not say (its
+    # memory limit, say); read once it has ended.
+    stopped_for: StepError | None
 
     def read_output(self) -> bytes: ...
     def exit_code(self) -> int | None: ...

@@ -23,7 +23,6 @@ each step starts its own container ("cold").
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import shutil
 import signal
@@ -43,9 +42,9 @@ from docker.types import Mount
 
 from modules.forkserver import request_step
 from modules.sandbox import IN_DIR, OUT_DIR, WORK_DIR
-from modules.sdk.runner import RESULT_FILE
 
 from .local_backend import STEP_UID, LocalStepHandle, connect_when_listening
+from .step_errors import StepError
 from .step_folders import (
     Mounts, code_environment, code_mounts, collect_outputs, confined_request, link_inputs, make_exchange, resource_mounts,
 )
@@ -409,16 +408,8 @@ class DockerStepHandle(LocalStepHandle):
         # Whatever the step left running must not write into its outputs once collected.
         self._backend._stop_processes(self._box)
         collect_outputs(self._box.folder / "out", self._step_dir)
-        out = self._step_dir / "out"
-        if oom and not (out / RESULT_FILE).exists():
-            limit = self._backend.limits.memory_mb
-            (out / RESULT_FILE).write_text(json.dumps({
-                "status": "failed", "outputs": {}, "metrics": {}, "warnings": [],
-                "error": {
-                    "code": "memory_limit_exceeded",
-                    "message": f"memory limit exceeded: the step needed more than its {limit} MB and was stopped",
-                },
-            }))
+        if oom:
+            self.stopped_for = StepError.memory_limit(self._backend.limits.memory_mb)
 
     def kill(self) -> None:
         self._killed = True

@@ -1,8 +1,8 @@
 """The executor: runs a plan's steps on their compute targets, in dependency order.
 
-Failed steps carry an error whose `origin` says whose failure it is: `module` (bad data or
-params, a user script raising: the user can fix it), `infrastructure` (a crashed process,
-a compute target that failed, a bug in a module), `limit` (a timeout, the memory limit) or `user` (cancel).
+Failed steps carry an error whose `origin` says whose failure it is (see step_errors.py):
+the module's (bad data or params, a user's script: the user can fix it), the
+infrastructure's, a time or memory limit, or the user's (cancel).
 
 One thread drives everything: it starts ready steps up to each target's capacity, reuses
 cached outputs, reads the steps' output streams (log lines and `::atelier::` events),
@@ -43,19 +43,16 @@ from .events import (
 )
 from .scheduler import Decision, decide, final_status
 from .url_fetch import FetchResult, UrlFetchError, url_fetch
+from .step_errors import StepError
 from .step_results import IMAGES, ResultRefused, check_output_folder, check_outputs, export_folder, read_manifest
 
 LOG_TAIL_LINES = 200
-_CANCELLED_ERROR = {"code": "cancelled", "origin": "user", "message": "cancelled by the user"}
 # What the host downloads for a step at most, unless the deployment says otherwise.
 DEFAULT_FETCH_BYTES = 512 * 1024 * 1024
 Fetcher = Callable[[str, Path], FetchResult]
 # What the host takes of a step's printed output: a line at most, and in all.
 MAX_LINE_BYTES = 64 * 1024
 MAX_LOG_BYTES = 32 * 1024 * 1024
-# Failures a step reports that are a limit of its compute, not its own bug.
-_ORIGIN_OF_CODE = {"internal_error": "infrastructure", "memory_limit_exceeded": "limit", "out_of_memory": "limit"}
-
 
 @dataclass
 class StepResult:
@@ -302,7 +299,7 @@ class Executor:
         except (KeyboardInterrupt, _Cancelled):
             self._stop(running, results)
             if not result.status.terminal:  # cancelled while it waited for capacity
-                self._finish(result, Status.CANCELLED, error=_CANCELLED_ERROR)
+                self._finish(result, Status.CANCELLED, error=StepError.cancelled())
         finally:
             self._restore_sigterm(previous)
             self._close_starter()
@@ -314,12 +311,12 @@ class Executor:
             starting.future.add_done_callback(partial(self._abandon, step_dir=starting.step_dir))
             del self._starting[node]
             _slots.give(self.backends[starting.step.compute])
-            self._finish(results[node], Status.CANCELLED, error=_CANCELLED_ERROR)
+            self._finish(results[node], Status.CANCELLED, error=StepError.cancelled())
         for node, item in list(running.items()):
             item.handle.kill()
             item.handle.close()
             self.store.discard(item.step_dir)
-            self._finish(results[node], Status.CANCELLED, error=_CANCELLED_ERROR)
+            self._finish(results[node], Status.CANCELLED, error=StepError.cancelled())
             self._release(running, node)
 
     def _abandon(self, future: Future[StepHandle], step_dir: Path) -> None:
@@ -347,7 +344,7 @@ class Executor:
     def _end_unstarted(self, plan: Plan, results: dict[str, StepResult], *, cancelled: bool) -> Decision:
         decision = decide(plan, {n: r.status for n, r in results.items()}, cancelled=cancelled)
         for node, status in decision.ended.items():
-            self._finish(results[node], status, error=_CANCELLED_ERROR if status is Status.CANCELLED else None)
+            self._finish(results[node], status, error=StepError.cancelled() if status is Status.CANCELLED else None)
         return decision
 
     def _start_ready(
@@ -430,13 +427,10 @@ class Executor:
         return backend.start({**request, "inputs": inputs}, step_dir)
 
     def _start_failed(self, result: StepResult, step: PlanStep, exc: BaseException) -> None:
-        if isinstance(exc, UrlFetchError):  # the user's URL: theirs to fix
-            self._finish(result, Status.FAILED, error={"code": exc.code, "origin": "module", "message": exc.message})
+        if isinstance(exc, UrlFetchError):
+            self._finish(result, Status.FAILED, error=StepError.fetch_failed(exc.code, exc.message))
             return
-        self._finish(result, Status.FAILED, error={
-            "code": "compute_error", "origin": "infrastructure",
-            "message": f"could not start the step on compute {step.compute!r}: {exc}",
-        })
+        self._finish(result, Status.FAILED, error=StepError.compute_failed(step.compute, exc))
 
     def _now_running(
         self, step: PlanStep, run_id: str, handle: StepHandle, step_dir: Path, result: StepResult,
@@ -511,11 +505,7 @@ class Executor:
                 self._pump(item, results[node])
                 item.handle.close()
                 self.store.discard(item.step_dir)
-                limit = item.step.timeout or self.default_timeout
-                self._finish(results[node], Status.FAILED, error={
-                    "code": "timeout", "origin": "limit",
-                    "message": f"the step ran longer than its {limit:g} s timeout and was stopped",
-                })
+                self._finish(results[node], Status.FAILED, error=StepError.timeout(item.step.timeout or self.default_timeout))
                 self._release(running, node)
 
     def _pump(self, item: _Running, result: StepResult) -> None:
@@ -564,22 +554,17 @@ class Executor:
             check_output_folder(out)
             manifest = read_manifest(out)
             if manifest is None:
-                self._finish(result, Status.FAILED, error=self._crash_error(code))
+                self._finish(result, Status.FAILED, error=item.handle.stopped_for or StepError.crashed(code))
             elif manifest.status != "completed":
                 assert manifest.error is not None  # the contract says a failed step says why
-                error = manifest.error.model_dump(mode="json", exclude_none=True)
-                origin = _ORIGIN_OF_CODE.get(error["code"], "module")
-                self._finish(result, Status.FAILED, error={**error, "origin": origin})
+                self._finish(result, Status.FAILED, error=StepError.reported(manifest.error))
             else:
                 check_outputs(manifest, item.step.outputs, out)
                 self._store_outputs(item, result, manifest)
                 self._finish(result, Status.COMPLETED)
         except ResultRefused as exc:
             # The step's own code wrote what the host refuses (a user's script can): its error.
-            self._finish(result, Status.FAILED, error={
-                "code": "result_refused", "origin": "module",
-                "message": f"the step's result was refused: {exc}",
-            })
+            self._finish(result, Status.FAILED, error=StepError.result_refused(str(exc)))
         finally:
             self.store.discard(item.step_dir)
 
@@ -618,25 +603,13 @@ class Executor:
         reuse_into(result, entry)
         self._finish(result, Status.REUSED)
 
-    @staticmethod
-    def _crash_error(code: int | None) -> dict[str, Any]:
-        if code == -signal.SIGXCPU:
-            return {"code": "cpu_time_limit", "origin": "limit", "message": "the step used more CPU time than its limit and was stopped"}
-        if code is not None and code < 0:
-            name = signal.Signals(-code).name
-            hint = " (it may have run out of memory)" if -code == signal.SIGKILL else ""
-            message = f"the step process was killed by {name}{hint}"
-        else:
-            message = f"the step process exited with code {code} without writing its result"
-        return {"code": "step_crashed", "message": message, "origin": "infrastructure"}
-
-    def _finish(self, result: StepResult, status: Status, *, error: dict[str, Any] | None = None) -> None:
+    def _finish(self, result: StepResult, status: Status, *, error: StepError | None = None) -> None:
         result.status = status
         result.finished_at = time.time()
         if result.started_at is None and status in (Status.SKIPPED, Status.CANCELLED):
             result.started_at = result.finished_at
         if error is not None:
-            result.error = {**error, "node": result.node}
+            result.error = error.at(result.node).to_json()
         self._emit_step(result)
 
     def _emit_step(self, result: StepResult) -> None:

@@ -50,6 +50,7 @@ import modules
 from modules.forkserver import StepServerError, read_status, request_step
 from modules.sandbox import IN_DIR, OUT_DIR, SOCKET_DIR, STEPS_DIR, WORK_DIR
 
+from .step_errors import StepError
 from .step_folders import (
     Mounts, code_environment, code_mounts, collect_outputs, confined_request, link_inputs, make_exchange, resource_mounts,
 )
@@ -402,6 +403,7 @@ class LocalStepHandle:
         self.output_fd = output_fd
         self.sentinel = conn.fileno()
         self.placement: dict[str, Any] = {"host": socket.gethostname()}
+        self.stopped_for: StepError | None = None  # its limits are rlimits: the step says so itself
         self._code: int | None = None
         os.set_blocking(output_fd, False)
 

@@ -39,6 +39,7 @@ from designer.engine.events import (
     ACTIVE, SUCCEEDED, Event, RunStatusEvent, Status, StepLogEvent, StepStatusEvent,
 )
 from designer.engine.executor import Executor, StepResult, cache_decision, reuse_into, step_inputs
+from designer.engine.step_errors import StepError
 
 from . import engine_config, leases
 from .models import OutboxTask, Run, StepRun
@@ -170,9 +171,7 @@ def run_cancel_request(*, run_id: Any) -> None:
         run.cancel_requested = True
         run.save(update_fields=["cancel_requested"])
         for row in run.steps.filter(status=Status.QUEUED.value, attempts=0):
-            _step_event(row, Status.CANCELLED, error={
-                "code": "cancelled", "origin": "user", "message": "cancelled by the user", "node": row.node,
-            })
+            _step_event(row, Status.CANCELLED, error=StepError.cancelled().at(row.node).to_json())
         if run.steps.filter(status__in=[s.value for s in ACTIVE]).exists():
             key = str(run.pk)
             transaction.on_commit(lambda: _broadcast_cancel(key))
@@ -248,9 +247,7 @@ def _claim(*, run_id: str, node: str, task_id: str) -> _Claim | None:
         if not OutboxTask.objects.filter(task_id=task_id).delete()[0]:
             return None  # this task was started already: a duplicate delivery
         if row.run.cancel_requested:
-            _step_event(row, Status.CANCELLED, error={
-                "code": "cancelled", "origin": "user", "message": "cancelled by the user", "node": node,
-            })
+            _step_event(row, Status.CANCELLED, error=StepError.cancelled().at(node).to_json())
             transaction.on_commit(lambda: run_advance(run_id=run_id))
             return None
         row.attempts += 1
@@ -325,13 +322,8 @@ def _finish(*, run_id: str, node: str, task_id: str, result: StepResult, ended: 
 
 
 def _fail_lost(row: StepRun) -> None:
-    _step_event(row, Status.FAILED, error={
-        "code": "worker_lost", "origin": "infrastructure", "node": row.node,
-        "message": (
-            f"the worker running this step stopped responding (attempt {row.attempts} of "
-            f"{settings.DISPATCH['MAX_ATTEMPTS']}); the step was not retried again"
-        ),
-    })
+    _step_event(row, Status.FAILED, error=StepError.worker_lost(row.attempts, settings.DISPATCH["MAX_ATTEMPTS"]).at(
+        row.node).to_json())
     run_id = row.run_id
     transaction.on_commit(lambda: run_advance(run_id=run_id))
 
@@ -351,9 +343,7 @@ def steps_sweep_lost(*, now: dt.datetime | None = None) -> int:
                 continue  # it moved on since the query
             found += 1
             if row.run.cancel_requested:
-                _step_event(row, Status.CANCELLED, error={
-                    "code": "cancelled", "origin": "user", "message": "cancelled by the user", "node": node,
-                })
+                _step_event(row, Status.CANCELLED, error=StepError.cancelled().at(node).to_json())
                 transaction.on_commit(partial(run_advance, run_id=run_id))
             elif row.attempts < settings.DISPATCH["MAX_ATTEMPTS"]:
                 run_record_event(run_id=run_id, event=StepLogEvent(node, [

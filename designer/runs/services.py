@@ -18,6 +18,7 @@ from designer.engine.events import ACTIVE, SUCCEEDED, Event, RunStatusEvent, Sta
 from designer.engine.executor import Executor, RunResult
 from designer.engine.pipeline_file import PipelineDoc, load_pipeline, pipeline_from_data
 from designer.engine.schema_propagation import propagate_schemas
+from designer.engine.step_errors import StepError
 from designer.engine.validation import Validation, validate_pipeline
 from designer.realtime.publish import publish_run_event
 
@@ -236,7 +237,7 @@ def run_interrupt(*, run_id: Any, message: str) -> None:
         run_record_event(run_id=run_id, driver=me, event=StepStatusEvent(
             node=step.node, status=Status.FAILED, started_at=started, finished_at=now,
             duration_s=round(now - started, 3), cache_key=step.cache_key or None,
-            error={"code": "interrupted", "origin": "infrastructure", "message": message, "node": step.node},
+            error=StepError.interrupted(message).at(step.node).to_json(),
         ))
     run_record_event(run_id=run_id, driver=me, event=RunStatusEvent(Status.FAILED))
 
@@ -336,7 +337,7 @@ def run_cancel(*, run: Run) -> Run:
             for step in run.steps.filter(status__in=[s.value for s in ACTIVE]):
                 run_record_event(run_id=run.pk, event=StepStatusEvent(
                     node=step.node, status=Status.CANCELLED, finished_at=time.time(),
-                    error={"code": "cancelled", "message": "cancelled by the user", "node": step.node},
+                    error=StepError.cancelled().at(step.node).to_json(),
                 ))
             run_record_event(run_id=run.pk, event=RunStatusEvent(Status.CANCELLED))
     run.refresh_from_db()

@@ -84,7 +84,7 @@ def test_ten_times_the_memory_limit_is_stopped(make_backend, store, events):
         hog = np.ones(10 * 512 * 1024 * 1024, dtype=np.uint8)
         return dataframe1,
     """)
-    assert step.error["code"] == "memory_limit_exceeded" and step.error["origin"] == "limit"
+    assert step.error["code"] == "memory_limit_exceeded" and step.error["origin"] == "memory_limit"
     assert "memory limit exceeded" in step.error["message"]
 
 

@@ -220,7 +220,7 @@ def test_a_step_over_its_memory_limit_fails_as_a_limit_not_a_bug(store):
     plan = plan_of({"iris": IRIS, "hog": script("blob = bytearray(20 * 2**30)\nreturn dataframe1,")})
     result = Executor(store=store, backends=backends).run(plan)
     error = result.steps["hog"].error
-    assert (error["origin"], error["node"]) == ("limit", "hog"), error
+    assert (error["origin"], error["node"]) == ("memory_limit", "hog"), error
     assert "memory" in error["message"]
     assert result.steps["iris"].status is Status.COMPLETED
 

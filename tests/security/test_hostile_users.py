@@ -125,12 +125,12 @@ def test_memory_process_and_time_limits_hold_and_others_go_on(mallory, victor, c
     bystander = submit(victor, {"iris": IRIS, "sum": script("return dataframe1.describe(),")}, default_compute=compute)
     run = finished(hostile)
     steps = {s.node: s for s in run.steps.all()}
-    assert steps["hog"].status == "failed" and steps["hog"].error["origin"] == "limit", steps["hog"].error
+    assert steps["hog"].status == "failed" and steps["hog"].error["origin"] == "memory_limit", steps["hog"].error
     assert steps["forkbomb"].status == "failed"
     assert any(reason in steps["forkbomb"].error["message"] for reason in (
         "Resource temporarily unavailable", "memory limit exceeded",
     )), steps["forkbomb"].error
-    assert (steps["spin"].error["code"], steps["spin"].error["origin"]) == ("timeout", "limit")
+    assert (steps["spin"].error["code"], steps["spin"].error["origin"]) == ("timeout", "time_limit")
     assert finished(bystander).status == "completed"
 
 
