@@ -23,7 +23,7 @@ import tarfile
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Iterable, Protocol
 
 
 def _host() -> str:
@@ -51,9 +51,16 @@ class ArtifactStore(Protocol):
 
 
 def folder_digest(folder: Path) -> str:
+    return files_digest(folder, [p.relative_to(folder) for p in folder.rglob("*") if p.is_file()])
+
+
+def files_digest(root: Path, files: Iterable[Path]) -> str:
+    """The digest `folder_digest` gives a folder holding just these files (relative to `root`),
+    computed where they are: a snapshot known to the store is not copied again."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+    for relative in sorted(files):
+        path = root / relative
+        digest.update(relative.as_posix().encode() + b"\0")
         with path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
