@@ -7,7 +7,7 @@
     script: train.py               # or command: python train.py --epochs 5
     args: [--data, "${{inputs.train}}", --epochs, 5]
     inputs:
-      train: dataset:adult-census-income:1     # or {dataset: NAME, version: N}, {path: PATH}
+      train: dataset:adult:1       # or {dataset: NAME, version: N}, {path: PATH}, sample:NAME
     outputs:
       model: the trained model     # ${{outputs.model}} is ./outputs/model
     environment: environment.yml   # or requirements.txt (relative to the code folder)
@@ -79,8 +79,8 @@ class JobDoc(_Strict):
     @classmethod
     def _sources(cls, value: dict[str, Any]) -> dict[str, Any]:
         for name, source in value.items():
-            if isinstance(source, str) and not (_DATASET.match(source) or source.startswith("path:")):
-                raise ValueError(f"input {name!r}: {source!r} is not dataset:NAME[:VERSION] or path:PATH")
+            if isinstance(source, str) and not (_DATASET.match(source) or source.startswith(("path:", "sample:"))):
+                raise ValueError(f"input {name!r}: {source!r} is not dataset:NAME[:VERSION], path:PATH or sample:NAME")
         return value
 
     @model_validator(mode="after")

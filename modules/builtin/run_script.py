@@ -24,6 +24,7 @@ from modules.sdk import Code, Input, Module, ModuleError, Output, ParamValues, P
 from modules.sdk.artifacts import TABLE_FILE
 
 from .data_input import dataset_version_dir, resolve_data_path
+from .samples import SAMPLE_NAMES, sample_path
 
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
 REFERENCE = re.compile(r"\$\{\{\s*inputs\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
@@ -37,7 +38,7 @@ MAX_LOG_RECORDS = 100_000
 
 
 def parse_bindings(text: str) -> dict[str, str]:
-    """`NAME=dataset:NAME[:VERSION]` or `NAME=path:RELATIVE/PATH`, one a line (or `;`)."""
+    """`NAME=dataset:NAME[:VERSION]`, `NAME=path:RELATIVE/PATH` or `NAME=sample:NAME`, one a line (or `;`)."""
     bindings: dict[str, str] = {}
     for raw in re.split(r"[\n;]", text):
         line = raw.strip()
@@ -69,7 +70,8 @@ class RunScript(Module):
         "or a Files input), like an Azure ML command job.\n\n"
         "- `arguments` may name inputs as `${{inputs.NAME}}`: the read-only path of a table "
         "connected to `dataset1`/`dataset2` (a Parquet file), or of an input listed in `inputs` "
-        "(`NAME=dataset:NAME[:VERSION]`, or `NAME=path:PATH` under a data root).\n"
+        "(`NAME=dataset:NAME[:VERSION]`, `NAME=path:PATH` under a data root, or `NAME=sample:NAME`, "
+        "a CSV sample shipped with Atelier).\n"
         "- Whatever the script writes to `./outputs` and `./logs` becomes the step's outputs.\n"
         "- `from atelier import run` (or Azure ML's `Run.get_context()`) logs metrics, series, "
         "rows, tables, images and tags with the run; `print()` output is the step's log.\n"
@@ -148,9 +150,12 @@ class RunScript(Module):
                 paths[name] = str(folder / TABLE_FILE)
             elif kind == "path":
                 paths[name] = str(resolve_data_path(rest, list(ctx.resources.get("data_roots") or [])))
+            elif kind == "sample" and sample_path(rest) is not None:
+                paths[name] = str(sample_path(rest))
             else:
                 raise ModuleError(
-                    f"input {name!r}: {source!r} is not dataset:NAME[:VERSION] or path:PATH",
+                    f"input {name!r}: {source!r} is not dataset:NAME[:VERSION], path:PATH or sample:NAME "
+                    f"(a CSV sample: {', '.join(n for n in SAMPLE_NAMES if sample_path(n))})",
                     code="invalid_param", param="inputs",
                 )
         return paths

@@ -1,0 +1,122 @@
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from designer.engine.local_backend import start_fork_server
+
+
+class Command(BaseCommand):
+    requires_system_checks: list[str] = []
+    help = (
+        "Run a job on this machine: a code folder and its entry script (submit_job DIR --script train.py "
+        "[--args ...]) or a job file (submit_job job.yaml); shows it live; exit code 0 only if it completed. "
+        "Ctrl-C cancels it."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("path", nargs="?", default=".", help="the code folder (default: here) or a job file")
+        parser.add_argument("--script", help="the entry script, relative to the code folder")
+        parser.add_argument("--compute", help="the compute target (default: the job file's, or local)")
+        parser.add_argument("--environment", help="a requirements.txt or conda environment.yml, relative to the code folder")
+        parser.add_argument("--input", action="append", metavar="NAME=dataset:NAME[:VERSION]",
+                            help="an input the arguments name as ${{inputs.NAME}}")
+        parser.add_argument("--experiment", help="the experiment the run belongs to")
+        parser.add_argument("--timeout", type=float, help="seconds the script may run")
+        parser.add_argument("--follow", action="store_true", help="show the job live (it always is, here)")
+        parser.add_argument("--json", action="store_true", help="print one JSON document with the job's outcome")
+        parser.add_argument("--args", dest="script_args", nargs=argparse.REMAINDER, default=[],
+                            help="the script's arguments: everything after --args")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        start_fork_server()  # the steps' warm process starts on another core meanwhile
+        from django.db import transaction
+
+        from designer.engine.errors import PipelineInvalid
+        from designer.jobs import services as jobs
+        from designer.runs import leases, services
+        from designer.runs.console import LiveConsole, print_errors, print_summary
+        from designer.runs.models import RunKind, RunSource
+
+        as_json = options["json"]
+        live = sys.stderr if as_json else self.stdout
+        try:
+            doc, folder = self._job(options)
+            prepared = jobs.job_prepare(doc=doc, folder=folder, compute=options["compute"])
+            pipeline, plan = services.pipeline_prepare(document=prepared.document)
+        except PipelineInvalid as exc:
+            if as_json:
+                self.stdout.write(json.dumps({
+                    "run_id": None, "status": "failed", "steps": {}, "metrics": {},
+                    "errors": [e.to_json() for e in exc.errors],
+                }))
+            else:
+                print_errors(exc.errors, live)
+            sys.exit(1)
+        snapshot = prepared.job["snapshot"]
+        with transaction.atomic():
+            run = services.run_create(
+                doc=pipeline, plan=plan, source=RunSource.CLI, kind=RunKind.JOB, job=prepared.job,
+                experiment=prepared.experiment,
+            )
+            leases.claim(run_id=run.pk)
+        live.write(
+            f"Job {run.pk}: {pipeline.name} on {pipeline.settings.default_compute}; snapshot {snapshot['digest'][:12]} "
+            f"({snapshot['files']} files, {snapshot['bytes'] / 1e3:.1f} kB"
+            f"{', already stored' if snapshot['reused'] else ''})\n"
+        )
+        if prepared.job["requirements"]:
+            live.write(
+                "note: the job's environment is recorded with it; its steps run in the compute target's own "
+                "environment\n"
+            )
+        result = services.run_execute(run=run, on_event=LiveConsole(live, verbose=True))
+        if as_json:
+            self.stdout.write(json.dumps(result.summary()))
+        else:
+            print_summary(result, self.stdout)
+        sys.exit(0 if result.status.value == "completed" else 1)
+
+    def _job(self, options: dict[str, Any]) -> tuple[Any, Path]:
+        """The job (a JobDoc) and its code folder, from a job file or from the options."""
+        from designer.engine.errors import GraphError, PipelineInvalid
+        from designer.engine.job_file import FORMAT, is_job_file, job_from_data, load_job
+
+        path = Path(options["path"])
+        overrides: dict[str, Any] = {}
+        for key in ("environment", "experiment", "timeout", "compute"):
+            if options[key] is not None:
+                overrides[key] = options[key]
+        inputs = {}
+        for pair in options["input"] or []:
+            name, sep, source = pair.partition("=")
+            if not sep or not name:
+                raise CommandError(f"--input takes NAME=dataset:NAME[:VERSION], got {pair!r}")
+            inputs[name.strip()] = source.strip()
+        if path.is_file():
+            text = path.read_bytes()
+            if not is_job_file(text):
+                raise CommandError(f"{path}: not a job file (format: {FORMAT}); give the code folder and --script")
+            doc = load_job(text)
+            data = {**doc.to_data(), **overrides}
+            if inputs:
+                data["inputs"] = {**data.get("inputs", {}), **inputs}
+            if options["script"]:
+                data.pop("command", None)
+                data["script"] = options["script"]
+            if options["script_args"]:
+                data["args"] = options["script_args"]
+            doc = job_from_data(data)
+            return doc, (path.parent / doc.code).resolve()
+        if not path.is_dir():
+            raise CommandError(f"{path}: no such folder or job file")
+        if not options["script"]:
+            raise PipelineInvalid([GraphError("missing_key", "--script is required with a code folder", param="script")])
+        data = {
+            "format": FORMAT, "name": path.resolve().name or "job", "script": options["script"],
+            "args": options["script_args"], "inputs": inputs, **overrides,
+        }
+        return job_from_data(data), path.resolve()

@@ -1,0 +1,123 @@
+"""Jobs: people's own code run as a run. A job is a run (designer.runs) of a one-node
+Run Script pipeline whose code is a snapshot in the artifact store; everything a run has
+(history, statuses, events, cancel, rerun, ownership) a job has."""
+from __future__ import annotations
+
+import shutil
+import stat
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+from dataclasses import dataclass
+from typing import IO, Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+
+from designer.engine.errors import GraphError, PipelineInvalid
+from designer.engine.job_file import JobDoc, environment_requirements, job_pipeline
+from designer.engine.snapshots import Snapshot, SnapshotRefused, snapshot_take
+from designer.runs import engine_config
+from designer.runs.models import Run, RunKind, RunSource
+from designer.runs.services import run_submit
+
+
+def _invalid(code: str, message: str, param: str = "code") -> PipelineInvalid:
+    return PipelineInvalid([GraphError(code, message, param=param)])
+
+
+def job_snapshot(*, folder: Path) -> Snapshot:
+    """Store the job's code folder (what its .amlignore or .gitignore leaves); PipelineInvalid when refused."""
+    try:
+        return snapshot_take(folder, store=engine_config.artifact_store(), max_bytes=settings.ATELIER["JOB_SNAPSHOT_MAX_BYTES"])
+    except SnapshotRefused as exc:
+        raise _invalid("snapshot_refused", str(exc)) from None
+
+
+@dataclass(frozen=True)
+class PreparedJob:
+    """A job ready to be recorded as a run: its pipeline file, what the run keeps of the job."""
+
+    document: dict[str, Any]
+    job: dict[str, Any]
+    experiment: str
+
+
+def job_prepare(*, doc: JobDoc, folder: Path, compute: str | None = None) -> PreparedJob:
+    """Snapshot `folder` (the job's code) and make the job's one-node pipeline. Raises
+    PipelineInvalid (the snapshot refused, the script not in it, a bad environment file)."""
+    script, _ = doc.entry
+    relative = PurePosixPath(script)
+    if relative.is_absolute() or ".." in relative.parts:
+        raise _invalid("invalid_value", f"script {script!r} must be a path inside the code folder", param="script")
+    requirements = environment_requirements(folder / doc.environment) if doc.environment else ()
+    snapshot = job_snapshot(folder=folder)
+    if not engine_config.artifact_store().path(snapshot.digest).joinpath(relative).is_file():
+        raise _invalid(
+            "script_not_found", f"the snapshot has no script {script!r} (is it missing, or ignored?)", param="script"
+        )
+    return PreparedJob(
+        document=job_pipeline(doc, snapshot=snapshot.digest, compute=compute),
+        job={
+            "file": doc.to_data(),
+            "snapshot": {"digest": snapshot.digest, "files": snapshot.files, "bytes": snapshot.bytes,
+                         "ignore_file": snapshot.ignore_file, "reused": snapshot.reused},
+            "requirements": list(requirements),
+        },
+        experiment=doc.experiment,
+    )
+
+
+def job_submit(
+    *, user: User | None, doc: JobDoc, folder: Path, compute: str | None = None, source: str = RunSource.API,
+) -> Run:
+    """Snapshot `folder` and submit the job as a run, which starts once the transaction
+    commits. Raises PipelineInvalid with every error (the job's, or its pipeline's: an
+    unknown compute target, one without a sandbox for someone else's code…)."""
+    prepared = job_prepare(doc=doc, folder=folder, compute=compute)
+    return run_submit(
+        user=user, document=prepared.document, source=source, kind=RunKind.JOB, job=prepared.job,
+        experiment=prepared.experiment,
+    )
+
+
+def job_submit_archive(*, user: User, doc: JobDoc, archive: IO[bytes], compute: str | None = None) -> Run:
+    """Submit a job whose code folder comes as a zip (from the page or the CLI's --url)."""
+    with tempfile.TemporaryDirectory(prefix="atelier-job-") as scratch:
+        folder = Path(scratch) / "code"
+        _unzip(archive, folder, max_bytes=settings.ATELIER["JOB_SNAPSHOT_MAX_BYTES"])
+        return job_submit(user=user, doc=doc, folder=folder / doc.code if doc.code != "." else folder,
+                          compute=compute, source=RunSource.API)
+
+
+def _unzip(archive: IO[bytes], folder: Path, *, max_bytes: int) -> None:
+    """Extract a zip of a code folder, refusing members outside it, links, and more than
+    `max_bytes` of content (what the members say, and what they really hold)."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = zf.infolist()
+            if sum(m.file_size for m in members) > max_bytes:
+                raise _invalid("snapshot_refused", f"the code archive unpacks to more than {max_bytes / 1e6:.0f} MB")
+            folder.mkdir(parents=True)
+            for member in members:
+                path = PurePosixPath(member.filename.replace("\\", "/"))
+                if path.is_absolute() or ".." in path.parts:
+                    raise _invalid("unsafe_archive", f"the code archive has a member outside its folder: {member.filename!r}")
+                if stat.S_ISLNK(member.external_attr >> 16):
+                    continue  # as a folder's snapshot leaves links out
+                target = folder / path
+                if member.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(member) as source, target.open("wb") as out:
+                    shutil.copyfileobj(source, out, length=1 << 20)
+                    if out.tell() > member.file_size:
+                        raise _invalid("unsafe_archive", f"{member.filename!r} holds more than its size says")
+    except zipfile.BadZipFile as exc:
+        raise _invalid("bad_archive", f"the code is not a readable zip file: {exc}") from None
+
+
+def job_folder_of(*, job_file: Path, doc: JobDoc) -> Path:
+    """The code folder a job file names (relative to the file's own folder)."""
+    return (job_file.parent / doc.code).resolve()
