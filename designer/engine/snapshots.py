@@ -37,12 +37,23 @@ class Snapshot:
 
 
 def ignore_spec(folder: Path) -> tuple[pathspec.PathSpec, str | None]:
+    """The rules of the folder's ignore file (the first of IGNORE_FILES it has), and its name."""
     for name in IGNORE_FILES:
         path = folder / name
         if path.is_file():
-            lines = path.read_text(errors="replace").splitlines()
-            return pathspec.GitIgnoreSpec.from_lines([*ALWAYS_IGNORED, *lines]), name
-    return pathspec.GitIgnoreSpec.from_lines(ALWAYS_IGNORED), None
+            return ignore_rules(path.read_text(errors="replace")), name
+    return ignore_rules(""), None
+
+
+def ignore_rules(text: str) -> pathspec.PathSpec:
+    """An ignore file's rules (gitignore semantics), plus what is always left out."""
+    return pathspec.GitIgnoreSpec.from_lines([*ALWAYS_IGNORED, *text.splitlines()])
+
+
+def is_ignored(spec: pathspec.PathSpec, relative: str) -> bool:
+    """Whether a file (by its relative posix path) is left out, itself or by one of its folders."""
+    parts = relative.split("/")
+    return any(spec.match_file("/".join(parts[:i]) + "/") for i in range(1, len(parts))) or spec.match_file(relative)
 
 
 def snapshot_files(folder: Path) -> tuple[list[Path], str | None]:
@@ -64,14 +75,15 @@ def snapshot_files(folder: Path) -> tuple[list[Path], str | None]:
     return chosen, used
 
 
-def _too_large(folder: Path, files: list[Path], total: int, max_bytes: int, used: str | None) -> SnapshotRefused:
-    sizes = sorted(((folder / f).stat().st_size, f) for f in files)[-_LARGEST_NAMED:]
-    largest = ", ".join(f"{f.as_posix()} ({size / 1e6:.1f} MB)" for size, f in reversed(sizes))
-    where = used or ".amlignore"
+def too_large(sizes: list[tuple[int, str]], max_bytes: int, ignore_file: str | None) -> SnapshotRefused:
+    """The refusal of a snapshot of files of these (size, relative path), naming the largest."""
+    total = sum(size for size, _ in sizes)
+    largest = ", ".join(f"{name} ({size / 1e6:.1f} MB)" for size, name in sorted(sizes, reverse=True)[:_LARGEST_NAMED])
     return SnapshotRefused(
         f"the code folder holds {total / 1e6:.1f} MB, more than the {max_bytes / 1e6:.0f} MB a snapshot may hold; "
-        f"largest files: {largest}. Leave data and other large files out by listing them in {where} "
-        "(gitignore patterns, e.g. `data/` or `*.csv`), and give large data as job inputs instead."
+        f"largest files: {largest}. Leave data and other large files out by listing them in "
+        f"{ignore_file or '.amlignore'} (gitignore patterns, e.g. `data/` or `*.csv`), and give large data as "
+        "job inputs instead."
     )
 
 
@@ -82,9 +94,10 @@ def snapshot_take(folder: Path, *, store: ArtifactStore, max_bytes: int = DEFAUL
     if not folder.is_dir():
         raise SnapshotRefused(f"{folder} is not a folder")
     files, used = snapshot_files(folder)
-    total = sum((folder / f).stat().st_size for f in files)
+    sizes = [((folder / f).stat().st_size, f.as_posix()) for f in files]
+    total = sum(size for size, _ in sizes)
     if total > max_bytes:
-        raise _too_large(folder, files, total, max_bytes, used)
+        raise too_large(sizes, max_bytes, used)
     digest = files_digest(folder, files)
     if store.exists(digest):
         return Snapshot(digest, len(files), total, used, reused=True)

@@ -16,7 +16,9 @@ from django.contrib.auth.models import User
 
 from designer.engine.errors import GraphError, PipelineInvalid
 from designer.engine.job_file import JobDoc, environment_requirements, job_pipeline
-from designer.engine.snapshots import Snapshot, SnapshotRefused, snapshot_take
+from designer.engine.snapshots import (
+    IGNORE_FILES, Snapshot, SnapshotRefused, ignore_rules, is_ignored, snapshot_take, too_large,
+)
 from designer.runs import engine_config
 from designer.runs.models import Run, RunKind, RunSource
 from designer.runs.services import run_submit
@@ -91,29 +93,32 @@ def job_submit_archive(*, user: User, doc: JobDoc, archive: IO[bytes], compute: 
 
 
 def _unzip(archive: IO[bytes], folder: Path, *, max_bytes: int) -> None:
-    """Extract a zip of a code folder, refusing members outside it, links, and more than
-    `max_bytes` of content (what the members say, and what they really hold)."""
+    """Extract a zip of a code folder, leaving out what its .amlignore or .gitignore lists
+    (so that its data need not be sent twice to be left out), refusing members outside it,
+    links, and more than `max_bytes` of content (what the members say, and what they hold)."""
     try:
         with zipfile.ZipFile(archive) as zf:
-            members = zf.infolist()
-            if sum(m.file_size for m in members) > max_bytes:
-                raise _invalid("snapshot_refused", f"the code archive unpacks to more than {max_bytes / 1e6:.0f} MB")
-            folder.mkdir(parents=True)
+            members = [m for m in zf.infolist() if not m.is_dir() and not stat.S_ISLNK(m.external_attr >> 16)]
             for member in members:
                 path = PurePosixPath(member.filename.replace("\\", "/"))
                 if path.is_absolute() or ".." in path.parts:
                     raise _invalid("unsafe_archive", f"the code archive has a member outside its folder: {member.filename!r}")
-                if stat.S_ISLNK(member.external_attr >> 16):
-                    continue  # as a folder's snapshot leaves links out
-                target = folder / path
-                if member.is_dir():
-                    target.mkdir(parents=True, exist_ok=True)
-                    continue
+            names = {m.filename: m for m in members}
+            used = next((name for name in IGNORE_FILES if name in names), None)
+            spec = ignore_rules(zf.read(names[used]).decode(errors="replace") if used else "")
+            kept = [m for m in members if not is_ignored(spec, m.filename.replace("\\", "/"))]
+            if sum(m.file_size for m in kept) > max_bytes:
+                raise too_large([(m.file_size, m.filename) for m in kept], max_bytes, used)
+            folder.mkdir(parents=True)
+            for member in kept:
+                target = folder / member.filename.replace("\\", "/")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(member) as source, target.open("wb") as out:
                     shutil.copyfileobj(source, out, length=1 << 20)
                     if out.tell() > member.file_size:
                         raise _invalid("unsafe_archive", f"{member.filename!r} holds more than its size says")
+    except SnapshotRefused as exc:
+        raise _invalid("snapshot_refused", str(exc)) from None
     except zipfile.BadZipFile as exc:
         raise _invalid("bad_archive", f"the code is not a readable zip file: {exc}") from None
 
