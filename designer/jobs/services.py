@@ -14,6 +14,9 @@ from typing import IO, Any
 from django.conf import settings
 from django.contrib.auth.models import User
 
+from designer.compute.models import ComputeTarget, Environment
+from designer.engine.cache_keys import canonical_json, sha256_text
+from designer.engine.environments import normalize_requirements
 from designer.engine.errors import GraphError, PipelineInvalid
 from designer.engine.job_file import JobDoc, environment_requirements, job_pipeline
 from designer.engine.snapshots import (
@@ -53,21 +56,46 @@ def job_prepare(*, doc: JobDoc, folder: Path, compute: str | None = None) -> Pre
     if relative.is_absolute() or ".." in relative.parts:
         raise _invalid("invalid_value", f"script {script!r} must be a path inside the code folder", param="script")
     requirements = environment_requirements(folder / doc.environment) if doc.environment else ()
+    target = job_compute(compute=compute or doc.compute, requirements=requirements)
     snapshot = job_snapshot(folder=folder)
     if not engine_config.artifact_store().path(snapshot.digest).joinpath(relative).is_file():
         raise _invalid(
             "script_not_found", f"the snapshot has no script {script!r} (is it missing, or ignored?)", param="script"
         )
     return PreparedJob(
-        document=job_pipeline(doc, snapshot=snapshot.digest, compute=compute),
+        document=job_pipeline(doc, snapshot=snapshot.digest, compute=target),
         job={
             "file": doc.to_data(),
             "snapshot": {"digest": snapshot.digest, "files": snapshot.files, "bytes": snapshot.bytes,
                          "ignore_file": snapshot.ignore_file, "reused": snapshot.reused},
             "requirements": list(requirements),
+            "compute": target,
         },
         experiment=doc.experiment,
     )
+
+
+def job_compute(*, compute: str, requirements: tuple[str, ...]) -> str:
+    """The compute target a job runs on. With no requirements of its own, or on a target with
+    no environment (local: the server's own, as Azure's local runs), `compute` itself; on a
+    docker target, a target like it whose environment adds the job's requirements: one per
+    set of requirements, made the first time, so its image is built once and then reused
+    (environment digests, designer.engine.environments), and a changed requirement builds anew."""
+    base = ComputeTarget.objects.select_related("environment").filter(name=compute).first()
+    if not requirements or base is None or base.environment is None:
+        return compute  # an unknown target is refused by the pipeline's validation, by name
+    merged = normalize_requirements([*base.environment.requirement_lines(), *requirements])
+    digest = sha256_text(canonical_json({"base": base.environment.base_image, "requirements": merged}))[:12]
+    environment, _ = Environment.objects.get_or_create(name=f"job-{digest}", defaults={
+        "description": f"A job's environment: {base.environment.name} and its requirements",
+        "base_image": base.environment.base_image, "requirements": "\n".join(merged),
+    })
+    target, _ = ComputeTarget.objects.get_or_create(name=f"{compute[:80]}-job-{digest}", defaults={
+        "backend": base.backend, "description": f"{compute} with the environment of a job ({environment.name})",
+        "capacity": base.capacity, "memory_mb": base.memory_mb, "cpus": base.cpus, "pids": base.pids,
+        "environment": environment,
+    })
+    return target.name
 
 
 def job_submit(

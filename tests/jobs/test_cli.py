@@ -12,6 +12,8 @@ import pytest
 
 from designer.runs.models import Run
 
+from tests.docker.conftest import docker_client  # noqa: F401
+
 from .conftest import ROOT, SAMPLE_JOB, database_url
 
 
@@ -108,3 +110,12 @@ def test_ctrl_c_cancels_the_job(data_dir, transactional_db, tmp_path):
     assert process.returncode == 1, out + err
     assert "cancelled" in out and "Traceback" not in out + err
     assert Run.objects.get().status == "cancelled"
+
+
+def test_the_sample_job_trains_on_docker_in_its_own_environment(manage, docker_client):
+    done = manage("submit_job", str(SAMPLE_JOB / "job.yaml"), "--compute", "docker", "--json", timeout=900)
+    summary = outcome(done)
+    assert done.returncode == 0, done.stderr
+    assert summary["metrics"]["job"]["accuracy"] > 0.8
+    step = Run.objects.get().steps.get()
+    assert step.compute.startswith("docker-job-") and step.placement.get("image", "").startswith("atelier-env:")

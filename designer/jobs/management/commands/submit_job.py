@@ -68,11 +68,9 @@ class Command(BaseCommand):
             f"({snapshot['files']} files, {snapshot['bytes'] / 1e3:.1f} kB"
             f"{', already stored' if snapshot['reused'] else ''})\n"
         )
-        if prepared.job["requirements"]:
-            live.write(
-                "note: the job's environment is recorded with it; its steps run in the compute target's own "
-                "environment\n"
-            )
+        if prepared.job["requirements"] and prepared.job["compute"] == (options["compute"] or doc.compute):
+            live.write(f"note: {prepared.job['compute']} runs jobs in its own environment (a local run); the "
+                       "job's requirements are installed on docker compute\n")
         result = services.run_execute(run=run, on_event=LiveConsole(live, verbose=True))
         if as_json:
             self.stdout.write(json.dumps(result.summary()))
