@@ -69,7 +69,7 @@ class ExperimentListView(APIView):
 
 
 class ExperimentRunsView(APIView):
-    @extend_schema(responses={200: ExperimentRunSerializer(many=True), 404: _NOT_FOUND})
+    @extend_schema(operation_id="experiments_runs", responses={200: ExperimentRunSerializer(many=True), 404: _NOT_FOUND})
     def get(self, request: Request, name: str) -> Response:
         """The runs of an experiment with their metrics side by side, newest first."""
         runs = selectors.experiment_runs(user=signed_in(request), name=name)
