@@ -9,7 +9,7 @@
     inputs:
       train: dataset:adult:1       # or {dataset: NAME, version: N}, {path: PATH}, sample:NAME
     outputs:
-      model: the trained model     # ${{outputs.model}} is ./outputs/model
+      model: the trained model     # ${{outputs.model}} is the folder ./outputs/model
     environment: environment.yml   # or requirements.txt (relative to the code folder)
     compute: local
     experiment: adult-income
@@ -204,17 +204,12 @@ def environment_requirements(path: Path) -> tuple[str, ...]:
     return tuple(pip)
 
 
-def _pipeline_argument(argument: str) -> str:
-    """`${{outputs.NAME}}` is the folder ./outputs/NAME (Run Script keeps ./outputs)."""
-    return re.sub(r"\$\{\{\s*outputs\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}", r"outputs/\1", argument)
-
-
 def job_pipeline(doc: JobDoc, *, snapshot: str, compute: str | None = None) -> dict[str, Any]:
     """The one-node pipeline file that runs the job on its snapshot (a sha256 in the store)."""
     script, arguments = doc.entry
     params: dict[str, Any] = {
         "script": script,
-        "arguments": shlex.join(_pipeline_argument(a) for a in arguments),
+        "arguments": shlex.join(arguments),
         "snapshot": snapshot,
     }
     bindings = doc.input_bindings()

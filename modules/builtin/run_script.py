@@ -27,7 +27,7 @@ from .data_input import dataset_version_dir, resolve_data_path
 from .samples import SAMPLE_NAMES, sample_path
 
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
-REFERENCE = re.compile(r"\$\{\{\s*inputs\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+REFERENCE = re.compile(r"\$\{\{\s*(inputs|outputs)\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 JOB_FOLDER = "job"
 OUTPUT_FOLDERS = ("outputs", "logs")
 # Where the run API and the launcher leave what the step reads back (the job's ./.atelier).
@@ -71,7 +71,7 @@ class RunScript(Module):
         "- `arguments` may name inputs as `${{inputs.NAME}}`: the read-only path of a table "
         "connected to `dataset1`/`dataset2` (a Parquet file), or of an input listed in `inputs` "
         "(`NAME=dataset:NAME[:VERSION]`, `NAME=path:PATH` under a data root, or `NAME=sample:NAME`, "
-        "a CSV sample shipped with Atelier).\n"
+        "a CSV sample shipped with Atelier); `${{outputs.NAME}}` is the folder `outputs/NAME`.\n"
         "- Whatever the script writes to `./outputs` and `./logs` becomes the step's outputs.\n"
         "- `from atelier import run` (or Azure ML's `Run.get_context()`) logs metrics, series, "
         "rows, tables, images and tags with the run; `print()` output is the step's log.\n"
@@ -114,10 +114,10 @@ class RunScript(Module):
         job = (ctx.work_dir / JOB_FOLDER).resolve()
         _copy_code(code, job)
         script = _entry_script(job, params.script, params.source)
-        paths = self._input_paths(ctx, params, dataset1, dataset2)
-        arguments = [_substitute(argument, paths) for argument in _split(params.arguments)]
         for folder in (*OUTPUT_FOLDERS, STATE_FOLDER):
             (job / folder).mkdir(exist_ok=True)
+        paths = self._input_paths(ctx, params, dataset1, dataset2)
+        arguments = [_substitute(argument, paths, job) for argument in _split(params.arguments)]
         state = job / STATE_FOLDER
         ctx.log(f"running python {shlex.join([script, *arguments])}")
         sys.stdout.flush()
@@ -202,9 +202,15 @@ def _split(arguments: str) -> list[str]:
         raise ModuleError(f"arguments: {exc}", code="invalid_param", param="arguments") from None
 
 
-def _substitute(argument: str, paths: Mapping[str, str]) -> str:
+def _substitute(argument: str, paths: Mapping[str, str], job: Path) -> str:
+    """`${{inputs.NAME}}` is an input's path; `${{outputs.NAME}}` the folder outputs/NAME
+    (made here, as Azure makes a job's output folders), kept with the step's outputs."""
+
     def path_of(match: re.Match[str]) -> str:
-        name = match.group(1)
+        kind, name = match.groups()
+        if kind == "outputs":
+            (job / "outputs" / name).mkdir(exist_ok=True)
+            return f"outputs/{name}"
         if name not in paths:
             known = ", ".join(sorted(paths)) or "none"
             raise ModuleError(

@@ -31,7 +31,7 @@ timeout: 60
     pipeline = job_pipeline(doc, snapshot="a" * 64, compute="docker")
     node = pipeline["nodes"]["job"]
     assert node["module"] == "run_script" and node["timeout"] == 60
-    assert node["params"]["arguments"] == "--data '${{inputs.train}}' --epochs 5 --model outputs/model"
+    assert node["params"]["arguments"] == "--data '${{inputs.train}}' --epochs 5 --model '${{outputs.model}}'"
     assert node["params"]["inputs"] == "train=dataset:adult:2\nextra=path:extra/file.csv"
     assert pipeline["settings"] == {"default_compute": "docker"}
     assert pipeline_from_data(pipeline).nodes["job"].params["snapshot"] == "a" * 64

@@ -121,7 +121,7 @@ def test_a_script_not_in_the_code_lists_what_is_there(tmp_path: Path) -> None:
     assert escaped["error"]["param"] == "script"
 
 
-def test_inputs_become_read_only_paths_and_an_unknown_one_is_named(tmp_path: Path) -> None:
+def test_inputs_become_read_only_paths_outputs_folders_and_an_unknown_input_is_named(tmp_path: Path) -> None:
     table = pd.DataFrame({"x": [1, 2, 3]})
     code = code_folder(tmp_path / "code", {"train.py": """
         import sys
@@ -129,13 +129,15 @@ def test_inputs_become_read_only_paths_and_an_unknown_one_is_named(tmp_path: Pat
         from atelier import run
         run.log("rows", len(pd.read_parquet(sys.argv[1])))
         run.log("adult_rows", len(pd.read_csv(sys.argv[2])))
+        open(sys.argv[3] + "/model.txt", "w").write("m")
     """})
-    manifest, _ = run_through_runner(
-        "run_script", {"script": "train.py", "arguments": "${{inputs.dataset1}} ${{inputs.adult}}",
+    manifest, outputs = run_through_runner(
+        "run_script", {"script": "train.py", "arguments": "${{inputs.dataset1}} ${{inputs.adult}} ${{outputs.model}}",
                        "inputs": "adult=sample:adult-census-income"},
         tmp_path / "step", code=code, dataset1=table,
     )
     assert manifest["metrics"] == {"rows": 3.0, "adult_rows": 32561.0}, manifest["error"]
+    assert (outputs["outputs"] / "model" / "model.txt").read_text() == "m"
     unknown, _ = run_through_runner(
         "run_script", {"script": "train.py", "arguments": "${{inputs.train}}"}, tmp_path / "unknown", code=code,
     )
