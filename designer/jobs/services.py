@@ -99,7 +99,7 @@ def job_compute(*, compute: str, requirements: tuple[str, ...]) -> str:
 
 
 def job_submit(
-    *, user: User | None, doc: JobDoc, folder: Path, compute: str | None = None, source: str = RunSource.API,
+    *, user: User, doc: JobDoc, folder: Path, compute: str | None = None, source: str = RunSource.API,
 ) -> Run:
     """Snapshot `folder` and submit the job as a run, which starts once the transaction
     commits. Raises PipelineInvalid with every error (the job's, or its pipeline's: an

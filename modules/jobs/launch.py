@@ -23,6 +23,9 @@ def _is_own(filename: str, root: str) -> bool:
 
 
 def _own_frames(exc: BaseException, root: str) -> traceback.TracebackException:
+    """The traceback with only the job's frames. Execute Python Script filters its tracebacks
+    the same way (modules.builtin.python_script); this file imports nothing of Atelier, so it
+    does not share that code."""
     summary = traceback.TracebackException.from_exception(exc)
     pending = [summary]
     while pending:
@@ -75,5 +78,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.stdout.reconfigure(line_buffering=True)
     sys.exit(main())

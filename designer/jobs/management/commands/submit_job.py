@@ -17,7 +17,7 @@ class Command(BaseCommand):
         "Ctrl-C cancels it."
     )
 
-    def add_arguments(self, parser: Any) -> None:
+    def add_arguments(self, parser):
         parser.add_argument("path", nargs="?", default=".", help="the code folder (default: here) or a job file")
         parser.add_argument("--script", help="the entry script, relative to the code folder")
         parser.add_argument("--compute", help="the compute target (default: the job file's, or local)")
@@ -31,7 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("--args", dest="script_args", nargs=argparse.REMAINDER, default=[],
                             help="the script's arguments: everything after --args")
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args, **options):
         start_fork_server()  # the steps' warm process starts on another core meanwhile
         from django.db import transaction
 
