@@ -9,7 +9,6 @@ it, so an unchanged folder is stored once and every job of it reads the same art
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,11 +102,11 @@ def snapshot_take(folder: Path, *, store: ArtifactStore, max_bytes: int = DEFAUL
         return Snapshot(digest, len(files), total, used, reused=True)
     staging = store.new_step_dir("snapshot", "code") / "code"
     try:
-        for relative in files:
-            (staging / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(folder / relative, staging / relative)
-        staging.mkdir(exist_ok=True)  # an empty folder is a snapshot too
-        stored = store.put_folder(staging)
+        staging.mkdir()  # an empty folder is a snapshot too
+        for parent in sorted({relative.parent for relative in files}):
+            (staging / parent).mkdir(parents=True, exist_ok=True)
+        copied = files_digest(folder, files, copy_to=staging)
+        stored = store.put_folder(staging, digest=copied)
     finally:
         store.discard(staging.parent)
     # The files changed while they were copied: what is stored is what was copied.
