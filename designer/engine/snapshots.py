@@ -3,12 +3,13 @@
 What is left out follows Azure ML: the folder's `.amlignore` when it has one, otherwise its
 `.gitignore`, with gitignore semantics (pathspec's, not hand-written matching). `.git` is
 always left out, and so are links (a link could bring in a file from anywhere on the
-machine that submits). The snapshot is an artifact like any step output: its digest names
+machine that submits) and whatever is not a regular file (sockets, pipes). The snapshot is an artifact like any step output: its digest names
 it, so an unchanged folder is stored once and every job of it reads the same artifact.
 """
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +70,8 @@ def snapshot_files(folder: Path) -> tuple[list[Path], str | None]:
         ]
         for name in files:
             relative = relative_dir / name
-            if not os.path.islink(os.path.join(current, name)) and not spec.match_file(relative.as_posix()):
+            # Regular files only: no links, and no sockets or pipes (a server's, a tool's).
+            if stat.S_ISREG(os.lstat(os.path.join(current, name)).st_mode) and not spec.match_file(relative.as_posix()):
                 chosen.append(relative)
     return chosen, used
 

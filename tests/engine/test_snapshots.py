@@ -47,10 +47,11 @@ def test_amlignore_wins_over_gitignore(tmp_path: Path) -> None:
     assert {f.as_posix() for f in files} == {"train.py", "notes.md", ".amlignore"}
 
 
-def test_git_folders_and_links_are_left_out(tmp_path: Path) -> None:
+def test_git_folders_links_and_pipes_are_left_out(tmp_path: Path) -> None:
     code = project(tmp_path / "code", {"train.py": "", ".git/HEAD": "ref"})
     (tmp_path / "outside.txt").write_text("host file")
     os.symlink(tmp_path / "outside.txt", code / "link.txt")
+    os.mkfifo(code / "pipe")  # reading it would wait forever
     files, _ = snapshot_files(code)
     assert [f.as_posix() for f in files] == ["train.py"]
 

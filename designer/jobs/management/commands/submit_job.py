@@ -1,20 +1,49 @@
 import argparse
+import io
 import json
+import os
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from designer.engine.local_backend import start_fork_server
+from designer.runs.management.commands import submit_pipeline
 
 
-class Command(BaseCommand):
-    requires_system_checks: list[str] = []
+class JobApi(submit_pipeline.Api):
+    """The runs API client of submit_pipeline, submitting a job (its file and zipped code) instead."""
+
+    def __init__(self, base_url: str, token: str, *, job: str, code: bytes) -> None:
+        super().__init__(base_url, token)
+        self.job = job
+        self.code = code
+
+    def submit(self, *, compute: str | None, **_pipeline_options: Any) -> dict[str, Any]:
+        fields = {"job": self.job, **({"compute": compute} if compute else {})}
+        body, content_type = submit_pipeline._multipart(fields, {"code": ("code.zip", self.code)})
+        return self.request("POST", "/api/jobs/", body=body, content_type=content_type)
+
+
+def zipped_snapshot(folder: Path) -> bytes:
+    """The code folder as a zip, without what its .amlignore or .gitignore leaves out."""
+    from designer.engine.snapshots import snapshot_files
+
+    files, _ = snapshot_files(folder)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for relative in sorted(files):
+            archive.write(folder / relative, relative.as_posix())
+    return buffer.getvalue()
+
+
+class Command(submit_pipeline.Command):
     help = (
-        "Run a job on this machine: a code folder and its entry script (submit_job DIR --script train.py "
-        "[--args ...]) or a job file (submit_job job.yaml); shows it live; exit code 0 only if it completed. "
-        "Ctrl-C cancels it."
+        "Run a job: a code folder and its entry script (submit_job DIR --script train.py [--args ...]) or a job "
+        "file (submit_job job.yaml), on this machine, or on an Atelier server with --url; shows it live; exit "
+        "code 0 only if it completed (2: the server could not be used). Ctrl-C cancels it."
     )
 
     def add_arguments(self, parser):
@@ -28,10 +57,15 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, help="seconds the script may run")
         parser.add_argument("--follow", action="store_true", help="show the job live (it always is, here)")
         parser.add_argument("--json", action="store_true", help="print one JSON document with the job's outcome")
+        parser.add_argument("--url", help="run it on this Atelier server (e.g. https://atelier.example.com)")
+        parser.add_argument("--token", help="with --url: an API token; default: $ATELIER_TOKEN")
         parser.add_argument("--args", dest="script_args", nargs=argparse.REMAINDER, default=[],
                             help="the script's arguments: everything after --args")
 
     def handle(self, *args, **options):
+        if options["url"]:
+            self._remote(options)
+            return
         start_fork_server()  # the steps' warm process starts on another core meanwhile
         from django.db import transaction
 
@@ -77,6 +111,34 @@ class Command(BaseCommand):
         else:
             print_summary(result, self.stdout)
         sys.exit(0 if result.status.value == "completed" else 1)
+
+    def _remote(self, options: dict[str, Any]) -> None:
+        """Submit the job to a server and follow it there, as submit_pipeline does a pipeline."""
+        from designer.engine.errors import PipelineInvalid
+
+        as_json = options["json"]
+        live = sys.stderr if as_json else self.stdout
+        try:
+            base = submit_pipeline._base_url(options["url"])
+            token = options["token"] or os.environ.get("ATELIER_TOKEN", "")
+            if not token:
+                raise CommandError("an API token is needed: --token, or the ATELIER_TOKEN environment variable")
+            doc, folder = self._job(options)
+        except CommandError as exc:
+            self._fail(f"Error: {exc}", 2)
+        except PipelineInvalid as exc:
+            self._invalid([e.to_json() for e in exc.errors], live, as_json)
+        # The server reads the code from the zip's root.
+        api = JobApi(base, token, job=json.dumps({**doc.to_data(), "code": "."}), code=zipped_snapshot(folder))
+        try:
+            self._submit_and_follow(
+                api, b"", {}, {**options, "file": "job", "force_rerun": False, "compute": options["compute"]}, live,
+                as_json,
+            )
+        except submit_pipeline.ServerError as exc:
+            if exc.status in (401, 403):
+                self._fail(f"Error: the server refused the token ({exc})", 2)
+            self._fail(f"Error: {exc}", 2)
 
     def _job(self, options: dict[str, Any]) -> tuple[Any, Path]:
         """The job (a JobDoc) and its code folder, from a job file or from the options."""
