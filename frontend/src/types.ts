@@ -304,3 +304,19 @@ export interface UserRunStatusMessage {
   seq: number;
   at: number;
 }
+
+// -- jobs (/api/jobs/, /api/experiments/) ---------------------------------------------------
+
+export type JobSummary = Schemas["Job"];
+/** A job: its run (steps as RunDetail's) plus its job file (`job.file`) and snapshot (`job.snapshot`). */
+export type JobDetail = Omit<Schemas["JobDetail"], "parameters" | "pipeline" | "steps" | "job"> & {
+  steps: StepRun[];
+  job: {
+    file: Record<string, unknown>;
+    snapshot: { digest: string; files: number; bytes: number; ignore_file: string | null };
+    requirements?: string[];
+    compute?: string;
+  };
+};
+export type Experiment = Schemas["Experiment"];
+export type ExperimentRun = Schemas["ExperimentRun"];
