@@ -167,7 +167,7 @@ function SeriesChart({ series }: { series: Series }) {
         <LineChart data={series.points} margin={{ top: 8, right: 16, bottom: 8, left: 8 }} title={`${series.name} by logged step`}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="x" type="number" allowDecimals={false} domain={["dataMin", "dataMax"]} />
-          <YAxis width={64} tickFormatter={(v: number) => formatNumber(v)} />
+          <YAxis width={64} domain={["auto", "auto"]} tickFormatter={(v: number) => formatNumber(v)} />
           <Tooltip formatter={(value) => formatNumber(Number(value))} labelFormatter={(x) => `logged #${x}`} />
           <Line type="linear" dataKey="y" name={series.name} dot={false} strokeWidth={2} isAnimationActive={false} />
         </LineChart>
