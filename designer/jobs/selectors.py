@@ -1,14 +1,18 @@
 """Reading jobs and experiments; scoped to their owner (another user's answer like none: 404)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import Count, Max, QuerySet
 from rest_framework.exceptions import NotFound
 
+from designer.runs import engine_config
 from designer.runs.models import Run, RunKind
 from designer.runs.selectors import run_get
+
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
 def job_list(*, user: User) -> QuerySet[Run]:
@@ -20,6 +24,25 @@ def job_get(*, user: User, run_id: Any) -> Run:
     if run.kind != RunKind.JOB:
         raise NotFound("no such job")
     return run
+
+
+MAX_LISTED_FILES = 5000
+
+
+def job_snapshot_files(*, run: Run) -> dict[str, Any]:
+    """The files of the job's snapshot (relative path and size), so a person sees exactly what
+    ran; at most MAX_LISTED_FILES, `truncated` when there are more."""
+    digest = str((run.job.get("snapshot") or {}).get("digest", ""))
+    store = engine_config.artifact_store()
+    if not _DIGEST.match(digest) or not store.exists(digest):
+        raise NotFound("the job's snapshot is no longer in the artifact store")
+    root = store.path(digest)
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    return {
+        "digest": digest,
+        "files": [{"path": p.relative_to(root).as_posix(), "bytes": p.stat().st_size} for p in files[:MAX_LISTED_FILES]],
+        "truncated": len(files) > MAX_LISTED_FILES,
+    }
 
 
 def experiment_list(*, user: User) -> list[dict[str, Any]]:

@@ -48,3 +48,14 @@ class ExperimentRunSerializer(serializers.Serializer):
         child=serializers.DictField(child=serializers.FloatField(allow_null=True)),
         help_text="step -> metric -> value (the last value logged)",
     )
+
+
+class SnapshotFileSerializer(serializers.Serializer):
+    path = serializers.CharField()
+    bytes = serializers.IntegerField()
+
+
+class SnapshotSerializer(serializers.Serializer):
+    digest = serializers.CharField()
+    files = SnapshotFileSerializer(many=True)
+    truncated = serializers.BooleanField(help_text="more files than listed")

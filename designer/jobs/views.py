@@ -6,6 +6,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers as drf_serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +19,7 @@ from designer.runs.models import Run
 from . import selectors, services
 from .serializers import (
     ExperimentRunSerializer, ExperimentSerializer, JobDetailSerializer, JobSerializer, JobSubmitSerializer,
+    SnapshotSerializer,
 )
 
 _ERRORS = inline_serializer("JobErrors", {"errors": drf_serializers.ListField(child=drf_serializers.DictField())})
@@ -59,6 +61,12 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """A job: its run, steps (metrics, outputs), job file and snapshot."""
         return Response(JobDetailSerializer(self.get_object()).data)
+
+    @extend_schema(responses={200: SnapshotSerializer, 404: _NOT_FOUND})
+    @action(detail=True, methods=["get"])
+    def snapshot(self, request: Request, pk: str) -> Response:
+        """The files of the job's snapshot: exactly the code that ran."""
+        return Response(SnapshotSerializer(selectors.job_snapshot_files(run=self.get_object())).data)
 
 
 class ExperimentListView(APIView):

@@ -23,6 +23,7 @@ import type {
   RunSummary,
   RunSubmit,
   SampleInfo,
+  SnapshotFiles,
   StepLogs,
   StepMetrics,
   UploadReading,
@@ -179,6 +180,7 @@ export const api = {
   jobs: {
     list: () => request<Page<JobSummary>>("GET", `/api/jobs/${query({ limit: 100 })}`),
     get: (id: string) => request<JobDetail>("GET", `/api/jobs/${enc(id)}/`),
+    snapshot: (id: string) => request<SnapshotFiles>("GET", `/api/jobs/${enc(id)}/snapshot/`),
     /** `job`: the job file's text; `code`: the code folder as a zip. */
     submit: (job: string, code: File, compute?: string) => {
       const form = new FormData();

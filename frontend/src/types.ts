@@ -320,3 +320,5 @@ export type JobDetail = Omit<Schemas["JobDetail"], "parameters" | "pipeline" | "
 };
 export type Experiment = Schemas["Experiment"];
 export type ExperimentRun = Schemas["ExperimentRun"];
+/** The files of a job's snapshot (/api/jobs/<id>/snapshot/). */
+export type SnapshotFiles = Schemas["Snapshot"];

@@ -51,6 +51,10 @@ def test_submit_the_sample_job_and_read_its_results(page: Page, server: LiveServ
         page.get_by_role("region", name="Outputs").get_by_role("link", name="Download").first.click()
     names = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes())).namelist()
     assert any(name.endswith("model.joblib") for name in names), names
+    page.get_by_text("Snapshot files").click()
+    snapshot = page.get_by_role("region", name="Snapshot")
+    expect(snapshot.get_by_text("features.py", exact=True)).to_be_visible()
+    expect(snapshot.get_by_text("job.yaml", exact=True)).to_be_visible()
     page.screenshot(path=str(screenshots / "job-page.png"), full_page=True)
 
     page.get_by_role("link", name="adult-income").click()

@@ -42,6 +42,8 @@ def test_a_submitted_job_runs_its_snapshot_and_keeps_its_metrics_logs_and_output
     assert body["kind"] == "job" and body["experiment"] == "tiny-exp" and body["status"] == "queued"
     snapshot = body["job"]["snapshot"]
     assert snapshot["files"] == 2 and snapshot["ignore_file"] == ".amlignore"
+    listed = api.get(f"/api/jobs/{body['id']}/snapshot/").json()
+    assert [f["path"] for f in listed["files"]] == [".amlignore", "train.py"] and listed["digest"] == snapshot["digest"]
 
     run = Run.objects.get(pk=body["id"])
     services.run_execute(run=run)
@@ -100,7 +102,8 @@ def test_another_user_gets_404_for_jobs_experiments_and_their_runs(api, other_us
     intruder = APIClient()
     intruder.force_authenticate(other_user)
     for method, url in [
-        ("get", f"/api/jobs/{body['id']}/"), ("get", "/api/experiments/tiny-exp/"),
+        ("get", f"/api/jobs/{body['id']}/"), ("get", f"/api/jobs/{body['id']}/snapshot/"),
+        ("get", "/api/experiments/tiny-exp/"),
         ("post", f"/api/runs/{body['id']}/cancel/"), ("post", f"/api/runs/{body['id']}/rerun/"),
         ("get", f"/api/runs/{body['id']}/steps/job/logs/"),
     ]:

@@ -8,7 +8,7 @@ import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YA
 import { api, ApiError } from "../api";
 import { Images } from "../outputs/Images";
 import { formatNumber } from "../outputs/transforms";
-import type { JobDetail, StepMetrics } from "../types";
+import type { JobDetail, SnapshotFiles, StepMetrics } from "../types";
 import { navigate } from "../ui/router";
 import { useToasts } from "../ui/toasts";
 import { Link } from "./Link";
@@ -150,12 +150,38 @@ export function JobPage({ jobId }: { jobId: string }) {
           <h2>Log</h2>
           <pre className="job-log" aria-live="polite">{logs.join("\n") || "(nothing printed yet)"}</pre>
         </section>
+        <SnapshotTree jobId={jobId} />
         <section aria-label="Job file" className="home-section">
           <h2>Job file</h2>
           <pre className="job-log">{JSON.stringify(job.job.file, null, 2)}</pre>
         </section>
       </main>
     </div>
+  );
+}
+
+/** The snapshot's files (what ran, exactly), read when the section is opened. */
+function SnapshotTree({ jobId }: { jobId: string }) {
+  const [listing, setListing] = useState<SnapshotFiles | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const open = () => {
+    if (!listing && !error) api.jobs.snapshot(jobId).then(setListing, (e: ApiError) => setError(e.message));
+  };
+  return (
+    <section aria-label="Snapshot" className="home-section">
+      <details onToggle={(e) => (e.currentTarget as HTMLDetailsElement).open && open()}>
+        <summary>Snapshot files</summary>
+        {error && <p role="alert">{error}</p>}
+        {listing && (
+          <ul className="job-files">
+            {listing.files.map((file) => (
+              <li key={file.path}><code>{file.path}</code> <span className="muted">{file.bytes} bytes</span></li>
+            ))}
+            {listing.truncated && <li className="muted">… and more</li>}
+          </ul>
+        )}
+      </details>
+    </section>
   );
 }
 
