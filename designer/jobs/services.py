@@ -31,6 +31,15 @@ def _invalid(code: str, message: str, param: str = "code") -> PipelineInvalid:
     return PipelineInvalid([GraphError(code, message, param=param)])
 
 
+def _inside(folder: Path, relative: str) -> Path:
+    """A file the job file names, refused unless it is inside the code folder (on a server,
+    a path out of it would read the server's own files)."""
+    path = (folder / relative).resolve()
+    if not path.is_relative_to(folder.resolve()) or not path.is_file():
+        raise _invalid("bad_environment", f"environment {relative!r} must be a file in the code folder", param="environment")
+    return path
+
+
 def job_snapshot(*, folder: Path) -> Snapshot:
     """Store the job's code folder (what its .amlignore or .gitignore leaves); PipelineInvalid when refused."""
     try:
@@ -55,7 +64,7 @@ def job_prepare(*, doc: JobDoc, folder: Path, compute: str | None = None) -> Pre
     relative = PurePosixPath(script)
     if relative.is_absolute() or ".." in relative.parts:
         raise _invalid("invalid_value", f"script {script!r} must be a path inside the code folder", param="script")
-    requirements = environment_requirements(folder / doc.environment) if doc.environment else ()
+    requirements = environment_requirements(_inside(folder, doc.environment)) if doc.environment else ()
     target = job_compute(compute=compute or doc.compute, requirements=requirements)
     snapshot = job_snapshot(folder=folder)
     if not engine_config.artifact_store().path(snapshot.digest).joinpath(relative).is_file():
@@ -112,12 +121,15 @@ def job_submit(
 
 
 def job_submit_archive(*, user: User, doc: JobDoc, archive: IO[bytes], compute: str | None = None) -> Run:
-    """Submit a job whose code folder comes as a zip (from the page or the CLI's --url)."""
+    """Submit a job whose code folder comes as a zip (from the page or the CLI's --url); the
+    job file's `code` names a folder inside it."""
     with tempfile.TemporaryDirectory(prefix="atelier-job-") as scratch:
         folder = Path(scratch) / "code"
         _unzip(archive, folder, max_bytes=settings.ATELIER["JOB_SNAPSHOT_MAX_BYTES"])
-        return job_submit(user=user, doc=doc, folder=folder / doc.code if doc.code != "." else folder,
-                          compute=compute, source=RunSource.API)
+        code = (folder / doc.code).resolve()
+        if not code.is_relative_to(folder.resolve()) or not code.is_dir():
+            raise _invalid("invalid_value", f"code {doc.code!r} must be a folder inside the uploaded code", param="code")
+        return job_submit(user=user, doc=doc, folder=code, compute=compute, source=RunSource.API)
 
 
 def _unzip(archive: IO[bytes], folder: Path, *, max_bytes: int) -> None:
@@ -149,8 +161,3 @@ def _unzip(archive: IO[bytes], folder: Path, *, max_bytes: int) -> None:
         raise _invalid("snapshot_refused", str(exc)) from None
     except zipfile.BadZipFile as exc:
         raise _invalid("bad_archive", f"the code is not a readable zip file: {exc}") from None
-
-
-def job_folder_of(*, job_file: Path, doc: JobDoc) -> Path:
-    """The code folder a job file names (relative to the file's own folder)."""
-    return (job_file.parent / doc.code).resolve()

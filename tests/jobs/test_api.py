@@ -134,6 +134,10 @@ def test_bad_submissions_say_what_and_where(api, code, store_dirs, settings):
     assert missing[0]["code"] == "script_not_found" and missing[0]["param"] == "script"
     unknown_compute = errors_of(api.post("/api/jobs/", {"job": JOB, "code": zipped(folder), "compute": "moon"}))
     assert "moon" in unknown_compute[0]["message"]
+    outside = errors_of(api.post("/api/jobs/", {"job": JOB + "code: ../..\n", "code": zipped(folder)}))
+    assert outside[0]["code"] == "invalid_value" and outside[0]["param"] == "code"
+    server_file = errors_of(api.post("/api/jobs/", {"job": JOB + "environment: ../../../../../etc/passwd\n", "code": zipped(folder)}))
+    assert server_file[0]["code"] == "bad_environment" and "root:" not in str(server_file)
     not_zip = errors_of(api.post("/api/jobs/", {"job": JOB, "code": io.BytesIO(b"not a zip")}))
     assert not_zip[0]["code"] == "bad_archive"
     escaping = io.BytesIO()

@@ -5,7 +5,7 @@ import os
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import CommandError
 
@@ -117,7 +117,8 @@ class Command(submit_pipeline.Command):
         from designer.engine.errors import PipelineInvalid
 
         as_json = options["json"]
-        live = sys.stderr if as_json else self.stdout
+        # Django's OutputWrapper writes as a text stream does.
+        live = cast(TextIO, sys.stderr if as_json else self.stdout)
         try:
             base = submit_pipeline._base_url(options["url"])
             token = options["token"] or os.environ.get("ATELIER_TOKEN", "")
