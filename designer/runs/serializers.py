@@ -17,7 +17,7 @@ _SCALAR = (str, int, float, bool, type(None))
 class StepRunSerializer(serializers.ModelSerializer):
     # The JSON columns, with the shapes the schema promises (a bare JSONField says nothing).
     error = serializers.DictField(
-        read_only=True, allow_null=True, help_text="code, message, origin (module, infrastructure, limit, user), node",
+        read_only=True, allow_null=True, help_text="code, message, origin (module, infrastructure, time_limit, memory_limit, user), node",
     )
     placement = serializers.DictField(read_only=True, help_text="where the step ran: worker, image, container…")
     outputs = serializers.DictField(child=serializers.DictField(), read_only=True, help_text="output port -> its artifact")
