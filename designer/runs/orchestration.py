@@ -36,9 +36,10 @@ from django.db.models import F, Q
 
 from designer.engine.compiler import Plan, PlanStep
 from designer.engine.events import (
-    ACTIVE, SUCCEEDED, Event, RunStatusEvent, Status, StepLogEvent, StepStatusEvent,
+    ACTIVE, Event, RunStatusEvent, Status, StepLogEvent, StepStatusEvent,
 )
 from designer.engine.executor import Executor, StepResult, cache_decision, reuse_into, step_inputs
+from designer.engine.scheduler import decide
 from designer.engine.step_errors import StepError
 
 from . import engine_config, leases
@@ -46,9 +47,6 @@ from .models import OutboxTask, Run, StepRun
 from .services import run_record_event
 
 logger = logging.getLogger(__name__)
-
-_BLOCKING = (Status.FAILED, Status.SKIPPED, Status.CANCELLED)
-
 
 def _now() -> dt.datetime:
     return dt.datetime.now(tz=dt.timezone.utc)
@@ -122,23 +120,17 @@ def run_advance(*, run_id: Any) -> None:
         plan = Plan.from_json(run.plan)
         rows = {row.node: row for row in run.steps.all()}
         store = engine_config.artifact_store()
-        moved = True
-        while moved:  # a reused or skipped step can unblock the next one at once
-            moved = False
-            failed = any(row.status == Status.FAILED.value for row in rows.values())
-            halted = run.cancel_requested or (failed and not plan.continue_on_step_failure)
-            for step in plan.steps:
-                row = rows[step.node]
-                if row.status != Status.QUEUED.value or row.task_id:
-                    continue
-                upstream = [Status(rows[node].status) for node in step.upstream]
-                if halted or any(status in _BLOCKING for status in upstream):
-                    _step_event(row, Status.CANCELLED if run.cancel_requested else Status.SKIPPED)
-                    moved = True
-                    continue
-                if not all(status in SUCCEEDED for status in upstream):
-                    continue
-                inputs = step_inputs(step, {node: rows[node].outputs for node in step.upstream})
+        while True:  # a reused step can make the next one ready at once
+            decision = decide(plan, {node: _scheduled_state(row) for node, row in rows.items()},
+                              cancelled=run.cancel_requested)
+            for node, ended in decision.ended.items():
+                row = rows[node]
+                error = StepError.cancelled().at(node).to_json() if ended is Status.CANCELLED else None
+                _step_event(row, ended, **({"error": error} if error else {}))
+            reused = False
+            for node in decision.ready:
+                row, step = rows[node], plan.step(node)
+                inputs = step_inputs(step, {n: rows[n].outputs for n in step.upstream})
                 row.cache_key, entry = cache_decision(
                     store, plan, step, inputs, force_rerun=run.force_rerun, forced=run.force_nodes
                 )
@@ -150,15 +142,18 @@ def run_advance(*, run_id: Any) -> None:
                 _record_outputs(row, result)
                 _step_event(row, Status.REUSED, reused=True, reused_from=result.reused_from,
                             started_at=result.started_at)
-                moved = True
-        if all(Status(row.status).terminal for row in rows.values()):
-            if run.cancel_requested:
-                final = Status.CANCELLED
-            elif all(Status(row.status) in SUCCEEDED for row in rows.values()):
-                final = Status.COMPLETED
-            else:
-                final = Status.FAILED
-            run_record_event(run_id=run.pk, event=RunStatusEvent(final))
+                reused = True
+            if not reused:
+                break
+        if decision.final is not None:
+            run_record_event(run_id=run.pk, event=RunStatusEvent(decision.final))
+
+
+def _scheduled_state(row: StepRun) -> Status:
+    """A step's state as the scheduler sees it: one handed to a worker has started, as far as
+    scheduling goes, even while its task waits in a queue."""
+    status = Status(row.status)
+    return Status.PREPARING if status is Status.QUEUED and row.task_id else status
 
 
 def run_cancel_request(*, run_id: Any) -> None:
