@@ -27,7 +27,7 @@ def _deployment_rows(request: pytest.FixtureRequest) -> None:
         return
     transactional = bool(names & {"transactional_db", "live_server"}) or bool(marker and marker.kwargs.get("transaction"))
     request.getfixturevalue("transactional_db" if transactional else "db")
-    from designer.compute.services import compute_targets_seed
+    from designer.compute.backends import compute_targets_seed
 
     compute_targets_seed()
 

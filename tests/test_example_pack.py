@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from designer.compute.services import compute_targets_seed
+from designer.compute.backends import compute_targets_seed
 from designer.engine.events import Status
 from modules.sdk import default_registry
 from tests.docker.conftest import builder, default_image, docker_client, env_cache  # noqa: F401 (fixtures)

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound
 
-from designer.runs import engine_config
-from designer.runs.outputs import table_statistics
+from designer import engine_settings
+from designer.tables.previews import table_statistics
 from modules.sdk.artifacts import TABLE_FILE
 
 from .models import Dataset, DatasetVersion
@@ -44,7 +44,7 @@ def version_get(*, dataset: Dataset, number: Any) -> DatasetVersion:
 def version_folder(*, version: DatasetVersion) -> Path:
     """The catalog folder holding the version's table (what `import_data` reads)."""
     dataset = version.dataset
-    folder = engine_config.datasets_dir(dataset.owner) / dataset.name / f"v{version.number}"
+    folder = engine_settings.datasets_dir(dataset.owner) / dataset.name / f"v{version.number}"
     if not (folder / TABLE_FILE).is_file():
         raise NotFound(f"the table of version {version.number} is missing from the dataset catalog")
     return folder

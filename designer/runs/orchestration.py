@@ -34,6 +34,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections, transaction
 from django.db.models import F, Q
 
+from designer import engine_settings
 from designer.engine.compiler import Plan, PlanStep
 from designer.engine.events import (
     ACTIVE, Event, RunStatusEvent, Status, StepLogEvent, StepStatusEvent,
@@ -42,11 +43,15 @@ from designer.engine.executor import Executor, StepResult, cache_decision, reuse
 from designer.engine.scheduler import decide
 from designer.engine.step_errors import StepError
 
-from . import engine_config, leases
+from . import leases
 from .models import OutboxTask, Run, StepRun
-from .services import run_record_event
+from .execution import executor_build
+from .recording import run_record_event
 
 logger = logging.getLogger(__name__)
+
+# The Celery task that runs one step (designer.runs.tasks.step_execute).
+STEP_TASK = "atelier.step_execute"
 
 def _now() -> dt.datetime:
     return dt.datetime.now(tz=dt.timezone.utc)
@@ -80,13 +85,14 @@ def outbox_send(tasks: list[OutboxTask]) -> int:
     """Send outbox tasks to the broker, each marked sent once the broker took it. Stops at
     the first it does not take (it is away: beat's sweep sends them later). Returns how
     many were sent."""
-    from .tasks import step_execute
+    from designer.celery import app
 
     sent = 0
     for task in tasks:
         try:
-            step_execute.apply_async(
-                kwargs={"run_id": str(task.step.run_id), "node": task.step.node, "task_id": task.task_id},
+            # By name: the task module builds on this one, not the other way round.
+            app.send_task(
+                STEP_TASK, kwargs={"run_id": str(task.step.run_id), "node": task.step.node, "task_id": task.task_id},
                 task_id=task.task_id, queue=task.queue, retry_policy=_PUBLISH_RETRY,
             )
         except Exception as exc:  # whatever kept it from the broker, the outbox keeps it for later
@@ -119,7 +125,7 @@ def run_advance(*, run_id: Any) -> None:
             run_record_event(run_id=run.pk, event=RunStatusEvent(Status.RUNNING))
         plan = Plan.from_json(run.plan)
         rows = {row.node: row for row in run.steps.all()}
-        store = engine_config.artifact_store()
+        store = engine_settings.artifact_store()
         while True:  # a reused step can make the next one ready at once
             decision = decide(plan, {node: _scheduled_state(row) for node, row in rows.items()},
                               cancelled=run.cancel_requested)
@@ -286,7 +292,7 @@ def step_execute(*, run_id: str, node: str, task_id: str, worker: str) -> None:
         else:
             run_record_event(run_id=run_id, event=event)
 
-    executor = engine_config.build_executor(record, user=claim.row.run.created_by, placement={"worker": worker})
+    executor = executor_build(record, user=claim.row.run.created_by, placement={"worker": worker})
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, kwargs={
         "run_id": run_id, "node": node, "task_id": task_id, "executor": executor, "stop": stop,

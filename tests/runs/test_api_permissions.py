@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from designer.pipelines.models import Pipeline
-from designer.runs import services
+from designer.runs import execution, services
 from designer.runs.models import Run
 
 from .test_api import NODES, document
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def owned_run(user, store_dirs) -> Run:
     run = services.run_submit(user=user, document=document())
-    services.run_execute(run=run)
+    execution.run_execute(run=run)
     assert run.status == "completed"
     return run
 
