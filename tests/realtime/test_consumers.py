@@ -95,7 +95,7 @@ def test_snapshot_first_then_every_kind_of_event_in_sequence_order(server, user,
                StepProgressEvent(node="train", fraction=0.5, message="half way"),
                StepMetricEvent(node="train", name="r2", value=0.93),
                StepStatusEvent(node="train", status=Status.FAILED, started_at=started, finished_at=started + 2,
-                               duration_s=2.0, error={"code": "module_error", "message": "boom", "node": "train"}),
+                               duration_s=2.0, error={"code": "module_error", "message": "boom", "origin": "module", "node": "train"}),
                RunStatusEvent(Status.FAILED))
         events = receive(ws, 6)
         assert [e["seq"] for e in events] == [3, 4, 5, 6, 7, 8]
