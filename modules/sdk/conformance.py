@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .artifacts import read_table, write_table
+from .contract import StepRequest
 from .module import Module, ParamValues
 from .params import Param, ParamError, Struct
 from .registry import default_registry
@@ -244,15 +245,11 @@ class ExampleInputs:
         if key not in self._runs:
             folder = self.folder / "runs" / f"{len(self._runs):03d}-{cls.id}"
             manifest = execute(
-                {
-                    "node": cls.id,
-                    "module": cls.id,
-                    "version": cls.version,
-                    "params": dict(cls.example_params),
-                    "inputs": {name: str(path) for name, path in inputs.items()},
-                    "output_dir": str(folder / "out"),
-                    "work_dir": str(folder / "work"),
-                }
+                StepRequest(
+                    node=cls.id, module=cls.id, version=cls.version, params=dict(cls.example_params),
+                    inputs={name: str(path) for name, path in inputs.items()},
+                    output_dir=str(folder / "out"), work_dir=str(folder / "work"),
+                ).to_json()
             )
             self._runs[key] = StepRun(inputs, manifest, folder / "out")
         return self._runs[key]
