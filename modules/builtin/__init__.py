@@ -13,6 +13,7 @@ from . import (  # noqa: F401
     sampling,
     sql,
     statistics,
+    text,
     training,
     transformation,
 )
