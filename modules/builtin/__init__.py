@@ -10,6 +10,7 @@ from . import (  # noqa: F401
     model_selection,
     numeric_columns,
     python_script,
+    recommendation,
     sampling,
     sql,
     statistics,
