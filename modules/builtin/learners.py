@@ -33,6 +33,7 @@ from modules.sdk.params import ParamError
 from .parameter_ranges import TRAINER_MODE, ValueRange
 
 CATEGORY = "Machine Learning Algorithms"
+ANOMALY_CATEGORY = "Anomaly Detection"  # the designer's own palette group for its detector and trainer
 
 # Tasks, as recorded in model meta; Train/Score/Evaluate Model key their behaviour on them.
 REGRESSION = "regression"
@@ -1014,7 +1015,7 @@ class PCABasedAnomalyDetection(_Learner):
 
     id = "pca_based_anomaly_detection"
     name = "PCA-Based Anomaly Detection"
-    category = CATEGORY
+    category = ANOMALY_CATEGORY
     task = ANOMALY_DETECTION
 
     class Params:

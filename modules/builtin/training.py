@@ -36,7 +36,7 @@ from .evaluation import (
     evaluate_scored,
 )
 from .learners import (
-    ANOMALY_DETECTION, BINARY, CLUSTERING, MINMAX_SCALING, MULTICLASS, QUANTILE_PREFIX, REGRESSION, STANDARD_SCALING,
+    ANOMALY_CATEGORY, ANOMALY_DETECTION, BINARY, CLUSTERING, MINMAX_SCALING, MULTICLASS, QUANTILE_PREFIX, REGRESSION, STANDARD_SCALING,
 )
 from .parameter_ranges import PARAMETER_RANGE
 
@@ -432,7 +432,7 @@ class TrainAnomalyDetectionModel(Module):
 
     id = "train_anomaly_detection_model"
     name = "Train Anomaly Detection Model"
-    category = TRAINING
+    category = ANOMALY_CATEGORY
     help = (
         "Fits an anomaly detector (PCA-Based Anomaly Detection) to the table; no label is "
         "needed. Score Model then gives every row `Scored Probabilities` (how likely it is an "
