@@ -68,7 +68,7 @@ def complete_rows(ctx: StepContext, df: pd.DataFrame, columns: list[str], *, por
     if missing.all():
         raise ModuleError(f"no row has all of {', '.join(columns)}", code="empty_table", port=port)
     if missing.any():
-        ctx.warn(f"{int(missing.sum())} rows with a missing user, item or rating were left out")
+        ctx.warn(f"{int(missing.sum())} rows missing one of {', '.join(columns)} were left out")
     return df[~missing]
 
 
@@ -250,7 +250,7 @@ class ScoreSVDRecommender(Module):
         if dataset.empty:
             raise ModuleError("the table has no rows to score", code="empty_table", port="dataset")
         if params.prediction_kind == RATING_PREDICTION:
-            rows = dataset[[user, item]].dropna()
+            rows = complete_rows(ctx, dataset, [user, item], port="dataset")
             users, items = keys(rows[user]), keys(rows[item])
             return {"dataset": pd.DataFrame({USER: users, ITEM: items, RATING: recommender.predict(users, items)})}
         return {"dataset": self._recommend(ctx, params, recommender, dataset, user, item)}

@@ -1,4 +1,5 @@
-"""Training and scoring: Train Model, Score Model, Cross Validate Model, and clustering.
+"""Training and scoring: Train Model, Score Model, Cross Validate Model, clustering, and
+Train Anomaly Detection Model (whose models Score Model scores too).
 
 A trained model is an `Estimator` whose object is a scikit-learn Pipeline: a
 ColumnTransformer (one-hot encoding of text columns, where a missing value is a category

@@ -129,3 +129,15 @@ def test_bad_inputs_say_what_is_wrong(tmp_path: Path) -> None:
     assert caught.value.port == "model"
     with pytest.raises(ModuleError, match="connect the output of Score SVD Recommender"):
         call_module("evaluate_recommender", {}, test=ratings(), scored=ratings())
+
+
+def test_rows_missing_a_user_item_or_rating_are_left_out_and_counted(tmp_path: Path) -> None:
+    df = ratings(users=10, items=6, seen=0.8)
+    holes = df.astype({"movie": "float64"})
+    holes.loc[holes.index[:3], "movie"] = np.nan
+    run = call_module("train_svd_recommender", {"factors": 2}, dataset=holes)
+    assert run.ctx.warnings == ["3 rows missing one of user, movie, stars were left out"]
+    scored = call_module("score_svd_recommender", {"prediction_kind": "rating_prediction"}, model=run.outputs["model"],
+                         dataset=holes)
+    assert len(scored.outputs["dataset"]) == len(df) - 3
+    assert scored.ctx.warnings == ["3 rows missing one of user, movie were left out"]
