@@ -375,3 +375,22 @@ def test_anomaly_models_go_to_their_own_trainer() -> None:
     regression = call_module("linear_regression").outputs["model"]
     with pytest.raises(ModuleError, match="needs an anomaly detector"):
         call_module("train_anomaly_detection_model", {}, model=regression, dataset=example_table())
+
+
+@pytest.mark.parametrize(("module_id", "label"), [
+    ("two_class_support_vector_machine", "klass"), ("two_class_averaged_perceptron", "klass"),
+    ("two_class_neural_network", "klass"), ("multiclass_neural_network", "grade"),
+    ("neural_network_regression", "target"), ("multiclass_boosted_decision_tree", "grade"),
+    ("poisson_regression", "count"), ("fast_forest_quantile_regression", "target"),
+])
+def test_tune_sweeps_the_default_ranges_of_every_new_learner(module_id: str, label: str) -> None:
+    learner = call_module(module_id, {"trainer_mode": "parameter_range"}).outputs["model"]
+    run = call_module(
+        "tune_model_hyperparameters", {"label_column": label, "max_runs": 2, "folds": 2}, model=learner,
+        dataset=with_count(example_table(rows=60))[[*FEATURES, label]],
+    )
+    results = run.outputs["results"]
+    assert len(results) == 2
+    ranged = [c for c in results.columns if not c[0].isupper()]
+    assert ranged and results[ranged].drop_duplicates().shape[0] == 2
+    assert run.outputs["model"].meta["params"]["trainer_mode"] == "single_parameter"
