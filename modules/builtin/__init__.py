@@ -10,9 +10,11 @@ from . import (  # noqa: F401
     model_selection,
     numeric_columns,
     python_script,
+    recommendation,
     sampling,
     sql,
     statistics,
+    text,
     training,
     transformation,
 )

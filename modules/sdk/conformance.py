@@ -46,8 +46,9 @@ BUILTIN_ID = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 PACK_ID = re.compile(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 # Input ports arrive as keyword arguments of run(ctx, params, **inputs).
 RESERVED_INPUT_NAMES = frozenset({"self", "ctx", "params"})
-# Input combinations tried before a module is declared unable to run.
-MAX_ATTEMPTS = 12
+# Input combinations tried before a module is declared unable to run: enough for a module
+# taking a model to reach the kind it needs (two-class, anomaly…) among all the learners.
+MAX_ATTEMPTS = 32
 
 
 def example_table(rows: int = 40, seed: int = 0) -> pd.DataFrame:
