@@ -250,6 +250,7 @@ class ScoreSVDRecommender(Module):
         if dataset.empty:
             raise ModuleError("the table has no rows to score", code="empty_table", port="dataset")
         if params.prediction_kind == RATING_PREDICTION:
+            assert item is not None  # asked for above: rating prediction needs items
             rows = complete_rows(ctx, dataset, [user, item], port="dataset")
             users, items = keys(rows[user]), keys(rows[item])
             return {"dataset": pd.DataFrame({USER: users, ITEM: items, RATING: recommender.predict(users, items)})}
