@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -255,3 +256,48 @@ def serve_daphne(env: dict[str, str], log: Path, app: str = "designer.asgi:appli
     exit, pass or fail."""
     with daphne_process(env, log, app) as daphne:
         yield daphne.port
+
+
+def database_url() -> str:
+    """The test database, for the processes a test starts."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "postgresql":
+        return f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    return f"sqlite:///{s['NAME']}"
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str  # ws://127.0.0.1:<port>
+    log: Path
+
+    @property
+    def origin(self) -> str:
+        # AllowedHostsOriginValidator refuses a handshake without an allowed Origin.
+        return self.url.replace("ws://", "http://")
+
+
+@contextlib.contextmanager
+def daphne(
+    app: str, settings: Any, redis_url: str, tmp_path: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """daphne serving the ASGI `app` with the test database and a Redis channel layer
+    (`settings`, pytest-django's fixture, gets the same layer)."""
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}
+    }
+    env = {
+        "DJANGO_SETTINGS_MODULE": "designer.settings",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis_url,
+        # The session cookies the tests create are signed with this process's key.
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "ATELIER_DATA_DIR": str(tmp_path / "data"),
+        **(extra_env or {}),
+    }
+    log = tmp_path / "daphne.log"
+    with serve_daphne(env, log, app) as port:
+        yield Server(url=f"ws://127.0.0.1:{port}", log=log)

@@ -10,9 +10,7 @@ from typing import Any
 import requests
 
 from designer.runs.models import Run, StepRun
-from tests.cluster import RedisServer, celery_cluster, dispatch_env
-from tests.realtime.conftest import daphne
-from tests.runs.conftest import database_url
+from tests.cluster import RedisServer, celery_cluster, daphne, database_url, dispatch_env
 
 from .conftest import Deployment, slow, wait_for_run
 

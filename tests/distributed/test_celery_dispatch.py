@@ -10,7 +10,6 @@ from typing import Any
 
 from designer.runs.models import RunEvent, StepRun
 
-from tests.docker.conftest import builder, default_image, docker_client, env_cache  # noqa: F401 (fixtures)
 
 from .conftest import DATA, Deployment, slow, wait_for_run
 

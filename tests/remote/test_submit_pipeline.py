@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from designer.runs.models import Run
-from tests.runs.conftest import ROOT
+from tests.cluster import ROOT
 
 from .conftest import SAMPLES, submit_command
 

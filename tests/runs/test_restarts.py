@@ -22,10 +22,8 @@ from websockets.sync.client import connect
 
 from designer.engine.events import Status
 from designer.runs.models import Run, RunEvent, StepRun
-from tests.cluster import Daphne, start_daphne
+from tests.cluster import ROOT, Daphne, database_url, start_daphne
 from tests.distributed.conftest import slow
-
-from .conftest import ROOT, database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
