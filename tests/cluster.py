@@ -10,13 +10,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import redis
+
+from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[1]
 _LISTENING = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
@@ -66,18 +67,19 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
+        self.process = process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(redis.exceptions.ConnectionError):
-                if redis.Redis(port=self.port).ping():
-                    return
-            if time.monotonic() > deadline or self.process.poll() is not None:
+
+        def answers() -> bool:
+            if process.poll() is not None:
                 raise RuntimeError(f"redis-server did not start on port {self.port}")
-            time.sleep(0.05)
+            with contextlib.suppress(redis.exceptions.ConnectionError):
+                return bool(redis.Redis(port=self.port).ping())
+            return False
+
+        eventually(answers, what=f"redis-server to answer on port {self.port}")
 
     def stop(self) -> None:
         """Gone at once, and what it held with it (SIGKILL: no save, no goodbye to clients)."""
@@ -129,15 +131,25 @@ def _start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
         )
 
 
-def _wait_for(pattern: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if re.search(pattern, log.read_text()):
-            return
-        if process.poll() is not None:
-            break
-        time.sleep(0.1)
-    raise RuntimeError(f"{log.name}: {pattern!r} never came:\n{log.read_text()}")
+def _wait_for(
+    pattern: str | re.Pattern[str], process: subprocess.Popen[bytes], log: Path, *, start: int = 0, timeout: float = 90
+) -> re.Match[str]:
+    """The first match of `pattern` in what `process` wrote to `log` after byte `start`; the
+    log is in the error when the process ends first or the match never comes."""
+
+    def written() -> str:
+        return log.read_bytes()[start:].decode(errors="replace")
+
+    def found() -> re.Match[str] | None:
+        match = re.search(pattern, written())
+        if match is None and process.poll() is not None:
+            raise RuntimeError(f"{log.name}: the process ended before {pattern!r}:\n{written()}")
+        return match
+
+    try:
+        return eventually(found, timeout=timeout, interval=0.1, what=f"{pattern!r} in {log.name}")
+    except AssertionError as never:
+        raise RuntimeError(f"{never}:\n{written()}") from None
 
 
 @contextlib.contextmanager
@@ -225,17 +237,13 @@ def start_daphne(env: dict[str, str], log: Path, app: str = "designer.asgi:appli
             [sys.executable, "-m", "daphne", "-e", "tcp:port=0:interface=127.0.0.1", app],
             cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        found = _LISTENING.search(log.read_bytes()[start:].decode(errors="replace"))
-        if found:
-            return Daphne(process, int(found.group(1)))
-        if process.poll() is not None:
-            break
-        time.sleep(0.1)
-    process.kill()
-    process.wait()
-    raise RuntimeError(f"{log.name}: daphne never listened:\n{log.read_bytes()[start:].decode(errors='replace')}")
+    try:
+        listening = _wait_for(_LISTENING, process, log, start=start, timeout=60)
+    except RuntimeError:
+        process.kill()
+        process.wait()
+        raise
+    return Daphne(process, int(listening.group(1)))
 
 
 @contextlib.contextmanager

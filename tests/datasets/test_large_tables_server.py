@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from rest_framework.authtoken.models import Token
 from designer.datasets import services
 from tests.cluster import Daphne, daphne_process, database_url
 from tests.large_tables import bomb_parquet, repeated_parquet, wide_csv, wide_parquet
+from tests.waiting import eventually
 
 WEB_PROCESS_LIMIT_MB = 500
 WORKER_MEMORY_MB = 1024
@@ -130,10 +130,8 @@ def test_table_workers_go_when_the_server_is_killed(server, files):
     group = [pid for pid in _processes() if _group_of(pid) == server.daphne.pid]
     assert len(group) >= 3, "daphne, the fork server and a worker"
     os.kill(server.daphne.pid, signal.SIGKILL)
-    deadline = time.monotonic() + 60
-    while any(_alive(pid) for pid in group) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not [pid for pid in group if _alive(pid)], "processes of the killed server are left running"
+    eventually(lambda: not any(_alive(pid) for pid in group), timeout=60,
+               what="the processes of the killed server to go")
 
 
 def _processes() -> list[int]:

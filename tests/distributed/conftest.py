@@ -17,6 +17,7 @@ from websockets.sync.client import connect
 from designer.engine.events import Status
 from designer.runs.models import Run
 from tests.cluster import Cluster, Server, broker_url, celery_cluster, daphne, database_url, dispatch_env
+from tests.waiting import eventually
 
 TIMEOUT = 60
 DATA = "x,y\n" + "".join(f"{i},{3 * i + i % 4}\n" for i in range(40))
@@ -82,13 +83,11 @@ def _run_ended(message: dict[str, Any]) -> bool:
 
 
 def wait_for_run(run_id: str, timeout: float = TIMEOUT) -> Run:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def ended() -> Run | None:
         run = Run.objects.get(pk=run_id)
-        if Status(run.status).terminal:
-            return run
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} still {Run.objects.get(pk=run_id).status} after {timeout} s")
+        return run if Status(run.status).terminal else None
+
+    return eventually(ended, timeout=timeout, interval=0.2, what=f"run {run_id} to end")
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""A real ASGI server (daphne, in its own process) for real WebSocket clients, sharing the
-test database and a Redis channel layer with the test process, which records the events."""
+"""Realtime tests: real WebSocket clients of a real ASGI server (the root's `server`, daphne in
+its own process) sharing the test database and a Redis channel layer with the test process,
+which records the events."""
 from __future__ import annotations
 
 from collections.abc import Callable
