@@ -3,7 +3,6 @@ a run submitted through the runs API; Export Data in that run adds a version to 
 catalog; another user's run cannot see the dataset."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from designer import engine_settings
 from designer.runs.dispatch import dispatcher
 from designer.runs.models import Run
+from tests.waiting import eventually
 
 from .conftest import CSV, upload
 
@@ -41,10 +41,10 @@ def finished_run(api, document: dict[str, Any], timeout: float = 120, **body: An
     response = api.post("/api/runs/", {"pipeline": document, **body}, format="json")
     assert response.status_code == 201, response.content
     run_id = response.json()["id"]
-    deadline = time.monotonic() + timeout
-    while Run.objects.get(pk=run_id).status not in ("completed", "failed", "cancelled"):
-        assert time.monotonic() < deadline, "timed out waiting for the run to finish"
-        time.sleep(0.1)
+    eventually(
+        lambda: Run.objects.get(pk=run_id).status in ("completed", "failed", "cancelled"),
+        timeout=timeout, what=f"run {run_id} to end",
+    )
     # The terminal status is recorded before the steps' outputs: wait for the run's thread.
     dispatcher().join(timeout=60)
     return Run.objects.get(pk=run_id)

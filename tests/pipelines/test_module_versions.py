@@ -29,12 +29,6 @@ SAVED = {
 
 
 @pytest.fixture
-def store_dirs(settings, tmp_path):
-    settings.ATELIER = {**settings.ATELIER, "ARTIFACT_STORE": tmp_path / "artifacts", "DATASETS_DIR": tmp_path / "datasets"}
-    return tmp_path
-
-
-@pytest.fixture
 def saved_last_year(user) -> Pipeline:
     # Stored as it was then: written to the database directly, as no save today would write it.
     pipeline = Pipeline.objects.create(owner=user, name=SAVED["name"], current_version=1)

@@ -26,8 +26,8 @@ from designer.realtime.routing import websocket_urlpatterns
 from designer.realtime.schemas import run_message, user_run_message
 from designer.runs.models import Run
 from designer.runs.recording import run_record_event
+from tests.cluster import Server
 
-from .conftest import Server
 
 TIMEOUT = 10
 

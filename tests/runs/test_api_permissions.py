@@ -40,9 +40,7 @@ def endpoints(run: Run) -> list[tuple[str, str, int]]:
     ]
 
 
-def test_another_user_gets_404_everywhere(api, other_user, owned_run):
-    intruder = APIClient()
-    intruder.force_authenticate(other_user)
+def test_another_user_gets_404_everywhere(api, intruder, owned_run):
     for method, url, _ in endpoints(owned_run):
         response = getattr(intruder, method)(url)
         assert response.status_code == 404, (method, url, response.status_code)

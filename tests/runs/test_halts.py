@@ -11,7 +11,6 @@ import pytest
 from designer.runs import orchestration, services
 from designer.runs.dispatch import dispatcher
 from designer.runs.models import Run, StepRun
-from tests.distributed.conftest import distributed  # noqa: F401 (fixture)
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.django_db(transaction=True)

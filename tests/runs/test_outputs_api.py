@@ -52,9 +52,7 @@ def test_what_is_not_a_multiclass_scored_table_is_refused(api, iris_run):
     assert api.get(curves_url(iris_run, "ghost", "dataset")).status_code == 404
 
 
-def test_only_the_owner_reaches_it(iris_run, other_user):
-    intruder = APIClient()
-    intruder.force_authenticate(other_user)
+def test_only_the_owner_reaches_it(iris_run, intruder):
     response = intruder.get(curves_url(iris_run))
     assert response.status_code == 404 and response.json()["errors"][0]["code"] == "not_found"
     assert APIClient().get(curves_url(iris_run)).status_code in (401, 403)

@@ -12,7 +12,6 @@ from typing import Any, Iterator
 
 import pytest
 from django.conf import settings as django_settings
-from rest_framework.test import APIClient
 
 from designer import engine_settings
 from designer.compute import backends as compute_backends
@@ -20,7 +19,7 @@ from designer.datasets.services import dataset_upload
 from designer.engine.local_backend import sandbox_unavailable
 from designer.runs.dispatch import dispatcher
 from designer.runs.models import Run, RunEvent
-from tests.docker.conftest import builder, default_image, docker_client, env_cache  # noqa: F401 (fixtures)
+from tests.conftest import client_for
 from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,12 +51,6 @@ def compute(request: pytest.FixtureRequest, settings: Any, tmp_path: Path) -> st
 def runs_end_with_the_test() -> Iterator[None]:
     yield
     dispatcher().join(timeout=120)  # the database is flushed after the test
-
-
-def client_for(user: Any) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture
