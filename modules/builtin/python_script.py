@@ -110,6 +110,10 @@ class ExecutePythonScript(Module):
         "on the node when the script reads something that changes (a clock, the network)."
     )
 
+    # Version 2 unpacks the bundle under ./Script Bundle/, as the designer does; version 1
+    # unpacked it next to the script.
+    version = 2
+
     class Inputs:
         dataset1 = Input(type=PortType.DATAFRAME, optional=True, help="Passed as dataframe1")
         dataset2 = Input(type=PortType.DATAFRAME, optional=True, help="Passed as dataframe2")
