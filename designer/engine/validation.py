@@ -13,6 +13,7 @@ from typing import Any, Collection, Mapping
 import networkx as nx
 
 from modules.sdk import Module, ParamValues, Registry
+from modules.sdk.types import ESTIMATOR_PORT_TYPES
 
 from .errors import GraphError, PipelineInvalid
 from .module_versions import NodeUpgrade, node_upgrade, resolve_node, upgraded_node
@@ -278,6 +279,17 @@ def validate_pipeline(
             force_rerun=node.force_rerun, timeout=node.timeout or doc.settings.step_timeout,
         )
 
+    if code_refused:
+        for node_id in sorted(user_code_nodes(nodes)):
+            node_spec, compute = nodes[node_id].module.spec, nodes[node_id].compute
+            if not node_spec.runs_user_code and compute in code_refused:  # those are reported above
+                errors.append(GraphError(
+                    "code_not_allowed",
+                    f"{node_spec.name} runs your code (a model that holds it reaches it), and compute {compute!r} "
+                    f"{code_refused[compute]}",
+                    node=node_id,
+                ))
+
     for cycle in _cycles(graph):
         errors.append(GraphError(
             "cycle", f"nodes {' -> '.join([*cycle, cycle[0]])} form a cycle", node=cycle[0], details={"nodes": cycle},
@@ -292,6 +304,26 @@ def validate_pipeline(
         doc = doc.model_copy(update={"nodes": upgraded_nodes})
         resolved = ResolvedGraph(doc=doc, nodes=nodes, graph=graph, parameters=values, upgrades=upgrades)
     return Validation(errors=errors, resolved=resolved, upgrades=upgrades)
+
+
+def user_code_nodes(nodes: Mapping[str, ResolvedNode]) -> set[str]:
+    """The nodes that run users' code: those whose module does, and those a model or transform
+    from such a node reaches (Train and Score Model run a Python model's code)."""
+    running = {node_id for node_id, node in nodes.items() if node.module.spec.runs_user_code}
+    grew = True
+    while grew:  # to a fixed point: a trained model carries the code on to Score Model
+        grew = False
+        for node_id, node in nodes.items():
+            if node_id in running:
+                continue
+            spec = node.module.spec
+            if any(
+                source in running and spec.inputs[port].type in ESTIMATOR_PORT_TYPES
+                for port, (source, _) in node.inputs.items()
+            ):
+                running.add(node_id)
+                grew = True
+    return running
 
 
 def _mentions(value: Any, name: str) -> bool:

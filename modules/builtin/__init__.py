@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     manipulation,
     model_selection,
     numeric_columns,
+    python_model,
     python_script,
     sampling,
     sql,

@@ -143,16 +143,9 @@ class ExecutePythonScript(Module):
         bundle_dir = script_dir / BUNDLE_FOLDER
         if bundle is not None:
             _unpack_bundle(bundle, bundle_dir, BundleLimits.from_resources(ctx.resources))
-        script_path = script_dir / SCRIPT_NAME
-        script_path.write_text(params.script)
-        # Tracebacks show the script's source lines although it is compiled under a short name.
-        linecache.cache[SCRIPT_NAME] = (len(params.script), None, params.script.splitlines(True), SCRIPT_NAME)
-
-        module = types.ModuleType("script")
-        module.__file__ = str(script_path)
         with _script_environment(script_dir, bundle_dir), logging_to(ctx), offline_azureml(), headless_plots():
-            try:
-                exec(compile(params.script, SCRIPT_NAME, "exec"), module.__dict__)  # noqa: S102 (the user's own code)
+            with user_code_errors(script_dir):
+                module = load_script(params.script, script_dir)
                 main = getattr(module, ENTRY_POINT, None)
                 if not callable(main):
                     raise ModuleError(
@@ -161,17 +154,38 @@ class ExecutePythonScript(Module):
                         param="script",
                     )
                 returned = main(*(dataset1, dataset2)[:_declared_tables(main)])
-            except (ModuleError, MemoryError):  # a memory error is the step's limit (the runner says so)
-                raise
-            except (Exception, SystemExit) as exc:  # the user's code failed: report it as theirs
-                print(_user_traceback(exc, script_dir), file=sys.stderr, end="")
-                raise _script_error(exc) from None
             # Only a script that drew something has imported pyplot; importing it here would
             # cost every other script a second.
             if "matplotlib.pyplot" in sys.modules:
                 _save_figures(ctx, sys.modules["matplotlib.pyplot"])
         first, second = _outputs(returned)
         return {"dataset1": first, "dataset2": second}
+
+
+def load_script(source: str, script_dir: Path) -> types.ModuleType:
+    """Run a user's script as the module `script`, its file in `script_dir` (call it within
+    `user_code_errors`, so that a failure is reported as the script's, at its line)."""
+    script_path = script_dir / SCRIPT_NAME
+    script_path.write_text(source)
+    # Tracebacks show the script's source lines although it is compiled under a short name.
+    linecache.cache[SCRIPT_NAME] = (len(source), None, source.splitlines(True), SCRIPT_NAME)
+    module = types.ModuleType("script")
+    module.__file__ = str(script_path)
+    exec(compile(source, SCRIPT_NAME, "exec"), module.__dict__)  # noqa: S102 (the user's own code)
+    return module
+
+
+@contextlib.contextmanager
+def user_code_errors(script_dir: Path, *, param: str = "script") -> Iterator[None]:
+    """A failure of the user's code in the block is theirs: a ModuleError naming the script's
+    line, with a traceback of the script's frames only in the step's log."""
+    try:
+        yield
+    except (ModuleError, MemoryError):  # a memory error is the step's limit (the runner says so)
+        raise
+    except (Exception, SystemExit) as exc:
+        print(_user_traceback(exc, script_dir), file=sys.stderr, end="")
+        raise _script_error(exc, param=param) from None
 
 
 def _declared_tables(main: Any) -> int:
@@ -274,7 +288,7 @@ def _user_traceback(exc: BaseException, script_dir: Path) -> str:
     return "".join(summary.format())
 
 
-def _script_error(exc: BaseException) -> ModuleError:
+def _script_error(exc: BaseException, *, param: str = "script") -> ModuleError:
     if isinstance(exc, SyntaxError) and exc.filename == SCRIPT_NAME:
         line, text = exc.lineno, exc.msg
     else:
@@ -285,7 +299,7 @@ def _script_error(exc: BaseException) -> ModuleError:
     return ModuleError(
         f"line {line}: {message}" if line else message,
         code="script_error",
-        param="script",
+        param=param,
         details={"line": line, "exception": type(exc).__name__},
     )
 
