@@ -244,30 +244,36 @@ def _unpack_bundle(bundle: Path, into: Path, limits: BundleLimits) -> None:
 def _extract_zip(archive: Path, into: Path, limits: BundleLimits) -> None:
     try:
         with zipfile.ZipFile(archive) as zf:
-            members = zf.infolist()
-            for member in members:
-                # zipfile would quietly rewrite such names; a bundle holding them is refused
-                # outright, since it was built to write outside the folder.
-                posix = PurePosixPath(member.filename.replace("\\", "/"))
-                if posix.is_absolute() or ".." in posix.parts or PureWindowsPath(member.filename).drive:
-                    raise ModuleError(
-                        f"the bundle {archive.name} has a member outside its folder: {member.filename!r}",
-                        code="unsafe_bundle",
-                        port="bundle",
-                    )
-            # Sizes as the archive declares them: extracting never writes more than a member
-            # declares, so their sum bounds the disk a bundle takes (a zip bomb says so here).
-            unpacked = sum(member.file_size for member in members)
-            if len(members) > limits.max_files or unpacked > limits.max_mb << 20:
-                raise ModuleError(
-                    f"the bundle {archive.name} unpacks to {len(members):,} files and {unpacked / (1 << 20):,.1f} MB; "
-                    f"a bundle may hold at most {limits.max_files:,} files and {limits.max_mb:,} MB",
-                    code="bundle_too_large",
-                    port="bundle",
-                )
+            check_bundle_zip(zf, archive.name, limits)
             zf.extractall(into)
     except zipfile.BadZipFile as exc:
         raise ModuleError(f"the bundle {archive.name} is not a readable zip file: {exc}", port="bundle") from None
+
+
+def check_bundle_zip(zf: zipfile.ZipFile, name: str, limits: BundleLimits = BUNDLE_LIMITS) -> None:
+    """Refuse a bundle before anything of it is unpacked: a member leading outside its folder,
+    or more files or bytes unpacked than `limits` allow (a zip bomb)."""
+    members = zf.infolist()
+    for member in members:
+        # zipfile would quietly rewrite such names; a bundle holding them is refused
+        # outright, since it was built to write outside the folder.
+        posix = PurePosixPath(member.filename.replace("\\", "/"))
+        if posix.is_absolute() or ".." in posix.parts or PureWindowsPath(member.filename).drive:
+            raise ModuleError(
+                f"the bundle {name} has a member outside its folder: {member.filename!r}",
+                code="unsafe_bundle",
+                port="bundle",
+            )
+    # Sizes as the archive declares them: extracting never writes more than a member
+    # declares, so their sum bounds the disk a bundle takes.
+    unpacked = sum(member.file_size for member in members)
+    if len(members) > limits.max_files or unpacked > limits.max_mb << 20:
+        raise ModuleError(
+            f"the bundle {name} unpacks to {len(members):,} files and {unpacked / (1 << 20):,.1f} MB; "
+            f"a bundle may hold at most {limits.max_files:,} files and {limits.max_mb:,} MB",
+            code="bundle_too_large",
+            port="bundle",
+        )
 
 
 def _is_user_file(filename: str, script_dir: Path) -> bool:
