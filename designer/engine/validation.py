@@ -153,10 +153,13 @@ def validate_pipeline(
     computes: Collection[str] = ("local",),
     unavailable: Mapping[str, str] | None = None,
     code_refused: Mapping[str, str] | None = None,
+    runtimes: Mapping[str, Collection[str]] | None = None,
 ) -> Validation:
     """`computes` are the compute targets steps may run on; `unavailable` those that exist
     but cannot run steps now, with the reason (told apart from a name that is wrong);
-    `code_refused` those where modules that run users' code may not run, with the reason."""
+    `code_refused` those where modules that run users' code may not run, with the reason;
+    `runtimes` the programs besides Python (e.g. "R") each compute target provides (none
+    where it is not named)."""
     values, errors = _resolve_parameters(doc, parameters or {})
 
     def compute_error(name: str, what: str, node: str | None = None) -> GraphError:
@@ -197,6 +200,16 @@ def validate_pipeline(
         compute = node.compute or doc.settings.default_compute
         if node.compute and node.compute not in computes:
             errors.append(compute_error(node.compute, "compute", node_id))
+        elif missing := [r for r in spec.runtimes if r not in (runtimes or {}).get(compute, ())]:
+            having = sorted(c for c in computes if all(r in (runtimes or {}).get(c, ()) for r in spec.runtimes))
+            errors.append(GraphError(
+                "runtime_unavailable",
+                f"{spec.name} needs {' and '.join(missing)}, which compute {compute!r} does not have: "
+                + (f"run it on {', '.join(map(repr, having))}" if having else
+                   "no compute target here has it (an administrator can add a docker target whose "
+                   "environment includes it)"),
+                node=node_id, details={"runtimes": missing, "computes": having},
+            ))
         elif spec.runs_user_code and code_refused and compute in code_refused:
             errors.append(GraphError(
                 "code_not_allowed", f"{spec.name} runs your code, and compute {compute!r} {code_refused[compute]}",

@@ -19,6 +19,7 @@ from designer.engine.events import Event
 from designer.engine.executor import Executor
 from designer.engine.table_workers import TableWorkers
 from designer.engine.url_fetch import url_fetch
+from modules.builtin.r_script import R
 from modules.builtin.sql import RESOURCE_KEY as SQL_LIMITS_KEY
 from modules.sdk import Registry, default_registry
 from modules.sdk.table_limits import RESOURCE_KEY as TABLE_LIMITS_KEY
@@ -40,6 +41,15 @@ def unavailable_compute_targets() -> dict[str, str]:
     """The compute targets that exist but cannot run steps here now, with the reason."""
     return {
         t.name: reason for t in compute_target_list() if (reason := compute_target_unavailable(t)) is not None
+    }
+
+
+def compute_runtimes() -> dict[str, tuple[str, ...]]:
+    """The programs besides Python each compute target provides: R on a docker target whose
+    environment includes it."""
+    return {
+        t.name: (R,) for t in compute_target_list().select_related("environment")
+        if t.backend == "docker" and t.environment is not None and t.environment.with_r
     }
 
 

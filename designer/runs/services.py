@@ -37,6 +37,7 @@ def pipeline_validate(
     validation = validate_pipeline(
         doc, registry=engine_config.registry(), parameters=parameters, computes=engine_config.compute_targets(),
         unavailable=engine_config.unavailable_compute_targets(), code_refused=engine_config.code_refused(user),
+        runtimes=engine_config.compute_runtimes(),
     )
     if validation.resolved is not None:
         _, column_errors = propagate_schemas(validation.resolved)

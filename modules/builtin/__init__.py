@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     numeric_columns,
     python_model,
     python_script,
+    r_script,
     sampling,
     sql,
     statistics,

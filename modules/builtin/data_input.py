@@ -6,6 +6,7 @@ import io
 import os
 import shutil
 import uuid
+import zipfile
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -183,6 +184,17 @@ class ImportFileDataset(Module):
         shutil.copyfile(archive, out / FILE_DATASET_ZIP)
         ctx.log(f"imported {params.name} ({archive.stat().st_size:,} bytes)")
         return {"files": out}
+
+    example_params = {"name": "conformance-check"}
+
+    @classmethod
+    def example_resources(cls, folder: Path) -> dict[str, Any]:
+        """A catalog holding a file dataset named as example_params says."""
+        version = folder / "datasets" / "conformance-check" / "v1"
+        version.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(version / FILE_DATASET_ZIP, "w") as archive:
+            archive.writestr("helper.py", "VALUE = 1\n")
+        return {"datasets_dir": str(folder / "datasets")}
 
     @classmethod
     def fingerprint(cls, params: ParamValues, resources: Mapping[str, Any]) -> str | None:

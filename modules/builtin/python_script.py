@@ -142,7 +142,7 @@ class ExecutePythonScript(Module):
         script_dir.mkdir(parents=True, exist_ok=True)
         bundle_dir = script_dir / BUNDLE_FOLDER
         if bundle is not None:
-            _unpack_bundle(bundle, bundle_dir, BundleLimits.from_resources(ctx.resources))
+            unpack_bundle(bundle, bundle_dir, BundleLimits.from_resources(ctx.resources))
         with _script_environment(script_dir, bundle_dir), logging_to(ctx), offline_azureml(), headless_plots():
             with user_code_errors(script_dir):
                 module = load_script(params.script, script_dir)
@@ -229,7 +229,7 @@ def _script_environment(script_dir: Path, bundle_dir: Path) -> Iterator[None]:
                 del sys.modules[name]
 
 
-def _unpack_bundle(bundle: Path, into: Path, limits: BundleLimits) -> None:
+def unpack_bundle(bundle: Path, into: Path, limits: BundleLimits) -> None:
     """Copy the bundle's files under `into`, extracting any zip among them."""
     into.mkdir()
     for path in sorted(p for p in bundle.rglob("*") if p.is_file()):

@@ -14,9 +14,10 @@ from modules.sdk import default_registry
 REG = default_registry()
 
 
-def validate(text, parameters=None, computes=("local",), code_refused=None):
+def validate(text, parameters=None, computes=("local",), code_refused=None, runtimes=None):
     return validate_pipeline(
-        load_pipeline(text), registry=REG, parameters=parameters, computes=computes, code_refused=code_refused
+        load_pipeline(text), registry=REG, parameters=parameters, computes=computes, code_refused=code_refused,
+        runtimes=runtimes,
     )
 
 
@@ -231,3 +232,15 @@ def test_a_python_models_code_runs_where_its_model_goes(pipeline_text):
     }
     plan = compile_plan(validate(text, computes=("local", "docker")).require())
     assert {s.node for s in plan.steps if s.runs_user_code} == {"mine", "train", "score"}
+
+
+def test_a_module_needing_r_is_refused_where_r_is_absent_naming_where_it_runs(pipeline_text):
+    text = pipeline_text({"r": {"module": "execute_r_script"}})
+    found = only(text, computes=("local", "docker", "docker-r"), runtimes={"docker-r": ("R",)})
+    assert (found["code"], found["node"]) == ("runtime_unavailable", "r")
+    assert found["message"] == "Execute R Script needs R, which compute 'local' does not have: run it on 'docker-r'"
+    assert found["details"] == {"runtimes": ["R"], "computes": ["docker-r"]}
+    nowhere = only(text, computes=("local",))
+    assert "no compute target here has it" in nowhere["message"]
+    on_r = pipeline_text({"r": {"module": "execute_r_script", "compute": "docker-r"}})
+    assert errors(on_r, computes=("local", "docker-r"), runtimes={"docker-r": ("R",)}) == []

@@ -25,6 +25,7 @@ const CATEGORY_ORDER = [
   "Data Input and Output",
   "Data Transformation",
   "Python Language",
+  "R Language",
   "Machine Learning Algorithms",
   "Model Training",
   "Model Scoring and Evaluation",
