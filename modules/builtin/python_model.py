@@ -141,7 +141,7 @@ def _script_folder() -> Iterator[Path]:
         yield Path(name).resolve()
 
 
-def _model_class(source: str, folder: Path) -> type:
+def _model_class(source: str, folder: Path) -> Any:  # the user's class: nothing is known of it
     cls = getattr(load_script(source, folder), CLASS_NAME, None)
     if not isinstance(cls, type) or not all(callable(getattr(cls, m, None)) for m in ("train", "predict")):
         raise ModuleError(f"the script must define class {CLASS_NAME} with methods train(df_train, df_label) "
