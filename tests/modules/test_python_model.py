@@ -178,3 +178,20 @@ def test_an_untrained_python_model_cannot_be_scored() -> None:
     model = call_module("create_python_model", {"script": NAIVE_BAYES}).outputs["model"]
     with pytest.raises(ModuleError, match="has not been trained: connect it through Train Model"):
         call_module("score_model", {}, model=model, dataset=cancer()[1])
+
+
+def test_evaluate_model_reads_a_python_models_scores_like_a_learners() -> None:
+    """A predict returning the designer's `Scored Labels` and `Scored Probabilities` is
+    evaluated as a two-class model: the metrics are scikit-learn's on the same predictions."""
+    from sklearn.metrics import accuracy_score, roc_auc_score
+
+    train, test = cancer()
+    script = NAIVE_BAYES.replace("'probabilities'", "'Scored Probabilities'")
+    model = call_module("create_python_model", {"script": script}).outputs["model"]
+    trained = call_module("train_model", {"label_column": ["target"]}, model=model, dataset=train).outputs["model"]
+    scored = call_module("score_model", {}, model=trained, dataset=test).outputs["dataset"]
+    metrics = call_module("evaluate_model", {}, scored=scored).ctx.metrics
+    features = [c for c in train.columns if c != "target"]
+    expected = GaussianNB().fit(train[features], train["target"])
+    assert metrics["accuracy"] == pytest.approx(accuracy_score(test["target"], expected.predict(test[features])))
+    assert metrics["auc"] == pytest.approx(roc_auc_score(test["target"], expected.predict_proba(test[features])[:, 1]))
