@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from modules.builtin.r_script import R
+
 from .backends import backend_of, compute_target_available, compute_target_unavailable, environment_id_of
 from .selectors import compute_target_list
 
@@ -16,6 +18,15 @@ def unavailable_compute_targets() -> dict[str, str]:
     """The compute targets that exist but cannot run steps here now, with the reason."""
     return {
         t.name: reason for t in compute_target_list() if (reason := compute_target_unavailable(t)) is not None
+    }
+
+
+def compute_runtimes() -> dict[str, tuple[str, ...]]:
+    """The programs besides Python each compute target provides: R on a docker target whose
+    environment includes it."""
+    return {
+        t.name: (R,) for t in compute_target_list().select_related("environment")
+        if t.backend == "docker" and t.environment is not None and t.environment.with_r
     }
 
 

@@ -27,6 +27,7 @@ def environment_spec(environment: Environment) -> EnvironmentSpec:
         name=environment.name,
         base_image=environment.base_image or settings.ATELIER["DOCKER_BASE_IMAGE"],
         requirements=normalize_requirements(environment.requirement_lines()),
+        system_packages=environment.system_packages(),
     )
 
 

@@ -14,6 +14,8 @@ class DatasetFormat(models.TextChoices):
     TSV = "tsv", "TSV"
     PARQUET = "parquet", "Parquet"
     JSON = "json", "JSON"
+    # Files, not a table: a zip kept as uploaded (Import File Dataset), e.g. a Script Bundle.
+    ZIP = "zip", "Zip (files)"
 
 
 class Dataset(models.Model):

@@ -13,6 +13,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -26,10 +27,11 @@ from designer import engine_settings
 from designer.engine import table_intake
 from designer.engine.dataset_catalog import DATASET_NAME, DatasetCatalog, ExportRefused, FolderDatasetCatalog
 from designer.engine.table_workers import TableWorkerOutOfMemory
+from modules.builtin.data_input import FILE_DATASET_ZIP
+from modules.builtin.python_script import check_bundle_zip
 from modules.sdk import ModuleError
-from modules.sdk.artifacts import TABLE_FILE
 
-from .models import Dataset, DatasetVersion
+from .models import Dataset, DatasetFormat, DatasetVersion
 
 _COPY_BYTES = 1 << 20
 
@@ -100,6 +102,24 @@ def _store(file: IO[bytes], filename: str, reading: ReadOptions, staging: Path) 
         raise DatasetFileInvalid(exc.message, code=exc.code) from None
 
 
+def _store_files(file: IO[bytes], filename: str, staging: Path) -> dict[str, Any]:
+    """Keep an uploaded zip as a file dataset (e.g. a Script Bundle) in `staging/table`, once
+    it is known to unpack safely: only its directory is read here, nothing is unpacked."""
+    folder = staging / "table"
+    folder.mkdir()
+    file.seek(0)
+    with (folder / FILE_DATASET_ZIP).open("wb") as out:
+        shutil.copyfileobj(file, out, _COPY_BYTES)
+    try:
+        with zipfile.ZipFile(folder / FILE_DATASET_ZIP) as zf:
+            check_bundle_zip(zf, dataset_filename_sanitize(filename) or "upload")
+    except zipfile.BadZipFile as exc:
+        raise DatasetFileInvalid(f"the zip file cannot be read: {exc}") from None
+    except ModuleError as exc:
+        raise DatasetFileInvalid(exc.message, code=exc.code) from None
+    return {"rows": 0, "schema": [], "format": DatasetFormat.ZIP}
+
+
 def _locked_dataset(*, user: User, name: str) -> Dataset:
     """The user's dataset `name`, created if new, locked until the transaction ends so that
     concurrent uploads under one name get consecutive versions."""
@@ -123,8 +143,9 @@ def dataset_upload(
     """Store an uploaded table as the next version of the user's dataset `name` (a new dataset
     if the name is new; named after the file when None), or of `dataset` when given.
 
-    Delimited text is read as `reading` says. Raises DatasetFileInvalid when the file is not
-    a non-empty CSV, TSV, JSON or Parquet table.
+    Delimited text is read as `reading` says. A zip is kept as a file dataset (for Import File
+    Dataset). Raises DatasetFileInvalid when the file is not a non-empty CSV, TSV, JSON or
+    Parquet table, nor a zip that unpacks safely.
     """
     if dataset is not None:
         name = dataset.name
@@ -136,7 +157,10 @@ def dataset_upload(
             code="invalid_name", field="name",
         )
     with tempfile.TemporaryDirectory(prefix="atelier-upload-") as staging:
-        meta = _store(file, filename, reading, Path(staging))
+        if zipfile.is_zipfile(file):
+            meta = _store_files(file, filename, Path(staging))
+        else:
+            meta = _store(file, filename, reading, Path(staging))
         return _version_add(
             user=user, name=name, table=Path(staging) / "table", meta=meta, fmt=meta["format"], filename=filename,
         )
@@ -154,7 +178,8 @@ def _version_add(
         locked.versions.filter(number__gte=number).delete()
         version = DatasetVersion.objects.create(
             dataset=locked, number=number, rows=meta["rows"], columns=len(meta["schema"]), schema=meta["schema"],
-            size_bytes=(folder / TABLE_FILE).stat().st_size, original_filename=dataset_filename_sanitize(filename),
+            size_bytes=sum(path.stat().st_size for path in folder.iterdir() if path.is_file()),
+            original_filename=dataset_filename_sanitize(filename),
             format=fmt, created_by=user,
         )
         locked.current_version = number

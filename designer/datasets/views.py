@@ -90,7 +90,8 @@ class DatasetViewSet(viewsets.GenericViewSet):
     )
     def create(self, request: Request) -> Response:
         """Upload a table (CSV, TSV, JSON records or Parquet, told apart by content) as a new
-        dataset, or as the next version of the dataset you have by that `name`."""
+        dataset, or as the next version of the dataset you have by that `name`. A zip is kept
+        as a file dataset (kind `files`), e.g. a Script Bundle for Execute Python Script."""
         form = DatasetUploadSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         file = form.validated_data["file"]

@@ -8,7 +8,9 @@ from typing import Any, Mapping
 from django.contrib.auth.models import User
 
 from designer import engine_settings
-from designer.compute.availability import code_refused, compute_targets, environment_of, unavailable_compute_targets
+from designer.compute.availability import (
+    code_refused, compute_runtimes, compute_targets, environment_of, unavailable_compute_targets,
+)
 from designer.engine.compiler import Plan, compile_plan
 from designer.engine.pipeline_file import PipelineDoc, load_pipeline, pipeline_from_data
 from designer.engine.schema_propagation import propagate_schemas
@@ -26,6 +28,7 @@ def pipeline_validate(
     validation = validate_pipeline(
         doc, registry=engine_settings.registry(), parameters=parameters, computes=compute_targets(),
         unavailable=unavailable_compute_targets(), code_refused=code_refused(user),
+        runtimes=compute_runtimes(),
     )
     if validation.resolved is not None:
         _, column_errors = propagate_schemas(validation.resolved)

@@ -40,6 +40,7 @@ from .learners import (
     ANOMALY_CATEGORY, ANOMALY_DETECTION, BINARY, CLUSTERING, MINMAX_SCALING, MULTICLASS, QUANTILE_PREFIX, REGRESSION, STANDARD_SCALING,
 )
 from .parameter_ranges import PARAMETER_RANGE
+from .python_model import PYTHON_MODEL, fit_python_model, predict_python_model
 
 TRAINING = "Model Training"
 SCORING = "Model Scoring and Evaluation"
@@ -287,6 +288,8 @@ def refuse_parameter_ranges(model: Estimator) -> None:
 
 def fit_supervised(ctx: StepContext, model: Estimator, df: pd.DataFrame, label: str, features: list[str]) -> Estimator:
     """Fit `model` on the rows of `df` (which all have a label: see labelled_rows)."""
+    if model.meta.get("task") == PYTHON_MODEL:
+        return fit_python_model(ctx, model, df, label, features)
     task = supervised_task(model)
     refuse_parameter_ranges(model)
     require_rows(df)
@@ -344,6 +347,8 @@ def _attach(df: pd.DataFrame, scores: pd.DataFrame, *, append: bool, label: str 
 
 
 def score_table(model: Estimator, df: pd.DataFrame, *, append: bool) -> pd.DataFrame:
+    if model.meta.get("task") == PYTHON_MODEL:
+        return _attach(df, predict_python_model(model, df), append=append, label=model.meta["label"])
     task = ANOMALY_DETECTION if model.meta.get("task") == ANOMALY_DETECTION else supervised_task(model)
     require_rows(df)
     X = _model_input(model, df)

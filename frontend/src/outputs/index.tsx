@@ -10,6 +10,8 @@ import { SUCCEEDED_STEP_STATUSES, type StepRun } from "../types";
 import { Evaluation, MetricsTable } from "./Evaluation";
 import { Images } from "./Images";
 import { PortOutput } from "./PortOutput";
+import { RunLog } from "./RunLog";
+import { parseRunLog } from "./runLog";
 import { Tabs, type Tab } from "./Tabs";
 import { splitEvaluation } from "./transforms";
 import { useRequest } from "./useRequest";
@@ -82,6 +84,7 @@ function CompletedOutputs({ runId, node, step }: OutputsPanelProps) {
 function MetricsTabs({ runId, node, tab }: { runId: string; node: string; tab: string }) {
   const { data, error } = useRequest(() => api.runs.metrics(runId, node), `${runId}/${node}`);
   const evaluations = useMemo(() => (data ? splitEvaluation(data.metrics, data.visuals) : []), [data]);
+  const runLog = useMemo(() => (data ? parseRunLog(data.visuals) : null), [data]);
   if (error) {
     return (
       <p role="alert" className="outputs-error">
@@ -101,6 +104,7 @@ function MetricsTabs({ runId, node, tab }: { runId: string; node: string; tab: s
         </ul>
       )}
       {tab === EVALUATION_TAB ? <Evaluation runId={runId} node={node} evaluations={evaluations} /> : <MetricsTable evaluations={evaluations} />}
+      {tab === METRICS_TAB && runLog && <RunLog log={runLog} />}
     </>
   );
 }

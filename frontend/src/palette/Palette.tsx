@@ -25,6 +25,7 @@ const CATEGORY_ORDER = [
   "Data Input and Output",
   "Data Transformation",
   "Python Language",
+  "R Language",
   "Machine Learning Algorithms",
   "Model Training",
   "Model Scoring and Evaluation",
@@ -140,8 +141,16 @@ function PaletteItem({ spec, onAdd, disabled }: { spec: ModuleSpec; onAdd: Props
   );
 }
 
+/** The node a dataset becomes on the canvas: a table is read by Import Data; a file dataset
+ * (an uploaded zip) by Import File Dataset, whose output wires to a Script Bundle port. */
+export function datasetDrop(dataset: Pick<Dataset, "name" | "kind">): PaletteDrop {
+  return dataset.kind === "files"
+    ? { module: "import_file_dataset", params: { name: dataset.name } }
+    : { module: "import_data", params: { source: "dataset", name: dataset.name } };
+}
+
 function DatasetItem({ dataset, onAdd, disabled }: { dataset: Dataset; onAdd: Props["onAdd"]; disabled?: boolean }) {
-  const drop = { module: "import_data", params: { source: "dataset", name: dataset.name } };
+  const drop = datasetDrop(dataset);
   const drag = useDragToCanvas(drop, onAdd, dataset.name);
   return (
     <li className="palette-item">
@@ -229,9 +238,11 @@ function Datasets({ onAdd, disabled }: { onAdd: Props["onAdd"]; disabled?: boole
     const name = file.name.replace(/\.[^.]+$/, "");
     try {
       const dataset = await api.datasets.upload(file, name, reading);
-      toast("info", `Dataset ${dataset.name} uploaded; it was added to the canvas as Import Data.`);
+      const drop = datasetDrop(dataset);
+      const as = drop.module === "import_data" ? "Import Data" : "Import File Dataset";
+      toast("info", `Dataset ${dataset.name} uploaded; it was added to the canvas as ${as}.`);
       await refresh();
-      onAdd({ module: "import_data", params: { source: "dataset", name: dataset.name } });
+      onAdd(drop);
     } catch (e) {
       const misread = e instanceof ApiError && e.errors.some((item) => READING_PROBLEMS.has(item.code));
       if (misread) setOptionsOpen(true);
@@ -255,7 +266,7 @@ function Datasets({ onAdd, disabled }: { onAdd: Props["onAdd"]; disabled?: boole
         <input
           ref={fileInput}
           type="file"
-          accept=".csv,.tsv,.txt,.parquet,.json"
+          accept=".csv,.tsv,.txt,.parquet,.json,.zip"
           aria-label="Upload dataset"
           className="visually-hidden"
           disabled={uploading || disabled}
