@@ -47,6 +47,7 @@ LAYERS = [
     ["designer.datasets"],
     ["designer.pipelines"],
     ["designer.runs"],
+    ["designer.jobs"],
     ["designer.realtime"],
     ["designer.web", "designer.urls", "designer.asgi", "designer.wsgi"],
 ]

@@ -26,6 +26,7 @@ class PlanStep:
     upstream: tuple[str, ...] = field(default=())
     runs_user_code: bool = False
     fetches: dict[str, str] = field(default_factory=dict)  # name -> URL the host downloads first
+    bound: dict[str, str] = field(default_factory=dict)  # port -> digest of a stored artifact (Module.bound_inputs)
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ def compile_plan(
             upstream=tuple(sorted(resolved.graph.predecessors(node_id))),
             runs_user_code=node_id in running_code,
             fetches=dict(node.module.fetches(node.params)),
+            bound={port: digest for port, digest in node.module.bound_inputs(node.params).items() if port not in node.inputs},
         ))
     settings = resolved.doc.settings
     return Plan(

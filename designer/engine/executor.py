@@ -169,8 +169,12 @@ def cache_decision(
 
 
 def step_inputs(step: PlanStep, outputs: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """The artifacts a step reads, from its upstream steps' `outputs` (node -> port -> output)."""
-    return {port: outputs[src][src_port]["artifact"] for port, (src, src_port) in step.inputs.items()}
+    """The artifacts a step reads: those bound to it in the plan, and its upstream steps'
+    `outputs` (node -> port -> output)."""
+    return {
+        **step.bound,
+        **{port: outputs[src][src_port]["artifact"] for port, (src, src_port) in step.inputs.items()},
+    }
 
 
 @dataclass

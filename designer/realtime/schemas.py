@@ -62,7 +62,7 @@ class StepState(_Message):
     placement: dict[str, Any]
 
 
-class Snapshot(_Message):
+class SnapshotMessage(_Message):
     """The first message of a fresh subscription: the run as of event `seq` (0: none yet)."""
 
     type: Literal["snapshot"]
@@ -113,7 +113,7 @@ class StepMetricMessage(_Event):
 
 
 RunMessage = Annotated[
-    Union[Snapshot, RunStatusMessage, StepStatusMessage, StepLogMessage, StepProgressMessage, StepMetricMessage],
+    Union[SnapshotMessage, RunStatusMessage, StepStatusMessage, StepLogMessage, StepProgressMessage, StepMetricMessage],
     Field(discriminator="type"),
 ]
 run_message = TypeAdapter(RunMessage)

@@ -19,7 +19,7 @@ from designer.pipelines.services import pipeline_create
 from designer.pipelines.validation import pipeline_prepare
 
 from . import dispatch
-from .models import Run, RunSource, StepRun
+from .models import Run, RunKind, RunSource, StepRun
 from .recording import run_record_event
 
 
@@ -33,8 +33,14 @@ def run_create(
     force_rerun: bool = False,
     force_nodes: Iterable[str] = (),
     pipeline_version: Any = None,
+    kind: str = RunKind.PIPELINE,
+    job: Mapping[str, Any] | None = None,
+    experiment: str = "",
 ) -> Run:
     run = Run.objects.create(
+        kind=kind,
+        job=dict(job or {}),
+        experiment=experiment,
         pipeline_name=doc.name,
         pipeline_version=pipeline_version,
         pipeline=doc.to_data(),
@@ -70,6 +76,9 @@ def run_submit(
     force_rerun: bool = False,
     source: str = RunSource.API,
     pipeline_version: Any = None,
+    kind: str = RunKind.PIPELINE,
+    job: Mapping[str, Any] | None = None,
+    experiment: str = "",
 ) -> Run:
     """Validate and record a run of a pipeline file (`text`) or of a saved pipeline version's
     `document` (`pipeline_version`: the version it is), then hand it to the dispatcher once
@@ -77,7 +86,8 @@ def run_submit(
     doc, plan = pipeline_prepare(text=text, document=document, parameters=parameters, compute=compute, user=user)
     with transaction.atomic():
         run = run_create(
-            doc=doc, plan=plan, source=source, user=user, force_rerun=force_rerun, pipeline_version=pipeline_version
+            doc=doc, plan=plan, source=source, user=user, force_rerun=force_rerun, pipeline_version=pipeline_version,
+            kind=kind, job=job, experiment=experiment,
         )
         dispatch.dispatcher().submit(run_id=run.pk)
     return run
@@ -88,6 +98,7 @@ def _run_copy(*, run: Run, user: User, force_rerun: bool, force_nodes: Iterable[
     return run_create(
         doc=pipeline_from_data(run.pipeline), plan=Plan.from_json(run.plan), source=RunSource.API, user=user,
         force_rerun=force_rerun, force_nodes=force_nodes, pipeline_version=run.pipeline_version,
+        kind=run.kind, job=run.job, experiment=run.experiment,
     )
 
 

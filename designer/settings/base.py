@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "designer.runs",
     "designer.realtime",
     "designer.compute",
+    "designer.jobs",
     "designer.web",
 ]
 
@@ -287,6 +288,8 @@ ATELIER = {
     # Import Data from a URL: the largest download, and networks (comma-separated, e.g.
     # 10.20.0.0/16) that URLs may reach although they are private, loopback or link-local.
     "URL_MAX_BYTES": int(env("ATELIER_URL_MAX_BYTES", str(512 * 1024 * 1024))),
+    # The most a job's code snapshot may hold (what its .amlignore or .gitignore leaves).
+    "JOB_SNAPSHOT_MAX_BYTES": int(env("ATELIER_JOB_SNAPSHOT_MAX_MB", "300")) * 1024 * 1024,
     "URL_ALLOWED_NETWORKS": [
         ipaddress.ip_network(n.strip(), strict=False) for n in env("ATELIER_URL_ALLOWED_NETWORKS", "").split(",")
         if n.strip()

@@ -12,12 +12,12 @@ from pydantic.json_schema import models_json_schema
 
 from designer.engine.pipeline_file import PipelineDoc
 from designer.realtime.schemas import (
-    RunStatusMessage, Snapshot, StepErrorPayload, StepLogMessage, StepMetricMessage, StepProgressMessage,
+    RunStatusMessage, SnapshotMessage, StepErrorPayload, StepLogMessage, StepMetricMessage, StepProgressMessage,
     StepStatusMessage, UserRunStatusMessage,
 )
 
 _RUN_MESSAGES: list[type[BaseModel]] = [
-    Snapshot, RunStatusMessage, StepStatusMessage, StepLogMessage, StepProgressMessage, StepMetricMessage,
+    SnapshotMessage, RunStatusMessage, StepStatusMessage, StepLogMessage, StepProgressMessage, StepMetricMessage,
 ]
 _REF = "#/components/schemas/{model}"
 

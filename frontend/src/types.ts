@@ -197,7 +197,7 @@ export interface ApiErrorItem {
 
 export type RunState = Schemas["RunState"];
 export type StepState = Schemas["StepState"];
-export type SnapshotMessage = Schemas["Snapshot"];
+export type SnapshotMessage = Schemas["SnapshotMessage"];
 export type RunStatusMessage = Schemas["RunStatusMessage"];
 export type StepStatusMessage = Schemas["StepStatusMessage"];
 export type StepLogMessage = Schemas["StepLogMessage"];
@@ -207,3 +207,21 @@ export type RunMessage = Schemas["RunMessage"];
 
 /** /ws/runs/: one of the user's runs changed status. */
 export type UserRunStatusMessage = Schemas["UserRunStatusMessage"];
+
+// -- jobs (/api/jobs/, /api/experiments/) ---------------------------------------------------
+
+export type JobSummary = Schemas["Job"];
+/** A job: its run (steps as RunDetail's) plus its job file (`job.file`) and snapshot (`job.snapshot`). */
+export type JobDetail = Omit<Schemas["JobDetail"], "parameters" | "pipeline" | "steps" | "job"> & {
+  steps: StepRun[];
+  job: {
+    file: Record<string, unknown>;
+    snapshot: { digest: string; files: number; bytes: number; ignore_file: string | null };
+    requirements?: string[];
+    compute?: string;
+  };
+};
+export type Experiment = Schemas["Experiment"];
+export type ExperimentRun = Schemas["ExperimentRun"];
+/** The files of a job's snapshot (/api/jobs/<id>/snapshot/). */
+export type SnapshotFiles = Schemas["Snapshot"];

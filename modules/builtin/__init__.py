@@ -13,6 +13,7 @@ from . import (  # noqa: F401
     python_script,
     r_script,
     recommendation,
+    run_script,
     sampling,
     sql,
     statistics,

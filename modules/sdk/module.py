@@ -209,6 +209,13 @@ class Module:
         return {}
 
     @classmethod
+    def bound_inputs(cls, params: ParamValues) -> Mapping[str, str]:
+        """Input ports fed from an artifact already in the store (sha256 digest, by port)
+        rather than by an upstream node, e.g. a job's code snapshot; the step reads them as
+        it reads any input, and they count in its cache key."""
+        return {}
+
+    @classmethod
     def fingerprint(cls, params: ParamValues, resources: Mapping[str, Any]) -> str | None:
         """Extra cache-key material for what the inputs don't capture (e.g. a file read).
 
