@@ -146,11 +146,14 @@ export type StepStatus = Schemas["StepStatusEnum"];
 
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ["completed", "failed", "cancelled"];
 
-/** A step's error: `origin` says whose failure it is (module, infrastructure, limit, user). */
+/** Whose failure a step's error is (designer/engine/step_errors.py's Origin). */
+export type ErrorOrigin = "module" | "infrastructure" | "time_limit" | "memory_limit" | "user";
+
+/** A step's error: `origin` says whose failure it is; an origin this canvas does not know yet is shown as it is. */
 export interface StepError {
   code?: string;
   message: string;
-  origin?: "module" | "infrastructure" | "limit" | "user" | string;
+  origin?: ErrorOrigin | (string & {});
   [key: string]: unknown;
 }
 

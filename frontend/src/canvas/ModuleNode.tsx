@@ -2,7 +2,7 @@ import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { memo } from "react";
 import { useRunView } from "../runs/runStore";
 import { STATUS_LABEL } from "../runs/runState";
-import type { PortSpec } from "../types";
+import type { ErrorOrigin, PortSpec } from "../types";
 import type { ModuleFlowNode } from "./graph";
 import { useEditor } from "./store";
 
@@ -89,17 +89,17 @@ export const ModuleNode = memo(function ModuleNode({ id, data, selected }: NodeP
   );
 });
 
+const ORIGIN_LABEL: Record<ErrorOrigin, string> = {
+  module: "The module failed",
+  infrastructure: "Infrastructure problem (not your pipeline)",
+  time_limit: "Time limit",
+  memory_limit: "Memory limit",
+  user: "Cancelled",
+};
+
+/** What a step error's origin means to the user; an origin from a newer server is shown as it is. */
 export function originLabel(origin: string): string {
-  switch (origin) {
-    case "infrastructure":
-      return "Infrastructure problem (not your pipeline)";
-    case "limit":
-      return "Time limit";
-    case "user":
-      return "Cancelled";
-    default:
-      return origin;
-  }
+  return ORIGIN_LABEL[origin as ErrorOrigin] ?? origin;
 }
 
 export function formatSeconds(seconds: number): string {

@@ -97,7 +97,7 @@ export function RunPanel({ selectedNode, onSelectNode, onCancel, onRerun, onReru
           </div>
           {step.error && (
             <div className="step-error" role="alert" aria-label={`error of step ${selectedNode}`}>
-              <strong>{step.error.origin && step.error.origin !== "module" ? originLabel(step.error.origin) : "The module failed"}:</strong>{" "}
+              <strong>{originLabel(step.error.origin ?? "module")}:</strong>{" "}
               {step.error.message}
             </div>
           )}
