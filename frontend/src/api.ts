@@ -153,8 +153,8 @@ export const api = {
   },
 
   runs: {
-    /** `pipeline`: runs whose pipeline name contains it. */
-    list: (params: { limit?: number; offset?: number; pipeline?: string } = {}) =>
+    /** `pipeline`: runs whose pipeline name contains it (a search); `pipeline_id`: the runs of that pipeline. */
+    list: (params: { limit?: number; offset?: number; pipeline?: string; pipeline_id?: number } = {}) =>
       request<Page<RunSummary>>("GET", `/api/runs/${query({ limit: 50, ...params })}`),
     get: (id: string) => request<RunDetail>("GET", `/api/runs/${enc(id)}/`),
     submit: (body: RunSubmit) => request<RunDetail>("POST", "/api/runs/", body),

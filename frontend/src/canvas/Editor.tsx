@@ -14,6 +14,7 @@ import { RunPanel } from "../runs/RunPanel";
 import { useRunView } from "../runs/runStore";
 import { useRunSocket } from "../runs/useRunSocket";
 import type { GraphError, ModuleSpec, RunDetail, RunSubmit } from "../types";
+import { ErrorBoundary } from "../ui/ErrorBoundary";
 import { navigate } from "../ui/router";
 import { useToasts } from "../ui/toasts";
 import { Canvas } from "./Canvas";
@@ -70,13 +71,11 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
         setLoaded(true);
         // The run in the address (?run=, kept across reloads), or else this pipeline's last
         // run: its states, outputs and the columns it saw (column pickers fall back on them).
+        // By id: another pipeline may have had this one's name.
         const shown = new URLSearchParams(location.search).get("run");
         const run = shown
           ? api.runs.get(shown)
-          : api.runs.list({ pipeline: detail.name, limit: 10 }).then((page) => {
-              const last = page.results.find((r) => r.pipeline_name === detail.name);
-              return last ? api.runs.get(last.id) : null;
-            });
+          : api.runs.list({ pipeline_id: pipelineId, limit: 1 }).then((page) => (page.results[0] ? api.runs.get(page.results[0].id) : null));
         run.then((found) => !cancelled && found && useRunView.getState().show(found), () => undefined);
       },
       (e: ApiError) => !cancelled && setLoadError(e.message),
@@ -203,21 +202,27 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
       />
       <ConflictBanner />
       <div className="editor-body">
-        <Palette modules={modules} onAdd={onAdd} />
+        <ErrorBoundary what="The palette">
+          <Palette modules={modules} onAdd={onAdd} />
+        </ErrorBoundary>
         <div className="editor-center" ref={canvasBox}>
-          {loaded ? <Canvas /> : <p className="page-message">Loading…</p>}
+          <ErrorBoundary what="The canvas">{loaded ? <Canvas /> : <p className="page-message">Loading…</p>}</ErrorBoundary>
           {runId && (
-            <RunPanel
-              selectedNode={selectedNode}
-              onSelectNode={(node) => useEditor.getState().selectOnly([node])}
-              onCancel={() => void runAction(() => api.runs.cancel(runId), "Cancelling")}
-              onRerun={() => void runAction(async () => showRun(await api.runs.rerun(runId)), "Rerunning")}
-              onRerunFrom={(node) => void runAction(async () => showRun(await api.runs.rerunFrom(runId, node)), "Rerunning")}
-              onClose={() => showRun(null)}
-            />
+            <ErrorBoundary what="The run panel">
+              <RunPanel
+                selectedNode={selectedNode}
+                onSelectNode={(node) => useEditor.getState().selectOnly([node])}
+                onCancel={() => void runAction(() => api.runs.cancel(runId), "Cancelling")}
+                onRerun={() => void runAction(async () => showRun(await api.runs.rerun(runId)), "Rerunning")}
+                onRerunFrom={(node) => void runAction(async () => showRun(await api.runs.rerunFrom(runId, node)), "Rerunning")}
+                onClose={() => showRun(null)}
+              />
+            </ErrorBoundary>
           )}
         </div>
-        <Inspector pipelineId={pipelineId} />
+        <ErrorBoundary what="The inspector">
+          <Inspector pipelineId={pipelineId} />
+        </ErrorBoundary>
       </div>
       {runDialog && (
         <RunDialog

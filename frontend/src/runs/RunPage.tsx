@@ -9,6 +9,7 @@ import { Canvas } from "../canvas/Canvas";
 import { ShortcutHelp, useShortcuts } from "../canvas/shortcuts";
 import { useEditor } from "../canvas/store";
 import { Inspector } from "../inspector/Inspector";
+import { ErrorBoundary } from "../ui/ErrorBoundary";
 import { navigate } from "../ui/router";
 import { useToasts } from "../ui/toasts";
 import { RunPanel } from "./RunPanel";
@@ -117,18 +118,22 @@ function RunView({ runId }: { runId: string }) {
       </header>
       <div className="editor-body no-palette">
         <div className="editor-center">
-          {loaded ? <Canvas readOnly /> : <p className="page-message">Loading…</p>}
-          <RunPanel
-            selectedNode={selectedNode}
-            onSelectNode={(node) => useEditor.getState().selectOnly([node])}
-            onCancel={() =>
-              void api.runs.cancel(runId).catch((e: Error) => toast("error", `Cancelling failed: ${e.message}`))
-            }
-            onRerun={() => void act(() => api.runs.rerun(runId), "Rerunning")}
-            onRerunFrom={(node) => void act(() => api.runs.rerunFrom(runId, node), "Rerunning")}
-          />
+          <ErrorBoundary what="The canvas">{loaded ? <Canvas readOnly /> : <p className="page-message">Loading…</p>}</ErrorBoundary>
+          <ErrorBoundary what="The run panel">
+            <RunPanel
+              selectedNode={selectedNode}
+              onSelectNode={(node) => useEditor.getState().selectOnly([node])}
+              onCancel={() =>
+                void api.runs.cancel(runId).catch((e: Error) => toast("error", `Cancelling failed: ${e.message}`))
+              }
+              onRerun={() => void act(() => api.runs.rerun(runId), "Rerunning")}
+              onRerunFrom={(node) => void act(() => api.runs.rerunFrom(runId, node), "Rerunning")}
+            />
+          </ErrorBoundary>
         </div>
-        <Inspector pipelineId={null} readOnly />
+        <ErrorBoundary what="The inspector">
+          <Inspector pipelineId={null} readOnly />
+        </ErrorBoundary>
       </div>
       {showShortcuts && <ShortcutHelp onClose={() => setShowShortcuts(false)} />}
     </div>

@@ -144,7 +144,11 @@ function Logs({ runId, node }: { runId: string; node: string }) {
       (e: Error) => setError(e.message),
     );
   }, [runId, node, setLogs]);
-  useEffect(() => end.current?.scrollIntoView({ block: "nearest" }), [lines?.length]);
+  // A block body: an effect's return value is its cleanup, and scrollIntoView() returns a
+  // Promise in current Chromium, which React would then call.
+  useEffect(() => {
+    end.current?.scrollIntoView({ block: "nearest" });
+  }, [lines?.length]);
 
   return (
     <div className="logs">
