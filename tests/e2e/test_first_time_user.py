@@ -1,12 +1,14 @@
 """What a first-time user hit on the canvas (issue 14), each defect as the user met it."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, expect
 
 from designer.pipelines.services import pipeline_create
 from designer.runs.models import Run
+from tests.waiting import eventually
 
 from .canvas_actions import expect_status, select_node
 from .conftest import LIVE_DATABASE, LiveServer
@@ -89,3 +91,104 @@ def test_a_pipeline_shows_its_own_last_run_whatever_the_names(page: Page, server
     page.get_by_role("dialog", name="New pipeline").get_by_label("Name").fill("cars")
     page.get_by_role("button", name="Create", exact=True).click()
     expect(page.get_by_label("Pipeline name")).to_have_value("cars (2)")
+
+
+def test_module_help_shows_formatted_beside_the_palette_and_in_the_inspector(page: Page, server: LiveServer, user: Any) -> None:
+    # It was clipped by the palette's scrolling list, and showed raw Markdown.
+    pipeline = pipeline_create(user=user, document={
+        "format": "atelier/pipeline@1", "name": "help", "nodes": {"cars": {"module": "import_data"}},
+    })
+    page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
+    page.get_by_label("Help for Import Data").click()
+    popover = page.get_by_role("dialog", name="Import Data")
+    expect(popover.locator("li strong").first).to_have_text("sample")
+    expect(popover).not_to_contain_text("**")
+    box = popover.bounding_box()
+    assert box
+    # What is drawn at the popover's middle is the popover, not whatever clipped it.
+    assert page.evaluate(
+        "([x, y]) => !!document.elementFromPoint(x, y)?.closest('.help-popover')",
+        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+    )
+    page.keyboard.press("Escape")
+    expect(popover).to_have_count(0)
+
+    select_node(page, "cars")
+    page.get_by_text("About Import Data").click()
+    about = page.get_by_label("About Import Data")
+    expect(about.locator("li")).to_have_count(4)
+    expect(about).not_to_contain_text("**")
+
+
+def _chain(name: str, length: int) -> dict[str, Any]:
+    """A column of `length` modules, laid out top to bottom."""
+    nodes: dict[str, Any] = {"typed": {"module": "enter_data_manually", "params": {"data": "make,price\naudi,13950\n"}}}
+    for n in range(1, length):
+        nodes[f"pick{n}"] = {"module": "select_columns", "inputs": {"dataset": f"{list(nodes)[-1]}.dataset"},
+                             "params": {"columns": {"include": "all"}}}
+    return {"format": "atelier/pipeline@1", "name": name, "nodes": nodes,
+            "layout": {node: {"x": 40, "y": 40 + 160 * i} for i, node in enumerate(nodes)}}
+
+
+def _inside(inner: dict[str, float], outer: dict[str, float]) -> bool:
+    return (outer["x"] <= inner["x"] and inner["x"] + inner["width"] <= outer["x"] + outer["width"]
+            and outer["y"] <= inner["y"] and inner["y"] + inner["height"] <= outer["y"] + outer["height"])
+
+
+def _apart(a: dict[str, float], b: dict[str, float]) -> bool:
+    return (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+            or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+
+def test_the_run_panel_makes_room_and_every_module_stays_in_view(page: Page, server: LiveServer, user: Any) -> None:
+    # At 1280×720 the panel covered the lower modules, and the minimap covered others.
+    page.set_viewport_size({"width": 1280, "height": 720})
+    pipeline = pipeline_create(user=user, document=_chain("tall", 5))
+    page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
+    _run_to_the_end(page)
+    expect(page.get_by_role("region", name="Run")).to_be_visible()
+
+    def in_view() -> bool:
+        canvas = page.get_by_label("Pipeline canvas").bounding_box()
+        minimap = page.locator(".react-flow__minimap").bounding_box()
+        boxes = [box for box in (page.locator(".react-flow__node").nth(i).bounding_box() for i in range(5)) if box]
+        return bool(canvas and minimap and len(boxes) == 5
+                    and all(_inside(box, canvas) and _apart(box, minimap) for box in boxes))
+
+    eventually(in_view, what="every module inside the canvas and clear of the minimap, with the run panel open")
+    run_panel = page.get_by_role("region", name="Run").bounding_box()
+    canvas = page.get_by_label("Pipeline canvas").bounding_box()
+    assert run_panel and canvas and _apart(run_panel, canvas)
+
+
+def test_modules_added_by_click_land_where_there_is_room(page: Page, server: LiveServer, user: Any) -> None:
+    # They all landed on the same spot, hiding each other.
+    pipeline = pipeline_create(user=user, name="clicks")
+    page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
+    for _ in range(4):
+        page.locator('button[data-module="select_columns"]').click()
+    nodes = page.locator(".react-flow__node")
+    expect(nodes).to_have_count(4)
+    canvas = page.get_by_label("Pipeline canvas").bounding_box()
+    boxes = [nodes.nth(i).bounding_box() for i in range(4)]
+    assert canvas and all(boxes)
+    assert all(_inside(box, canvas) for box in boxes if box)
+    assert all(_apart(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:] if a and b)
+
+
+def test_upload_advice_matches_the_cause_and_messages_go(page: Page, server: LiveServer, user: Any, tmp_path: Path) -> None:
+    # An empty file was advised to "see Reading options"; error messages piled up over the buttons.
+    pipeline = pipeline_create(user=user, name="uploads")
+    page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    toasts = page.locator(".toast")
+    for _ in range(3):
+        with page.expect_response(lambda response: "/api/datasets/" in response.url and response.request.method == "POST"):
+            page.get_by_label("Upload dataset").set_input_files(str(empty))
+        expect(toasts.filter(has_text="The upload of empty.csv failed")).to_have_count(1)
+    expect(toasts).to_have_count(1)
+    expect(toasts).to_contain_text("The file is empty: choose the file that holds the table.")
+    expect(toasts).not_to_contain_text("Reading options")
+    expect(page.locator("details.upload-options")).not_to_have_attribute("open", "")
+    expect(toasts).to_have_count(0, timeout=30_000)

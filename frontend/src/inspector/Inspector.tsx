@@ -10,6 +10,7 @@ import type { ModuleFlowNode } from "../canvas/graph";
 import { useEditor } from "../canvas/store";
 import type { GraphError, ModuleSpec, PipelineParameter } from "../types";
 import { ComputeSelect } from "../ui/ComputeSelect";
+import { Markdown } from "../ui/Markdown";
 import { ParamField } from "./ParamField";
 import { inputForParam, useUpstreamColumns } from "./upstreamColumns";
 
@@ -136,7 +137,7 @@ function NodeInspector({ node, spec, pipelineId, readOnly }: { node: ModuleFlowN
 
       <details className="module-help">
         <summary>About {spec.name}</summary>
-        <div className="help-text">{spec.help}</div>
+        <Markdown text={spec.help} label={`About ${spec.name}`} />
       </details>
     </section>
   );

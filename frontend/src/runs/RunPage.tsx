@@ -5,7 +5,7 @@
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useEffect, useState } from "react";
 import { api, ApiError } from "../api";
-import { Canvas } from "../canvas/Canvas";
+import { Canvas, FIT_VIEW } from "../canvas/Canvas";
 import { ShortcutHelp, useShortcuts } from "../canvas/shortcuts";
 import { useEditor } from "../canvas/store";
 import { Inspector } from "../inspector/Inspector";
@@ -41,7 +41,7 @@ function RunView({ runId }: { runId: string }) {
     enabled: loaded,
     readOnly: true,
     onHelp: () => setShowShortcuts(true),
-    onFit: () => void fitView({ padding: 0.2, maxZoom: 1 }),
+    onFit: () => void fitView(FIT_VIEW),
     onLayout: () => undefined,
     onSave: () => undefined,
     screenCenter: () => ({ x: innerWidth / 2, y: innerHeight / 2 }),
@@ -109,7 +109,7 @@ function RunView({ runId }: { runId: string }) {
           Run of {name ?? "…"} <span className="muted small">{runId.slice(0, 8)}</span>
         </h1>
         <span className="spacer" />
-        <button type="button" onClick={() => void fitView({ padding: 0.2, maxZoom: 1 })}>
+        <button type="button" onClick={() => void fitView(FIT_VIEW)}>
           Zoom to fit
         </button>
         <button type="button" onClick={() => void editAsDraft()}>
