@@ -11,7 +11,7 @@ import { useEditor } from "../canvas/store";
 import type { GraphError, ModuleSpec, PipelineParameter } from "../types";
 import { ComputeSelect } from "../ui/ComputeSelect";
 import { Markdown } from "../ui/Markdown";
-import { ParamField } from "./ParamField";
+import { ParamField, paramApplies } from "./ParamField";
 import { inputForParam, useUpstreamColumns } from "./upstreamColumns";
 
 export function Inspector({ pipelineId, readOnly }: { pipelineId: number | null; readOnly?: boolean }) {
@@ -81,7 +81,7 @@ function NodeInspector({ node, spec, pipelineId, readOnly }: { node: ModuleFlowN
       {spec.params.length > 0 && (
         <fieldset className="group">
           <legend>Parameters</legend>
-          {spec.params.map((param) => (
+          {spec.params.filter((param) => paramApplies(param, node.data.params, spec.params)).map((param) => (
             <ParamWithColumns
               key={param.name}
               nodeId={node.id}

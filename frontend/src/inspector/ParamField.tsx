@@ -1,6 +1,7 @@
 /** One param of a module as a form field, generated from its declaration in the module spec. */
 import { lazy, Suspense, useId } from "react";
 import type { ColumnInfo, ColumnSelector, GraphError, ParamSpec } from "../types";
+import { useEditor } from "../canvas/store";
 import { ColumnPicker } from "./ColumnPicker";
 
 const CodeEditor = lazy(() => import("./CodeEditor"));
@@ -15,6 +16,21 @@ interface FieldProps {
 }
 
 const isExpression = (v: unknown) => typeof v === "string" && v.includes("${{");
+const PIPELINE_PARAMETER = /^\$\{\{\s*parameters\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/;
+
+/** The pipeline parameter a value is bound to ("${{parameters.train_fraction}}"), if it is just that. */
+export function boundParameter(value: unknown): string | null {
+  return typeof value === "string" ? (PIPELINE_PARAMETER.exec(value.trim())?.[1] ?? null) : null;
+}
+
+/** Whether a param applies given the node's values (its `when`), so that fields that
+ * don't (Url while the source is a sample) are not shown. */
+export function paramApplies(param: ParamSpec, values: Record<string, unknown>, params: readonly ParamSpec[]): boolean {
+  return Object.entries(param.when ?? {}).every(([other, allowed]) => {
+    const value = values[other] === undefined ? params.find((p) => p.name === other)?.default : values[other];
+    return allowed.includes(value);
+  });
+}
 
 /** What the user typed in a number field: a number when it is one, else the text (an
  * expression such as `${{parameters.x}}`, or a mistake the validation will name). */
@@ -50,6 +66,7 @@ export function ParamField({ spec, value, onChange, errors, columns, readOnly }:
   const problems = [...errors.map((e) => e.message), ...(local ? [local] : [])];
   const describedBy = `${id}-help ${problems.length ? `${id}-errors` : ""}`.trim();
   const common = { id, "aria-describedby": describedBy, "aria-invalid": problems.length > 0, disabled: readOnly };
+  const bound = boundParameter(current);
   let control;
 
   switch (spec.type) {
@@ -75,7 +92,7 @@ export function ParamField({ spec, value, onChange, errors, columns, readOnly }:
           {current === null && <option value="">(choose)</option>}
           {spec.choices.map((c) => (
             <option key={c} value={c}>
-              {c}
+              {spec.labels?.[c] ?? c}
             </option>
           ))}
         </select>
@@ -138,7 +155,7 @@ export function ParamField({ spec, value, onChange, errors, columns, readOnly }:
         {spec.label}
         {spec.required && <span aria-hidden="true"> *</span>}
       </label>
-      {control}
+      {bound === null ? control : <BoundParameter id={id} name={bound} onUnbind={() => onChange(undefined)} readOnly={readOnly} />}
       <div id={`${id}-help`} className="field-help">
         {[spec.help, rangeHint(spec), spec.type === "columns" ? columns?.note : ""].filter(Boolean).join(" · ")}
       </div>
@@ -148,6 +165,24 @@ export function ParamField({ spec, value, onChange, errors, columns, readOnly }:
             <li key={i}>{p}</li>
           ))}
         </ul>
+      )}
+    </div>
+  );
+}
+
+/** A param set by a pipeline parameter: its name and value, in words, not `${{…}}`. */
+function BoundParameter({ id, name, onUnbind, readOnly }: { id: string; name: string; onUnbind(): void; readOnly?: boolean }) {
+  const parameter = useEditor((s) => s.meta.parameters?.[name]);
+  return (
+    <div className="bound-parameter" id={id}>
+      <span>
+        Pipeline parameter: <strong>{name}</strong>
+        {parameter ? ` (${parameter.default ?? "no default: set when a run is submitted"})` : " (not defined: add it to the pipeline's parameters)"}
+      </span>
+      {!readOnly && (
+        <button type="button" className="link" onClick={onUnbind}>
+          Set a value here instead
+        </button>
       )}
     </div>
   );
