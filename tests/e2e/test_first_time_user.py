@@ -192,3 +192,44 @@ def test_upload_advice_matches_the_cause_and_messages_go(page: Page, server: Liv
     expect(toasts).not_to_contain_text("Reading options")
     expect(page.locator("details.upload-options")).not_to_have_attribute("open", "")
     expect(toasts).to_have_count(0, timeout=30_000)
+
+
+def test_the_inspector_speaks_in_the_users_words(page: Page, server: LiveServer, user: Any) -> None:
+    # It showed raw values (remove_row, ${{parameters.train_fraction}}), fields that did not
+    # apply (Url for a sample), and "param 'columns' is required".
+    pipeline = pipeline_create(user=user, document={
+        "format": "atelier/pipeline@1", "name": "words",
+        "parameters": {"train_fraction": {"type": "float", "default": 0.7}},
+        "nodes": {
+            "cars": {"module": "import_data"},
+            "pick": {"module": "select_columns", "inputs": {"dataset": "cars.dataset"}},
+            "clean": {"module": "clean_missing_data", "inputs": {"dataset": "cars.dataset"}},
+            "split": {"module": "split_data", "inputs": {"dataset": "clean.dataset"},
+                      "params": {"fraction": "${{parameters.train_fraction}}"}},
+        },
+        "layout": {"cars": {"x": 40, "y": 40}, "pick": {"x": 320, "y": 200},
+                   "clean": {"x": 40, "y": 200}, "split": {"x": 40, "y": 360}},
+    })
+    page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
+    expect(page.get_by_label("problems of pick")).to_contain_text("Columns is required: choose its columns")
+
+    select_node(page, "cars")
+    source = page.get_by_label("Source", exact=True)
+    expect(source.locator("option:checked")).to_have_text("A sample dataset")
+    expect(page.get_by_label("Url", exact=True)).to_have_count(0)
+    source.select_option("url")
+    expect(page.get_by_label("Url", exact=True)).to_be_visible()
+    expect(page.get_by_label("Name", exact=True)).to_have_count(0)
+
+    select_node(page, "clean")
+    mode = page.get_by_label("Mode", exact=True)
+    expect(mode.locator('option[value="remove_row"]')).to_have_text("Remove entire row")
+    expect(page.get_by_label("Replacement value", exact=True)).to_be_visible()
+    mode.select_option("remove_row")
+    expect(page.get_by_label("Replacement value", exact=True)).to_have_count(0)
+
+    select_node(page, "split")
+    fraction = page.locator('[data-param="fraction"]')
+    expect(fraction).to_contain_text("Pipeline parameter: train_fraction (0.7)")
+    fraction.get_by_role("button", name="Set a value here instead").click()
+    expect(page.get_by_label("Fraction", exact=True)).to_be_editable()

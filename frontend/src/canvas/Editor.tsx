@@ -219,7 +219,8 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
       <ConflictBanner />
       <div className="editor-body">
         <ErrorBoundary what="The palette">
-          <Palette modules={modules} onAdd={onAdd} />
+          {/* Not before the pipeline is loaded: loading replaces the graph, and a module added earlier with it. */}
+          <Palette modules={modules} onAdd={onAdd} readOnly={!loaded} />
         </ErrorBoundary>
         <div className="editor-center" ref={canvasBox}>
           <ErrorBoundary what="The canvas">{loaded ? <Canvas /> : <p className="page-message">Loading…</p>}</ErrorBoundary>

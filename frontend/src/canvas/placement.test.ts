@@ -8,12 +8,14 @@ describe("freeSpot", () => {
     expect(freeSpot([], { x: 5, y: 6 })).toEqual({ x: 5, y: 6 });
   });
 
-  it("goes below the selected module", () => {
-    expect(freeSpot([at(0, 0, true), at(0, 400)], { x: 0, y: 0 })).toEqual({ x: 0, y: 120 });
+  it("goes below the selected module, by its measured size when it is larger", () => {
+    const tall = { position: { x: 0, y: 0 }, selected: true, measured: { width: 220, height: 300 } };
+    expect(freeSpot([tall], { x: 0, y: 0 })).toEqual({ x: 0, y: 340 });
+    expect(freeSpot([at(0, 0, true), at(0, 400)], { x: 0, y: 0 })).toEqual({ x: 0, y: 150 });
   });
 
   it("goes below the lowest module when none is selected", () => {
-    expect(freeSpot([at(0, 0), at(300, 200)], { x: 0, y: 0 })).toEqual({ x: 300, y: 320 });
+    expect(freeSpot([at(0, 0), at(300, 200)], { x: 0, y: 0 })).toEqual({ x: 300, y: 350 });
   });
 
   it("never lands on another module: added three times, three places", () => {
@@ -24,6 +26,6 @@ describe("freeSpot", () => {
       spots.push(spot);
       nodes.push({ position: spot, measured: DEFAULT_SIZE });
     }
-    expect(spots).toEqual([{ x: 0, y: 120 }, { x: 240, y: 120 }, { x: 480, y: 120 }]);
+    expect(spots).toEqual([{ x: 0, y: 150 }, { x: 260, y: 150 }, { x: 520, y: 150 }]);
   });
 });

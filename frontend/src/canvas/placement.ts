@@ -11,13 +11,14 @@ export interface Placed {
   measured?: { width?: number; height?: number };
 }
 
-// A module not yet measured by React Flow: about the size ModuleNode draws.
-export const DEFAULT_SIZE = { width: 200, height: 80 };
+// About the size ModuleNode draws with two lines of problems: a module grows once the
+// server's validation has looked at it, after it was measured, so no less is assumed.
+export const DEFAULT_SIZE = { width: 220, height: 110 };
 const GAP = 40;
 
 const size = (n: Placed) => ({
-  width: n.measured?.width ?? DEFAULT_SIZE.width,
-  height: n.measured?.height ?? DEFAULT_SIZE.height,
+  width: Math.max(n.measured?.width ?? 0, DEFAULT_SIZE.width),
+  height: Math.max(n.measured?.height ?? 0, DEFAULT_SIZE.height),
 });
 
 function overlaps(at: XYPosition, other: Placed): boolean {
