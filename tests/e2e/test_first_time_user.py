@@ -1,6 +1,7 @@
 """What a first-time user hit on the canvas (issue 14), each defect as the user met it."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -233,3 +234,30 @@ def test_the_inspector_speaks_in_the_users_words(page: Page, server: LiveServer,
     expect(fraction).to_contain_text("Pipeline parameter: train_fraction (0.7)")
     fraction.get_by_role("button", name="Set a value here instead").click()
     expect(page.get_by_label("Fraction", exact=True)).to_be_editable()
+
+
+def test_code_opens_in_a_wide_editor_with_the_input_columns_beside_it(page: Page, server: LiveServer, user: Any) -> None:
+    # Code was squeezed into the inspector's 330 px, which scrolled sideways while typing.
+    pipeline = pipeline_create(user=user, document={
+        "format": "atelier/pipeline@1", "name": "code",
+        "nodes": {
+            "typed": {"module": "enter_data_manually", "params": {"data": "make,price\naudi,13950\n"}},
+            "script": {"module": "execute_python_script", "inputs": {"dataset1": "typed.dataset"}},
+        },
+        "layout": {"typed": {"x": 40, "y": 40}, "script": {"x": 40, "y": 200}},
+    })
+    page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
+    select_node(page, "script")
+    page.get_by_role("button", name="Open in a wide editor").click()
+    dialog = page.get_by_role("dialog", name="Script")
+    box = dialog.bounding_box()
+    assert box and box["width"] >= 900
+    columns = dialog.get_by_label("Input columns")
+    expect(columns.locator("li")).to_have_text([re.compile("^make"), re.compile("^price")])
+    dialog.locator(".cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\n# written wide")
+    dialog.get_by_role("button", name="Done").click()
+    expect(dialog).to_have_count(0)
+    expect(page.get_by_label("Inspector").locator(".cm-editor")).to_contain_text("# written wide")
+    assert page.get_by_label("Inspector").evaluate("(inspector) => inspector.scrollWidth <= inspector.clientWidth")

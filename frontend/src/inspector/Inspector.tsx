@@ -154,7 +154,8 @@ function ParamWithColumns(props: {
   readOnly?: boolean;
 }) {
   const param = props.spec.params.find((p) => p.name === props.paramName)!;
-  const port = param.type === "columns" || param.type === "struct" ? inputForParam(props.spec, param) : undefined;
+  // Code is written against the input table's columns too: the wide editor lists them.
+  const port = ["columns", "struct", "code"].includes(param.type) ? inputForParam(props.spec, param) : undefined;
   const columns = useUpstreamColumns(port ? props.pipelineId : null, props.nodeId, port);
   return (
     <ParamField

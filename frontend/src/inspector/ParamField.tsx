@@ -1,7 +1,8 @@
 /** One param of a module as a form field, generated from its declaration in the module spec. */
-import { lazy, Suspense, useId } from "react";
+import { lazy, Suspense, useId, useState } from "react";
 import type { ColumnInfo, ColumnSelector, GraphError, ParamSpec } from "../types";
 import { useEditor } from "../canvas/store";
+import { Dialog } from "../ui/Dialog";
 import { ColumnPicker } from "./ColumnPicker";
 
 const CodeEditor = lazy(() => import("./CodeEditor"));
@@ -105,6 +106,7 @@ export function ParamField({ spec, value, onChange, errors, columns, readOnly }:
             <div className="code-field" id={id}>
               <CodeEditor value={String(current ?? "")} language={spec.language} label={spec.label} onChange={onChange} readOnly={readOnly} />
             </div>
+            <WideCode label={spec.label} language={spec.language} value={String(current ?? "")} onChange={onChange} columns={columns} readOnly={readOnly} />
           </Suspense>
         ) : (
           <textarea {...common} rows={8} className="mono" value={String(current ?? "")} onChange={(e) => onChange(e.target.value)} />
@@ -185,5 +187,52 @@ function BoundParameter({ id, name, onUnbind, readOnly }: { id: string; name: st
         </button>
       )}
     </div>
+  );
+}
+
+/** The code in a dialog as wide as the screen, the input table's columns beside it: the
+ * inspector's column is too narrow to write in. */
+function WideCode({ label, language, value, onChange, columns, readOnly }: {
+  label: string;
+  language: string;
+  value: string;
+  onChange(value: string): void;
+  columns: FieldProps["columns"];
+  readOnly?: boolean;
+}) {
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <button type="button" className="small" onClick={() => setOpen(true)}>
+        Open in a wide editor
+      </button>
+      {open && (
+        <Dialog title={label} wide onClose={() => setOpen(false)}>
+          <div className="wide-code">
+            <div className="code-field">
+              <CodeEditor value={value} language={language} label={`${label} (wide editor)`} onChange={onChange} readOnly={readOnly} height="60vh" />
+            </div>
+            <aside className="wide-code-columns" aria-label="Input columns">
+              <h3>Input columns</h3>
+              {columns?.columns ? (
+                <ul>
+                  {columns.columns.map((c) => (
+                    <li key={c.name}>
+                      <code>{c.name}</code> {c.kind && <span className="muted">{c.kind}</span>}
+                    </li>
+                  ))}
+                </ul>
+              ) : null}
+              <p className="muted">{columns?.note ?? "This module has no input table."}</p>
+            </aside>
+          </div>
+          <div className="dialog-actions">
+            <button type="button" className="primary" onClick={() => setOpen(false)}>
+              Done
+            </button>
+          </div>
+        </Dialog>
+      )}
+    </>
   );
 }
