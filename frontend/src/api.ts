@@ -168,7 +168,9 @@ export const api = {
     metrics: (id: string, node: string) => request<StepMetrics>("GET", `/api/runs/${enc(id)}/steps/${enc(node)}/metrics/`),
     preview: (id: string, node: string, port: string, params: { offset?: number; limit?: number; sort?: string } = {}) =>
       request<Preview>("GET", `/api/runs/${enc(id)}/steps/${enc(node)}/outputs/${enc(port)}/preview/${query(params)}`),
-    downloadUrl: (id: string, node: string, port: string) => `/api/runs/${enc(id)}/steps/${enc(node)}/outputs/${enc(port)}/download/`,
+    /** A table downloads as Parquet, or as CSV with `format: "csv"`; anything else as a zip. */
+    downloadUrl: (id: string, node: string, port: string, format?: "csv") =>
+      `/api/runs/${enc(id)}/steps/${enc(node)}/outputs/${enc(port)}/download/${format ? query({ format }) : ""}`,
     imageUrl: (id: string, node: string, name: string) => `/api/runs/${enc(id)}/steps/${enc(node)}/images/${enc(name)}`,
   },
 

@@ -47,6 +47,11 @@ def test_the_logs_of_a_finished_step_open_and_the_app_stays(page: Page, server: 
     expect(page.get_by_label("Logs of typed")).to_be_visible()
     page.get_by_role("tab", name="Outputs").click()
     expect(page.get_by_label("Rows of dataset")).to_be_visible()
+    # A table downloads as CSV too, for a spreadsheet.
+    csv = page.get_by_label("Download dataset as CSV").get_attribute("href")
+    assert csv
+    download = page.request.get(f"{server.url}{csv}")
+    assert download.ok and download.text().splitlines() == ["make,price", "audi,13950", "bmw,16430"]
     expect(page.locator(".react-flow__pane")).to_be_visible()
     expect(page.get_by_label("Settings of typed")).to_be_visible()
 
