@@ -11,7 +11,7 @@ from designer.pipelines.services import pipeline_create
 from designer.runs.models import Run
 from tests.waiting import eventually
 
-from .canvas_actions import expect_status, select_node
+from .canvas_actions import node, select_node
 from .conftest import LIVE_DATABASE, LiveServer
 
 pytestmark = LIVE_DATABASE
@@ -266,3 +266,27 @@ def test_code_opens_in_a_wide_editor_with_the_input_columns_beside_it(page: Page
     expect(dialog).to_have_count(0)
     expect(page.get_by_label("Inspector").locator(".cm-editor")).to_contain_text("# written wide")
     assert page.get_by_label("Inspector").evaluate("(inspector) => inspector.scrollWidth <= inspector.clientWidth")
+
+
+def test_dragging_an_output_into_empty_space_offers_the_modules_that_take_it(page: Page, server: LiveServer, user: Any) -> None:
+    # Fewer actions: one drag and one choice place a module and wire it.
+    pipeline = pipeline_create(user=user, document={
+        "format": "atelier/pipeline@1", "name": "offer",
+        "nodes": {"cars": {"module": "import_data"}}, "layout": {"cars": {"x": 40, "y": 40}},
+    })
+    page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
+    handle = page.locator('.react-flow__handle.source[data-nodeid="cars"][data-handleid="dataset"]').bounding_box()
+    assert handle
+    page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(handle["x"], handle["y"] + 160, steps=15)
+    page.mouse.up()
+    offer = page.get_by_role("dialog", name="Modules that take cars.dataset")
+    expect(offer.get_by_role("button", name="Train Model")).to_be_visible()
+    expect(offer.get_by_role("button", name="Linear Regression")).to_have_count(0)  # it takes no table
+    offer.get_by_label("Search modules to connect").fill("clean missing")
+    offer.get_by_role("button", name="Clean Missing Data").click()
+    expect(offer).to_have_count(0)
+    expect(page.get_by_test_id("rf__edge-clean_missing_data.dataset")).to_have_count(1)
+    box = node(page, "clean_missing_data").bounding_box()
+    assert box and box["y"] > handle["y"] + 100  # where the drag ended, below its source

@@ -17,9 +17,12 @@ import {
   type IsValidConnection,
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import type { ModuleSpec } from "../types";
 import { useToasts } from "../ui/toasts";
 import type { ModuleFlowNode } from "./graph";
 import { ModuleNode } from "./ModuleNode";
+import { ModuleOffer, type Offer } from "./ModuleOffer";
+import { DEFAULT_SIZE } from "./placement";
 import { connectionProblem } from "./ports";
 import { useEditor } from "./store";
 
@@ -127,7 +130,7 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
     [connect],
   );
   const onConnectEnd = useCallback(
-    (_: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+    (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
       const refusal = lastRefusal;
       lastRefusal = null;
       if (state.isValid === true) return;
@@ -144,9 +147,28 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
         problem = refusal.problem;
       }
       if (problem) toast("error", `Not connected: ${problem}`);
+      else if (!state.toHandle && state.fromHandle?.type === "source" && state.fromNode) {
+        // Dropped in empty space: offer the modules that take this output.
+        const spec = useEditor.getState().specs[state.fromNode.data.module as string];
+        const type = spec?.outputs.find((p) => p.name === state.fromHandle?.id)?.type;
+        const point = "changedTouches" in event ? event.changedTouches[0] : event;
+        if (type && point) setOffer({ source: state.fromNode.id, sourcePort: state.fromHandle.id ?? "", type, at: { x: point.clientX, y: point.clientY } });
+      }
     },
     [toast],
   );
+  const [offer, setOffer] = useState<Offer | null>(null);
+  const closeOffer = useCallback(() => setOffer(null), []);
+  const { screenToFlowPosition } = useReactFlow();
+  const placeOffered = (spec: ModuleSpec, input: string) => {
+    if (!offer) return;
+    const editor = useEditor.getState();
+    // Its input port (top middle) where the drag ended.
+    const at = screenToFlowPosition(offer.at);
+    const id = editor.addNode(spec.id, { x: at.x - DEFAULT_SIZE.width / 2, y: at.y });
+    editor.connect(offer.source, offer.sourcePort, id, input);
+    setOffer(null);
+  };
   const onConnectStart = useCallback(() => {
     lastRefusal = null;
   }, []);
@@ -187,6 +209,7 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
         <Controls showInteractive={false} aria-label="Zoom controls" />
         <ConnectionHint />
       </ReactFlow>
+      {offer && !readOnly && <ModuleOffer offer={offer} onChoose={placeOffered} onClose={closeOffer} />}
     </div>
   );
 }
