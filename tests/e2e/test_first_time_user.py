@@ -246,10 +246,10 @@ def test_code_opens_in_a_wide_editor_with_the_input_columns_beside_it(page: Page
     pipeline = pipeline_create(user=user, document={
         "format": "atelier/pipeline@1", "name": "code",
         "nodes": {
-            "typed": {"module": "enter_data_manually", "params": {"data": "make,price\naudi,13950\n"}},
-            "script": {"module": "execute_python_script", "inputs": {"dataset1": "typed.dataset"}},
+            "cars": {"module": "import_data"},  # a sample: its columns are known before a run
+            "script": {"module": "execute_python_script", "inputs": {"dataset1": "cars.dataset"}},
         },
-        "layout": {"typed": {"x": 40, "y": 40}, "script": {"x": 40, "y": 200}},
+        "layout": {"cars": {"x": 40, "y": 40}, "script": {"x": 40, "y": 200}},
     })
     page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
     select_node(page, "script")
@@ -258,7 +258,8 @@ def test_code_opens_in_a_wide_editor_with_the_input_columns_beside_it(page: Page
     box = dialog.bounding_box()
     assert box and box["width"] >= 900
     columns = dialog.get_by_label("Input columns")
-    expect(columns.locator("li")).to_have_text([re.compile("^make"), re.compile("^price")])
+    for column in ("make", "price"):
+        expect(columns.locator("li").filter(has=page.locator("code", has_text=re.compile(f"^{column}$")))).to_have_count(1)
     dialog.locator(".cm-content").click()
     page.keyboard.press("Control+End")
     page.keyboard.type("\n# written wide")
