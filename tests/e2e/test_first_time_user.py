@@ -11,7 +11,7 @@ from designer.pipelines.services import pipeline_create
 from designer.runs.models import Run
 from tests.waiting import eventually
 
-from .canvas_actions import node, select_node
+from .canvas_actions import expect_status, node, select_node
 from .conftest import LIVE_DATABASE, LiveServer
 
 pytestmark = LIVE_DATABASE
@@ -291,3 +291,35 @@ def test_dragging_an_output_into_empty_space_offers_the_modules_that_take_it(pag
     expect(page.get_by_test_id("rf__edge-clean_missing_data.dataset")).to_have_count(1)
     box = node(page, "clean_missing_data").bounding_box()
     assert box and box["y"] > handle["y"] + 100  # where the drag ended, below its source
+
+
+SLEEPING_SCRIPT = """
+import time
+
+def azureml_main(dataframe1=None, dataframe2=None):
+    time.sleep(300)
+    return dataframe1,
+"""
+
+
+def test_a_step_without_progress_reports_shows_how_long_it_has_run(page: Page, server: LiveServer, user: Any) -> None:
+    # A progress bar sat at 0 % for as long as the step ran.
+    pipeline = pipeline_create(user=user, document={
+        "format": "atelier/pipeline@1", "name": "slow",
+        "nodes": {
+            "typed": {"module": "enter_data_manually", "params": {"data": "a,b\n1,2\n"}},
+            "slow": {"module": "execute_python_script", "inputs": {"dataset1": "typed.dataset"},
+                     "params": {"script": SLEEPING_SCRIPT}},
+        },
+        "layout": {"typed": {"x": 40, "y": 40}, "slow": {"x": 40, "y": 200}},
+    })
+    page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
+    page.get_by_label("Run pipeline").click()
+    page.get_by_role("button", name="Submit run").click()
+    expect_status(page, "slow", "running", timeout=60_000)
+    elapsed = page.get_by_label("running time of slow")
+    expect(elapsed).to_contain_text("running for")
+    expect(elapsed).not_to_have_text("running for 0 s")  # it counts
+    expect(page.get_by_label("progress of slow")).to_have_count(0)
+    page.get_by_role("button", name="Cancel run").click()
+    expect(page.get_by_label("run status")).to_have_attribute("data-status", "cancelled", timeout=60_000)
