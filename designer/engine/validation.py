@@ -234,8 +234,13 @@ def validate_pipeline(
         if substituted is not None:
             cleaned, param_errors = spec.clean_params(substituted)
             for name, message in param_errors.items():
-                code = "unknown_param" if name not in spec.params else "invalid_param"
-                errors.append(GraphError(code, f"param {name!r} {message}", node=node_id, param=name))
+                if name in spec.params:
+                    # In the words of the form the user fills in ("Label column is required: …").
+                    errors.append(GraphError(
+                        "invalid_param", f"{spec.params[name].display_label} {message}", node=node_id, param=name,
+                    ))
+                else:
+                    errors.append(GraphError("unknown_param", f"param {name!r} {message}", node=node_id, param=name))
 
         inputs: dict[str, tuple[str, str]] = {}
         for port, ref in node.inputs.items():

@@ -138,6 +138,10 @@ class ParamSpecSerializer(serializers.Serializer):
     required = serializers.BooleanField()  # type: ignore[assignment]
     default = serializers.JSONField(allow_null=True)
     help = serializers.CharField()
+    when = serializers.DictField(
+        child=serializers.ListField(child=serializers.JSONField()), required=False,
+        help_text="when the param applies: while each named param has one of the listed values (always when absent)",
+    )
 
 
 class ModuleSpecSerializer(serializers.Serializer):

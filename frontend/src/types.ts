@@ -27,6 +27,8 @@ interface ParamBase {
   label: string;
   required: boolean;
   help: string;
+  /** When it applies: while each named param has one of the listed values (always when absent). */
+  when?: Record<string, unknown[]>;
 }
 
 export type ColumnKind = "numeric" | "string" | "categorical" | "boolean" | "datetime";
@@ -41,7 +43,8 @@ export interface ColumnSelector {
 export type ParamSpec =
   | (ParamBase & { type: "bool"; default: boolean | null })
   | (ParamBase & { type: "int" | "float"; default: number | string | null; min: number | null; max: number | null })
-  | (ParamBase & { type: "choice"; default: string | null; choices: string[] })
+  // `labels`: what people read for each choice (absent from older servers: the value is shown).
+  | (ParamBase & { type: "choice"; default: string | null; choices: string[]; labels?: Record<string, string> })
   | (ParamBase & { type: "string"; default: string | null })
   | (ParamBase & { type: "code"; default: string | null; language: "python" | "sql" | string })
   | (ParamBase & { type: "columns"; default: ColumnSelector | string | null; kinds: ColumnKind[]; multiple: boolean })

@@ -82,15 +82,23 @@ class ImportData(Module):
         dataset = Output(type=PortType.DATAFRAME, help="The loaded table")
 
     class Params:
-        source = Choice(choices=("sample", "dataset", "url", "path"), default="sample")
-        name = String(default="automobile-price-raw", help="Sample or registered dataset name")
-        version = String(default="latest", help="Dataset version number, or latest")
-        url = String(default="", help="http(s) address of the file")
-        path = String(default="", help="File path relative to a configured data root")
-        format = Choice(choices=FORMATS, default="auto")
-        delimiter = String(default="auto", help="Field separator for CSV (auto-detected by default)")
-        has_header = Bool(default=True, help="The first line holds the column names")
-        encoding = String(default="utf-8")
+        source = Choice(
+            choices=("sample", "dataset", "url", "path"), default="sample",
+            labels={"sample": "A sample dataset", "dataset": "One of your datasets", "url": "A web address (URL)",
+                    "path": "A file on the server"},
+        )
+        name = String(default="automobile-price-raw", help="Sample or registered dataset name",
+                      when={"source": ("sample", "dataset")})
+        version = String(default="latest", help="Dataset version number, or latest", when={"source": ("dataset",)})
+        url = String(default="", help="http(s) address of the file", when={"source": ("url",)})
+        path = String(default="", help="File path relative to a configured data root", when={"source": ("path",)})
+        # How a file is read: a sample or a dataset was read when it was registered.
+        format = Choice(choices=FORMATS, default="auto", labels={"auto": "Detect from the file"},
+                        when={"source": ("url", "path")})
+        delimiter = String(default="auto", help="Field separator for CSV (auto-detected by default)",
+                           when={"source": ("url", "path")})
+        has_header = Bool(default=True, help="The first line holds the column names", when={"source": ("url", "path")})
+        encoding = String(default="utf-8", when={"source": ("url", "path")})
 
     def run(self, ctx: StepContext, params: ParamValues) -> dict[str, Any]:
         limits = TableLimits.from_resources(ctx.resources)

@@ -179,11 +179,12 @@ class LinearRegressionModule(_Learner):
     scaling = STANDARD_SCALING
 
     class Params:
-        solver = Choice(choices=("ols", "sgd"), default="ols", help="Ordinary least squares or online gradient descent")
+        solver = Choice(choices=("ols", "sgd"), default="ols", help="How the coefficients are fitted",
+                        labels={"ols": "Ordinary least squares", "sgd": "Online gradient descent"})
         l2 = Float(default=0.001, min=0.0, help="L2 regularization weight")
         fit_intercept = Bool(default=True, help="Learn a constant term")
-        learning_rate = Float(default=0.1, min=1e-9, help="Initial step size (sgd only)")
-        epochs = Int(default=10, min=1, help="Passes over the data (sgd only)")
+        learning_rate = Float(default=0.1, min=1e-9, help="Initial step size", when={"solver": ("sgd",)})
+        epochs = Int(default=10, min=1, help="Passes over the data", when={"solver": ("sgd",)})
         seed = SEED
         trainer_mode = TRAINER_MODE
         l2_range = ValueRange(of=Float(min=0.0), default="0.001; 0.01; 0.1", help=_RANGE_HELP)

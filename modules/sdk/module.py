@@ -33,7 +33,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
-from .params import Param, ParamError
+from .params import Choice, Param, ParamError
 from .ports import Input, Output
 
 if TYPE_CHECKING:
@@ -113,6 +113,20 @@ def _collect(holder: type | None, kind: type) -> dict[str, Any]:
     return found
 
 
+def _check_param_declarations(module_id: str, params: Mapping[str, Param]) -> None:
+    """A module's `when` and `labels` name params and choices it has (a typo would hide a
+    field for good, or label nothing)."""
+    for param in params.values():
+        for other, values in param.when.items():
+            target = params.get(other)
+            if target is None or other == param.name:
+                raise TypeError(f"{module_id}: param {param.name!r} applies `when` {other!r}, which is not another param")
+            if isinstance(target, Choice) and not set(values) <= set(target.choices):
+                raise TypeError(f"{module_id}: param {param.name!r} applies `when` {other!r} is {values}, not among its choices")
+        if isinstance(param, Choice) and not set(param.labels) <= set(param.choices):
+            raise TypeError(f"{module_id}: param {param.name!r} labels {sorted(set(param.labels) - set(param.choices))}, not choices")
+
+
 class Module:
     """Base class of every module. Subclasses declare; `run` does the work.
 
@@ -161,6 +175,7 @@ class Module:
             runs_user_code=cls.runs_user_code,
             runtimes=tuple(cls.runtimes),
         )
+        _check_param_declarations(cls.id, cls.spec.params)
 
     # Called as run(ctx: StepContext, params: ParamValues, <one keyword per input port>);
     # declared untyped past self so that each module's own signature, which names its

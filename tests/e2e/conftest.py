@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.core import serializers
 from django.db import DEFAULT_DB_ALIAS, connections
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
 
 from tests.cluster import ROOT, broker_url, celery_cluster, daphne, database_url, dispatch_env
 from tests.conftest import PASSWORD
@@ -141,7 +141,13 @@ def page(server: LiveServer, user: Any, browser: Browser, request: pytest.Fixtur
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     errors: list[str] = []
+    # Any uncaught error, failed request or server error fails the test, even when what
+    # the test looks at still showed up: a white page or a 500 is a defect in itself.
     page.on("pageerror", lambda exc: errors.append(f"{exc}\n{exc.stack}"))
+    page.on("requestfailed", lambda request: _request_failed(request, errors))
+    page.on("response", lambda response: response.status >= 500 and errors.append(
+        f"{response.request.method} {response.url} answered {response.status}"
+    ))
     sign_in(page, server)
     yield page
     # The last screen of every test, to see what a failure looked like.
@@ -150,4 +156,11 @@ def page(server: LiveServer, user: Any, browser: Browser, request: pytest.Fixtur
     for number, open_page in enumerate(context.pages):
         open_page.screenshot(path=str(last / f"{request.node.name}-{number}.png"))
     context.close()
-    assert not errors, f"the page raised: {errors}"
+    assert not errors, f"the page raised or a request failed: {errors}"
+
+
+def _request_failed(request: Request, errors: list[str]) -> None:
+    # A request the page itself dropped (leaving the page, an aborted fetch, a closed
+    # socket) is not a failure of the server's.
+    if request.failure != "net::ERR_ABORTED":
+        errors.append(f"{request.method} {request.url} failed: {request.failure}")

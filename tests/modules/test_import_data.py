@@ -104,7 +104,7 @@ def test_enter_data_manually_tsv_without_header() -> None:
 def test_enter_data_manually_requires_data() -> None:
     with pytest.raises(ModuleError) as caught:
         call_module("enter_data_manually", {})
-    assert (caught.value.param, caught.value.message) == ("data", "param 'data' is required")
+    assert (caught.value.param, caught.value.message) == ("data", "param 'data' is required: give it a value")
 
 
 # Parsing

@@ -98,3 +98,13 @@ def test_versions_saved_before_nodes_recorded_their_version_are_pinned_to_1(user
     nodes = pipeline.versions.get().document["nodes"]
     assert nodes == {"evaluate": {"module": "evaluate_model", "version": 1}, "pack": {"module": "acme.churn"},
                      "pinned": {"module": "split_data", "version": 1}}
+
+
+
+def test_pipelines_that_shared_a_name_get_numbered_names():
+    import importlib
+
+    new_names = importlib.import_module("designer.pipelines.migrations.0003_pipeline_names_unique_per_owner").new_names
+    rows = [(1, 7, "cars"), (2, 7, "cars"), (3, 7, "cars (2)"), (4, 7, "cars"), (5, 8, "cars"), (6, 7, "x" * 200), (7, 7, "x" * 200)]
+    # The oldest keeps its name; "cars (2)" was taken already; another owner's names are theirs.
+    assert new_names(rows) == {2: "cars (3)", 4: "cars (4)", 7: "x" * 196 + " (2)"}

@@ -119,10 +119,10 @@ GRAPH_ERRORS = {
         "input 'model' takes a TrainedModel, but cars.dataset is a DataFrame"),
     "param type": ({"cars": CARS, "split": {
         "module": "split_data", "inputs": {"dataset": "cars.dataset"}, "params": {"fraction": "half"}}}, "split",
-        "param 'fraction' must be a number"),
+        "Fraction must be a number"),
     "param range": ({"cars": CARS, "split": {
         "module": "split_data", "inputs": {"dataset": "cars.dataset"}, "params": {"fraction": 7}}}, "split",
-        "param 'fraction' must be at most 1"),
+        "Fraction must be at most 1"),
     # Where the columns are known before running (a sample's), validation names the column.
     "column that does not exist": ({"cars": CARS, "pick": {
         "module": "select_columns", "inputs": {"dataset": "cars.dataset"},

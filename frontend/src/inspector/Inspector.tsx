@@ -12,7 +12,8 @@ import type { GraphError, ModuleSpec, PipelineParameter } from "../types";
 
 type ParameterType = NonNullable<PipelineParameter["type"]>;
 import { ComputeSelect } from "../ui/ComputeSelect";
-import { ParamField } from "./ParamField";
+import { Markdown } from "../ui/Markdown";
+import { ParamField, paramApplies } from "./ParamField";
 import { inputForParam, useUpstreamColumns } from "./upstreamColumns";
 
 export function Inspector({ pipelineId, readOnly }: { pipelineId: number | null; readOnly?: boolean }) {
@@ -82,7 +83,7 @@ function NodeInspector({ node, spec, pipelineId, readOnly }: { node: ModuleFlowN
       {spec.params.length > 0 && (
         <fieldset className="group">
           <legend>Parameters</legend>
-          {spec.params.map((param) => (
+          {spec.params.filter((param) => paramApplies(param, node.data.params, spec.params)).map((param) => (
             <ParamWithColumns
               key={param.name}
               nodeId={node.id}
@@ -138,7 +139,7 @@ function NodeInspector({ node, spec, pipelineId, readOnly }: { node: ModuleFlowN
 
       <details className="module-help">
         <summary>About {spec.name}</summary>
-        <div className="help-text">{spec.help}</div>
+        <Markdown text={spec.help} label={`About ${spec.name}`} />
       </details>
     </section>
   );
@@ -155,7 +156,8 @@ function ParamWithColumns(props: {
   readOnly?: boolean;
 }) {
   const param = props.spec.params.find((p) => p.name === props.paramName)!;
-  const port = param.type === "columns" || param.type === "struct" ? inputForParam(props.spec, param) : undefined;
+  // Code is written against the input table's columns too: the wide editor lists them.
+  const port = ["columns", "struct", "code"].includes(param.type) ? inputForParam(props.spec, param) : undefined;
   const columns = useUpstreamColumns(port ? props.pipelineId : null, props.nodeId, port);
   return (
     <ParamField

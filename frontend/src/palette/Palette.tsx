@@ -7,7 +7,9 @@ import { useEffect, useMemo, useRef, useState, type PointerEvent as ReactPointer
 import { api, ApiError } from "../api";
 import type { Dataset, Delimiter, ModuleSpec, UploadReading } from "../types";
 import { Help } from "../ui/Help";
+import { Markdown } from "../ui/Markdown";
 import { useToasts } from "../ui/toasts";
+import { uploadAdvice } from "./uploadAdvice";
 
 export interface PaletteDrop {
   module: string;
@@ -135,7 +137,7 @@ function PaletteItem({ spec, onAdd, disabled }: { spec: ModuleSpec; onAdd: Props
           <br />
           Out: {spec.outputs.map((p) => `${p.name} (${p.type})`).join(", ") || "none"}
         </p>
-        <div className="help-text">{spec.help}</div>
+        <Markdown text={spec.help} />
       </Help>
     </li>
   );
@@ -175,8 +177,6 @@ const DELIMITERS: { value: Delimiter; label: string }[] = [
   { value: "|", label: "Pipe" },
 ];
 const DEFAULT_READING: UploadReading = { encoding: "utf-8", delimiter: "auto", has_header: true };
-// Refusals that other reading options may fix: the options open, so the user sees them.
-const READING_PROBLEMS = new Set(["bad_encoding", "bad_csv", "empty_table"]);
 
 /** How delimited text is read: most files need none of it, so it stays folded until a
  * refusal says the text was read wrong. */
@@ -244,9 +244,9 @@ function Datasets({ onAdd, disabled }: { onAdd: Props["onAdd"]; disabled?: boole
       await refresh();
       onAdd(drop);
     } catch (e) {
-      const misread = e instanceof ApiError && e.errors.some((item) => READING_PROBLEMS.has(item.code));
-      if (misread) setOptionsOpen(true);
-      toast("error", `The upload failed: ${(e as Error).message}${misread ? " (see Reading options, then upload again)" : ""}`);
+      const advice = uploadAdvice(e instanceof ApiError ? e.errors.map((item) => item.code) : [], file.size);
+      if (advice?.openReadingOptions) setOptionsOpen(true);
+      toast("error", `The upload of ${file.name} failed: ${(e as Error).message}.${advice ? ` ${advice.text}` : ""}`);
     } finally {
       setUploading(false);
       if (fileInput.current) fileInput.current.value = "";
