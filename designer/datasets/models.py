@@ -1,7 +1,7 @@
 """Datasets (a name owned by a user) and their immutable, numbered versions.
 
 A version's table lives in the dataset catalog, as Parquet: `<owner's folder>/<name>/v<N>/`
-(see designer.runs.engine_config.datasets_dir); the rows here describe it.
+(see designer.engine_settings.datasets_dir); the rows here describe it.
 """
 from __future__ import annotations
 

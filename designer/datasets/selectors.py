@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
 from rest_framework.exceptions import NotFound
 
-from designer.runs import engine_config
-from designer.runs.outputs import table_statistics
+from designer import engine_settings
+from designer.tables.previews import table_statistics
 from modules.sdk.artifacts import TABLE_FILE
 
 from .models import Dataset, DatasetFormat, DatasetVersion
@@ -50,7 +50,7 @@ def version_get(*, dataset: Dataset, number: Any) -> DatasetVersion:
 def version_folder(*, version: DatasetVersion) -> Path:
     """The catalog folder holding the version's table (what `import_data` reads)."""
     dataset = version.dataset
-    folder = engine_config.datasets_dir(dataset.owner) / dataset.name / f"v{version.number}"
+    folder = engine_settings.datasets_dir(dataset.owner) / dataset.name / f"v{version.number}"
     if version.format == DatasetFormat.ZIP:
         raise NotFound(f"version {version.number} holds files (a zip), not a table: it has no rows to show or download")
     if not (folder / TABLE_FILE).is_file():

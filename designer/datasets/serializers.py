@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from designer.pipelines.serializers import StrictSerializer
+from designer.api_defaults import StrictSerializer
 
 from .models import Dataset, DatasetFormat, DatasetVersion
 from .services import ReadOptions

@@ -4,7 +4,7 @@ Uploads are parsed and stored by designer.engine.table_intake, in a table worker
 the web process), within the table limits; every refusal is a DatasetFileInvalid (a
 structured 400) naming the problem, and the line or byte where the parser says so.
 
-Tables are stored as Parquet in the owner's dataset catalog (engine_config.datasets_dir),
+Tables are stored as Parquet in the owner's dataset catalog (engine_settings.datasets_dir),
 where `import_data` (source: dataset) of the owner's runs finds them by name.
 """
 from __future__ import annotations
@@ -23,10 +23,10 @@ from django.db import IntegrityError, transaction
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
+from designer import engine_settings
 from designer.engine import table_intake
-from designer.engine.dataset_catalog import DATASET_NAME, ExportRefused, FolderDatasetCatalog
+from designer.engine.dataset_catalog import DATASET_NAME, DatasetCatalog, ExportRefused, FolderDatasetCatalog
 from designer.engine.table_workers import TableWorkerOutOfMemory
-from designer.runs import engine_config
 from modules.builtin.data_input import FILE_DATASET_ZIP
 from modules.builtin.python_script import check_bundle_zip
 from modules.sdk import ModuleError
@@ -87,9 +87,9 @@ def _on_disk(file: IO[bytes], folder: Path) -> Path:
 def _store(file: IO[bytes], filename: str, reading: ReadOptions, staging: Path) -> dict[str, Any]:
     """Parse the upload into a table folder `staging/table`; its format, rows and schema."""
     try:
-        return engine_config.table_workers().run(
+        return engine_settings.table_workers().run(
             table_intake.upload_store, _on_disk(file, staging), filename=filename, encoding=reading.encoding,
-            delimiter=reading.delimiter, has_header=reading.has_header, limits=engine_config.table_limits(),
+            delimiter=reading.delimiter, has_header=reading.has_header, limits=engine_settings.table_limits(),
             destination=staging / "table",
         )
     except TableWorkerOutOfMemory as exc:
@@ -132,7 +132,7 @@ def _locked_dataset(*, user: User, name: str) -> Dataset:
 
 
 def _catalog(user: User) -> FolderDatasetCatalog:
-    return FolderDatasetCatalog(engine_config.datasets_dir(user))
+    return FolderDatasetCatalog(engine_settings.datasets_dir(user))
 
 
 @transaction.atomic
@@ -172,7 +172,7 @@ def _version_add(
     """Copy the table folder into the user's catalog as the next version of `name`, with its row."""
     locked = _locked_dataset(user=user, name=name)
     number = _catalog(user).register(name, table)
-    folder = engine_config.datasets_dir(user) / name / f"v{number}"
+    folder = engine_settings.datasets_dir(user) / name / f"v{number}"
     try:
         # Rows whose tables are gone from the catalog (removed by hand) give way to the new one.
         locked.versions.filter(number__gte=number).delete()
@@ -198,7 +198,7 @@ def dataset_export_register(*, user: User, name: str, table: Path) -> DatasetVer
 
     The table is a step's output: one over the table limits, or not a readable table, is
     refused with a ModuleError (TableTooLarge, bad_file), or TableWorkerOutOfMemory."""
-    meta = engine_config.table_workers().run(table_intake.export_describe, table, limits=engine_config.table_limits())
+    meta = engine_settings.table_workers().run(table_intake.export_describe, table, limits=engine_settings.table_limits())
     return _version_add(user=user, name=name, table=table, meta=meta, fmt=meta["format"])
 
 
@@ -215,9 +215,15 @@ class OwnerDatasetCatalog:
             raise ExportRefused(str(exc)) from None
 
 
+def dataset_catalog_for(user: User | None) -> DatasetCatalog:
+    """Where Export Data registers: the shared folder for CLI runs; for a user's runs, their
+    catalog with a database row per version, so exports are listed like uploads."""
+    return FolderDatasetCatalog(engine_settings.datasets_dir(None)) if user is None else OwnerDatasetCatalog(user)
+
+
 def dataset_delete(*, dataset: Dataset) -> None:
     """Delete a dataset, its versions and their tables (runs keep the artifacts they made)."""
-    folder = engine_config.datasets_dir(dataset.owner) / dataset.name
+    folder = engine_settings.datasets_dir(dataset.owner) / dataset.name
     with transaction.atomic():
         dataset.delete()
         transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))

@@ -50,7 +50,7 @@ BUILD_RECIPE_VERSION = "1"
 # requirements.txt, so containers run the same library versions as local steps.
 RUNTIME_PACKAGES = (
     "pandas", "numpy", "scikit-learn", "scipy", "pyarrow", "skops", "duckdb", "matplotlib", "pydantic", "PyYAML",
-    "imbalanced-learn", "sklearn-compat",
+    "imbalanced-learn", "sklearn-compat", "gensim", "smart_open",
 )
 # pip itself is only used while building (run straight from its wheel), never shipped.
 PIP_REQUIREMENT = "pip==24.3.1"

@@ -12,9 +12,11 @@ from . import (  # noqa: F401
     python_model,
     python_script,
     r_script,
+    recommendation,
     sampling,
     sql,
     statistics,
+    text,
     training,
     transformation,
 )

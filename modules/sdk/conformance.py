@@ -39,6 +39,7 @@ import pandas as pd
 
 from .errors import RUNTIME_UNAVAILABLE
 from .artifacts import read_table, write_table
+from .contract import StepRequest
 from .module import Module, ParamValues
 from .params import Param, ParamError, Struct
 from .registry import default_registry
@@ -50,8 +51,9 @@ BUILTIN_ID = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 PACK_ID = re.compile(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 # Input ports arrive as keyword arguments of run(ctx, params, **inputs).
 RESERVED_INPUT_NAMES = frozenset({"self", "ctx", "params"})
-# Input combinations tried before a module is declared unable to run.
-MAX_ATTEMPTS = 12
+# Input combinations tried before a module is declared unable to run: enough for a module
+# taking a model to reach the kind it needs (two-class, anomaly…) among all the learners.
+MAX_ATTEMPTS = 32
 
 
 def example_table(rows: int = 40, seed: int = 0) -> pd.DataFrame:
@@ -249,16 +251,12 @@ class ExampleInputs:
         if key not in self._runs:
             folder = self.folder / "runs" / f"{len(self._runs):03d}-{cls.id}"
             manifest = execute(
-                {
-                    "node": cls.id,
-                    "module": cls.id,
-                    "version": cls.version,
-                    "params": dict(cls.example_params),
-                    "inputs": {name: str(path) for name, path in inputs.items()},
-                    "output_dir": str(folder / "out"),
-                    "work_dir": str(folder / "work"),
-                    "resources": cls.example_resources(self.folder / "resources" / cls.id),
-                }
+                StepRequest(
+                    node=cls.id, module=cls.id, version=cls.version, params=dict(cls.example_params),
+                    inputs={name: str(path) for name, path in inputs.items()},
+                    output_dir=str(folder / "out"), work_dir=str(folder / "work"),
+                    resources=cls.example_resources(self.folder / "resources" / cls.id),
+                ).to_json()
             )
             self._runs[key] = StepRun(inputs, manifest, folder / "out")
         return self._runs[key]

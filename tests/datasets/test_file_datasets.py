@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from designer.runs import engine_config
+from designer import engine_settings
 
 from .conftest import upload
 from .test_import_data_from_dataset import finished_run, threads_end_with_the_test  # noqa: F401
@@ -53,7 +53,7 @@ def test_an_uploaded_zip_is_a_file_dataset(api, user):
     assert created["latest"]["size_bytes"] == len(zip_bytes(BUNDLE))
     listed = {d["name"]: d["kind"] for d in api.get("/api/datasets/").json()["results"]}
     assert listed == {"my-bundle": "files"}
-    stored = engine_config.datasets_dir(user) / "my-bundle" / "v1" / "files.zip"
+    stored = engine_settings.datasets_dir(user) / "my-bundle" / "v1" / "files.zip"
     assert stored.read_bytes() == zip_bytes(BUNDLE)
     missing = api.get(f"/api/datasets/{created['id']}/versions/1/preview/")
     assert missing.status_code == 404
@@ -71,7 +71,7 @@ def test_a_hostile_zip_is_refused_at_upload(api, user, files, code, fragment):
     response = api.post("/api/datasets/", {"file": upload(zip_bytes(files), "evil.zip")}, format="multipart")
     assert response.status_code == 400
     assert fragment in str(response.json())
-    assert not (engine_config.datasets_dir(user) / "evil").exists()
+    assert not (engine_settings.datasets_dir(user) / "evil").exists()
 
 
 def test_a_file_dataset_is_a_script_bundle_in_a_run(api):

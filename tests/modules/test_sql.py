@@ -131,6 +131,7 @@ def test_a_failure_through_the_runner_is_a_user_error(tmp_path: Path) -> None:
         "message": "the query uses table t2, but input t2 is not connected",
         "param": "query",
         "port": "t2",
+        "details": {},
     }
 
 

@@ -6,7 +6,7 @@
  */
 import { useMemo, useState } from "react";
 import { api } from "../api";
-import type { StepRun } from "../types";
+import { SUCCEEDED_STEP_STATUSES, type StepRun } from "../types";
 import { Evaluation, MetricsTable } from "./Evaluation";
 import { Images } from "./Images";
 import { PortOutput } from "./PortOutput";
@@ -17,8 +17,6 @@ import { splitEvaluation } from "./transforms";
 import { useRequest } from "./useRequest";
 import "./outputs.css";
 
-/** Steps in these states have their outputs in the store. */
-const HAS_OUTPUTS = new Set(["completed", "reused"]);
 /** Steps in these states never will. */
 const NO_OUTPUTS: Record<string, string> = { failed: "failed", cancelled: "was cancelled", skipped: "was skipped" };
 const EVALUATE_MODEL = "evaluate_model";
@@ -34,7 +32,7 @@ export interface OutputsPanelProps {
 }
 
 export function OutputsPanel({ runId, node, step }: OutputsPanelProps) {
-  if (!HAS_OUTPUTS.has(step.status)) {
+  if (!SUCCEEDED_STEP_STATUSES.includes(step.status)) {
     return (
       <section className="outputs-panel" aria-label={`Outputs of ${node}`}>
         <p className="outputs-note">
