@@ -21,11 +21,6 @@ def unavailable_compute_targets() -> dict[str, str]:
     }
 
 
-def environment_of(compute: str) -> str:
-    """The environment a compute target runs steps in, for cache keys."""
-    return environment_id_of(compute_target_list().filter(name=compute).first())
-
-
 def compute_runtimes() -> dict[str, tuple[str, ...]]:
     """The programs besides Python each compute target provides: R on a docker target whose
     environment includes it."""
@@ -33,6 +28,11 @@ def compute_runtimes() -> dict[str, tuple[str, ...]]:
         t.name: (R,) for t in compute_target_list().select_related("environment")
         if t.backend == "docker" and t.environment is not None and t.environment.with_r
     }
+
+
+def environment_of(compute: str) -> str:
+    """The environment a compute target runs steps in, for cache keys."""
+    return environment_id_of(compute_target_list().filter(name=compute).first())
 
 
 def trusted_with_code(user: Any) -> bool:

@@ -27,7 +27,8 @@ def pipeline_validate(
         doc = doc.model_copy(update={"settings": doc.settings.model_copy(update={"default_compute": compute})})
     validation = validate_pipeline(
         doc, registry=engine_settings.registry(), parameters=parameters, computes=compute_targets(),
-        unavailable=unavailable_compute_targets(), code_refused=code_refused(user), runtimes=compute_runtimes(),
+        unavailable=unavailable_compute_targets(), code_refused=code_refused(user),
+        runtimes=compute_runtimes(),
     )
     if validation.resolved is not None:
         _, column_errors = propagate_schemas(validation.resolved)
