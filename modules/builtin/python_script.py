@@ -230,29 +230,35 @@ def _script_environment(script_dir: Path, bundle_dir: Path) -> Iterator[None]:
 
 
 def unpack_bundle(bundle: Path, into: Path, limits: BundleLimits) -> None:
-    """Copy the bundle's files under `into`, extracting any zip among them."""
+    """Copy the bundle's files under `into`, extracting any zip among them; all its zips
+    together unpack within `limits`."""
     into.mkdir()
+    unpacked = (0, 0)
     for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
         if path.suffix.lower() == ".zip":
-            _extract_zip(path, into, limits)
+            unpacked = _extract_zip(path, into, limits, unpacked)
         else:
             target = into / path.relative_to(bundle)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
 
 
-def _extract_zip(archive: Path, into: Path, limits: BundleLimits) -> None:
+def _extract_zip(archive: Path, into: Path, limits: BundleLimits, unpacked: tuple[int, int]) -> tuple[int, int]:
     try:
         with zipfile.ZipFile(archive) as zf:
-            check_bundle_zip(zf, archive.name, limits)
+            unpacked = check_bundle_zip(zf, archive.name, limits, unpacked=unpacked)
             zf.extractall(into)
     except zipfile.BadZipFile as exc:
         raise ModuleError(f"the bundle {archive.name} is not a readable zip file: {exc}", port="bundle") from None
+    return unpacked
 
 
-def check_bundle_zip(zf: zipfile.ZipFile, name: str, limits: BundleLimits = BUNDLE_LIMITS) -> None:
+def check_bundle_zip(
+    zf: zipfile.ZipFile, name: str, limits: BundleLimits = BUNDLE_LIMITS, *, unpacked: tuple[int, int] = (0, 0)
+) -> tuple[int, int]:
     """Refuse a bundle before anything of it is unpacked: a member leading outside its folder,
-    or more files or bytes unpacked than `limits` allow (a zip bomb)."""
+    or more files or bytes unpacked than `limits` allow (a zip bomb), counting the files and
+    bytes `unpacked` already from the bundle's other zips. Returns those counts with this one's."""
     members = zf.infolist()
     for member in members:
         # zipfile would quietly rewrite such names; a bundle holding them is refused
@@ -266,14 +272,17 @@ def check_bundle_zip(zf: zipfile.ZipFile, name: str, limits: BundleLimits = BUND
             )
     # Sizes as the archive declares them: extracting never writes more than a member
     # declares, so their sum bounds the disk a bundle takes.
-    unpacked = sum(member.file_size for member in members)
-    if len(members) > limits.max_files or unpacked > limits.max_mb << 20:
+    files = unpacked[0] + len(members)
+    size = unpacked[1] + sum(member.file_size for member in members)
+    if files > limits.max_files or size > limits.max_mb << 20:
+        with_others = " with the bundle's other zips" if unpacked != (0, 0) else ""
         raise ModuleError(
-            f"the bundle {name} unpacks to {len(members):,} files and {unpacked / (1 << 20):,.1f} MB; "
+            f"the bundle {name} unpacks{with_others} to {files:,} files and {size / (1 << 20):,.1f} MB; "
             f"a bundle may hold at most {limits.max_files:,} files and {limits.max_mb:,} MB",
             code="bundle_too_large",
             port="bundle",
         )
+    return files, size
 
 
 def _is_user_file(filename: str, script_dir: Path) -> bool:

@@ -176,7 +176,8 @@ def sqlite_brackets_as_names(query: str) -> str:
         elif char == "[":
             end = query.find("]", i + 1)
             inside = query[i + 1:end] if end > 0 else ""
-            if end > 0 and not _is_subscript("".join(out)) and not _NOT_A_NAME.search(inside):
+            # The last chunks suffice to tell what precedes (joining all would be quadratic).
+            if end > 0 and not _is_subscript("".join(out[-64:])) and not _NOT_A_NAME.search(inside):
                 out.append('"' + inside.replace('"', '""') + '"')
                 i = end + 1
             else:

@@ -458,3 +458,15 @@ def test_a_run_log_flood_is_bounded() -> None:
             "from azureml.core import Run\n\ndef azureml_main(a=None, b=None):\n"
             "    run = Run.get_context()\n    for i in range(20_000):\n        run.log('i', i)\n"
         )
+
+
+def test_the_bundle_limits_count_all_its_zips_together(tmp_path: Path) -> None:
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    for part in ("a", "b"):
+        with zipfile.ZipFile(folder / f"{part}.zip", "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(f"{part}.bin", b"\0" * (6 << 20))
+    work = tmp_path / "work"
+    with pytest.raises(ModuleError, match=r"b.zip unpacks with the bundle's other zips to 2 files and 12.0 MB"):
+        call_module(MODULE, {}, work_dir=work, resources={"bundle_limits": {"max_mb": 10}}, bundle=folder)
+    assert not (work / "script" / "Script Bundle" / "b.bin").exists()
