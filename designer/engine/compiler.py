@@ -7,7 +7,7 @@ from typing import Any, Callable, Mapping
 import networkx as nx
 
 from .cache_keys import local_environment_id, step_signature
-from .validation import ResolvedGraph
+from .validation import ResolvedGraph, user_code_nodes
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ def compile_plan(
         return environments[compute]
 
     steps = []
+    running_code = user_code_nodes(resolved.nodes)
     for node_id in nx.lexicographical_topological_sort(resolved.graph):
         node = resolved.nodes[node_id]
         spec = node.module.spec
@@ -91,7 +92,7 @@ def compile_plan(
                 environment=env(node.compute), fingerprint=fingerprint, pack=node.module.pack,
             ),
             upstream=tuple(sorted(resolved.graph.predecessors(node_id))),
-            runs_user_code=spec.runs_user_code,
+            runs_user_code=node_id in running_code,
             fetches=dict(node.module.fetches(node.params)),
             bound={port: digest for port, digest in node.module.bound_inputs(node.params).items() if port not in node.inputs},
         ))

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Max, QuerySet
 from rest_framework.exceptions import NotFound
 
-from designer.runs import engine_config
+from designer import engine_settings
 from designer.runs.models import Run, RunKind
 from designer.runs.selectors import run_get
 
@@ -33,7 +33,7 @@ def job_snapshot_files(*, run: Run) -> dict[str, Any]:
     """The files of the job's snapshot (relative path and size), so a person sees exactly what
     ran; at most MAX_LISTED_FILES, `truncated` when there are more."""
     digest = str((run.job.get("snapshot") or {}).get("digest", ""))
-    store = engine_config.artifact_store()
+    store = engine_settings.artifact_store()
     if not _DIGEST.match(digest) or not store.exists(digest):
         raise NotFound("the job's snapshot is no longer in the artifact store")
     root = store.path(digest)

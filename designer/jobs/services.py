@@ -14,6 +14,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.contrib.auth.models import User
 
+from designer import engine_settings
 from designer.compute.models import ComputeTarget, Environment
 from designer.engine.cache_keys import canonical_json, sha256_text
 from designer.engine.environments import normalize_requirements
@@ -22,7 +23,6 @@ from designer.engine.job_file import JobDoc, environment_requirements, job_pipel
 from designer.engine.snapshots import (
     IGNORE_FILES, Snapshot, SnapshotRefused, ignore_rules, is_ignored, snapshot_take, too_large,
 )
-from designer.runs import engine_config
 from designer.runs.models import Run, RunKind, RunSource
 from designer.runs.services import run_submit
 
@@ -43,7 +43,7 @@ def _inside(folder: Path, relative: str) -> Path:
 def job_snapshot(*, folder: Path) -> Snapshot:
     """Store the job's code folder (what its .amlignore or .gitignore leaves); PipelineInvalid when refused."""
     try:
-        return snapshot_take(folder, store=engine_config.artifact_store(), max_bytes=settings.ATELIER["JOB_SNAPSHOT_MAX_BYTES"])
+        return snapshot_take(folder, store=engine_settings.artifact_store(), max_bytes=settings.ATELIER["JOB_SNAPSHOT_MAX_BYTES"])
     except SnapshotRefused as exc:
         raise _invalid("snapshot_refused", str(exc)) from None
 
@@ -67,7 +67,7 @@ def job_prepare(*, doc: JobDoc, folder: Path, compute: str | None = None) -> Pre
     requirements = environment_requirements(_inside(folder, doc.environment)) if doc.environment else ()
     target = job_compute(compute=compute or doc.compute, requirements=requirements)
     snapshot = job_snapshot(folder=folder)
-    if not engine_config.artifact_store().path(snapshot.digest).joinpath(relative).is_file():
+    if not engine_settings.artifact_store().path(snapshot.digest).joinpath(relative).is_file():
         raise _invalid(
             "script_not_found", f"the snapshot has no script {script!r} (is it missing, or ignored?)", param="script"
         )

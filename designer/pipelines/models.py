@@ -17,6 +17,10 @@ class Pipeline(models.Model):
 
     class Meta:
         ordering = ["-updated_at", "-id"]
+        constraints = [
+            # People tell their pipelines apart by name (services give a copy "name (2)").
+            models.UniqueConstraint(fields=["owner", "name"], name="pipeline_name_unique_per_owner"),
+        ]
 
     def __str__(self) -> str:
         return self.name

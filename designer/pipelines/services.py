@@ -16,15 +16,15 @@ from django.utils.text import slugify
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound
 
+from designer import engine_settings
 from designer.engine.errors import GraphError, PipelineInvalid
 from designer.engine.module_versions import pin_versions
 from designer.engine.pipeline_file import FORMAT, dump_pipeline, load_pipeline, pipeline_from_data
 from designer.engine.schema_propagation import propagate_schemas
-from designer.runs import engine_config
-from designer.runs.services import pipeline_validate
 from designer.samples import sample_pipeline_files
 
 from .models import Pipeline, PipelineVersion
+from .validation import pipeline_validate
 
 ExportFormat = Literal["yaml", "json"]
 
@@ -48,14 +48,44 @@ def _document(data: Any) -> dict[str, Any]:
 
     Each node records the version of its module it was made with, so that once the module
     changes, the node is migrated from that version instead of taken for the new one."""
-    return pin_versions(pipeline_from_data(data), registry=engine_config.registry()).to_data()
+    return pin_versions(pipeline_from_data(data), registry=engine_settings.registry()).to_data()
 
 
 def _empty_document(*, name: str, description: str = "") -> dict[str, Any]:
     return _document({"format": FORMAT, "name": name, "description": description, "nodes": {}})
 
 
+NAME_MAX_LENGTH = 200
+
+
+def _lock_names(user: User) -> None:
+    """Serializes the name checks of one user's creates and saves, so that two of them at
+    once cannot both find a name free (the unique constraint would turn the loser into a 500)."""
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+
+
+def _name_taken(*, owner: User, name: str, pipeline: Pipeline) -> bool:
+    return Pipeline.objects.filter(owner=owner, name=name).exclude(pk=pipeline.pk).exists()
+
+
+def _free_name(*, owner: User, name: str, pipeline: Pipeline) -> str:
+    """`name`, or the first of "name (2)", "name (3)", … that none of the owner's other
+    pipelines has: the editor finds its runs by id, but people tell pipelines apart by name."""
+    candidate, number = name, 1
+    while _name_taken(owner=owner, name=candidate, pipeline=pipeline):
+        number += 1
+        suffix = f" ({number})"
+        candidate = name[: NAME_MAX_LENGTH - len(suffix)] + suffix
+    return candidate
+
+
 def _add_version(*, pipeline: Pipeline, user: User, document: dict[str, Any], message: str) -> PipelineVersion:
+    """Writes the next version; refuses a name another of the owner's pipelines has."""
+    if _name_taken(owner=pipeline.owner, name=document["name"], pipeline=pipeline):
+        raise PipelineInvalid([GraphError(
+            "name_taken", f"you already have a pipeline named {document['name']!r}: choose another name",
+            details={"name": document["name"]},
+        )])
     pipeline.current_version += 1
     pipeline.name = document["name"]
     pipeline.description = document.get("description", "")
@@ -71,7 +101,8 @@ def pipeline_create(
     document: Any = None, message: str = "",
 ) -> Pipeline:
     """A new pipeline whose version 1 is `document` (an empty graph when None). `name` and
-    `description`, when given, replace the document's own."""
+    `description`, when given, replace the document's own. A name the user has already
+    given another pipeline gets a number: "name (2)"."""
     if document is None:
         if not name:
             raise PipelineInvalid([GraphError("missing_key", "name is required when no document is given")])
@@ -82,6 +113,10 @@ def pipeline_create(
         if overrides:
             document = _document({**document, **overrides})
     pipeline = Pipeline(owner=user)
+    _lock_names(user)
+    free = _free_name(owner=user, name=document["name"], pipeline=pipeline)
+    if free != document["name"]:
+        document = _document({**document, "name": free})
     _add_version(pipeline=pipeline, user=user, document=document, message=message or "created")
     return pipeline
 
@@ -96,6 +131,7 @@ def pipeline_save(
     base exactly one wins and the other gets PipelineConflict.
     """
     document = _document(document)
+    _lock_names(pipeline.owner)
     locked = Pipeline.objects.select_for_update().get(pk=pipeline.pk)
     if base_version != locked.current_version:
         raise PipelineConflict(current=locked.versions.get(number=locked.current_version), base_version=base_version)
@@ -112,6 +148,7 @@ def pipeline_update_info(
     name/description (the document is where they live). Without `base_version` it applies on
     top of whatever is current, which is safe since nothing but these two keys changes."""
     with transaction.atomic():
+        _lock_names(pipeline.owner)  # before the pipeline, in the order pipeline_save takes them
         locked = Pipeline.objects.select_for_update().get(pk=pipeline.pk)
         current = locked.versions.get(number=locked.current_version)
         changes = {k: v for k, v in (("name", name), ("description", description)) if v is not None}
@@ -124,10 +161,11 @@ def pipeline_update_info(
 
 @transaction.atomic
 def pipeline_duplicate(*, pipeline: Pipeline, user: User, name: str | None = None) -> Pipeline:
-    """A new pipeline, owned by `user`, starting from the current version's document."""
+    """A new pipeline, owned by `user`, starting from the current version's document; its
+    name is the original's with a number ("name (2)") unless given."""
     current = pipeline.versions.get(number=pipeline.current_version)
     return pipeline_create(
-        user=user, document=current.document, name=name or f"Copy of {pipeline.name}"[:200],
+        user=user, document=current.document, name=name or pipeline.name,
         message=f"duplicated from {pipeline.name!r} version {current.number}",
     )
 

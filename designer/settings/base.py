@@ -149,6 +149,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Pipelines, runs, datasets and the module catalog of Atelier.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # 3.1: its schemas are JSON Schema, as the wire models' (pydantic's) are.
+    "OAS_VERSION": "3.1.0",
     # Responses and requests get their own components, so a response lists what it always holds.
     "COMPONENT_SPLIT_REQUEST": True,
     # Self-hosted: the docs page's assets ship with the product, not from a CDN.
@@ -164,6 +166,8 @@ SPECTACULAR_SETTINGS = {
         # Every operation says which errors it can answer (400, 404, 413, 503).
         "designer.api_schema.error_responses",
         "designer.api_schema.unavailable_responses",
+        # The WebSocket messages and the pipeline file, for the canvas's generated types.
+        "designer.web.wire_types.wire_components",
     ],
 }
 

@@ -158,8 +158,8 @@ export const api = {
   },
 
   runs: {
-    /** `pipeline`: runs whose pipeline name contains it. */
-    list: (params: { limit?: number; offset?: number; pipeline?: string } = {}) =>
+    /** `pipeline`: runs whose pipeline name contains it (a search); `pipeline_id`: the runs of that pipeline. */
+    list: (params: { limit?: number; offset?: number; pipeline?: string; pipeline_id?: number } = {}) =>
       request<Page<RunSummary>>("GET", `/api/runs/${query({ limit: 50, ...params })}`),
     get: (id: string) => request<RunDetail>("GET", `/api/runs/${enc(id)}/`),
     submit: (body: RunSubmit) => request<RunDetail>("POST", "/api/runs/", body),
@@ -173,7 +173,9 @@ export const api = {
     metrics: (id: string, node: string) => request<StepMetrics>("GET", `/api/runs/${enc(id)}/steps/${enc(node)}/metrics/`),
     preview: (id: string, node: string, port: string, params: { offset?: number; limit?: number; sort?: string } = {}) =>
       request<Preview>("GET", `/api/runs/${enc(id)}/steps/${enc(node)}/outputs/${enc(port)}/preview/${query(params)}`),
-    downloadUrl: (id: string, node: string, port: string) => `/api/runs/${enc(id)}/steps/${enc(node)}/outputs/${enc(port)}/download/`,
+    /** A table downloads as Parquet, or as CSV with `format: "csv"`; anything else as a zip. */
+    downloadUrl: (id: string, node: string, port: string, format?: "csv") =>
+      `/api/runs/${enc(id)}/steps/${enc(node)}/outputs/${enc(port)}/download/${format ? query({ format }) : ""}`,
     imageUrl: (id: string, node: string, name: string) => `/api/runs/${enc(id)}/steps/${enc(node)}/images/${enc(name)}`,
   },
 

@@ -15,7 +15,7 @@ A range is written as the designer writes it, values separated by `;` (or `,`):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping
 
 import numpy as np
@@ -43,6 +43,8 @@ class ValueRange(Param):
 
     kind: ClassVar[str] = "range"
     of: Int | Float
+    # A range is only read in parameter_range mode; its module has a trainer_mode param.
+    when: Mapping[str, tuple[Any, ...]] = field(default_factory=lambda: {"trainer_mode": (PARAMETER_RANGE,)}, hash=False)
 
     def _clean(self, value: Any) -> list[int | float]:
         if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -459,9 +459,14 @@ class CleanMissingData(Module):
         mode = Choice(
             choices=("custom_value", "mean", "median", "mode", "remove_row", "remove_column"),
             default="custom_value",
+            labels={"custom_value": "Custom substitution value", "mean": "Replace with mean",
+                    "median": "Replace with median", "mode": "Replace with mode",
+                    "remove_row": "Remove entire row", "remove_column": "Remove entire column"},
         )
-        replacement_value = String(default="0", help="The value that replaces missing ones (custom_value)")
-        add_indicator = Bool(default=False, help="Add a column flagging which values were missing")
+        replacement_value = String(default="0", help="The value that replaces missing ones",
+                                   when={"mode": ("custom_value",)})
+        add_indicator = Bool(default=False, help="Add a column flagging which values were missing",
+                             when={"mode": ("custom_value", "mean", "median", "mode")})
 
     def run(self, ctx: StepContext, params: ParamValues, dataset: pd.DataFrame) -> dict[str, Any]:
         require_rows(dataset, "missing values are cleaned with what the rows hold")

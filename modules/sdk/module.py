@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
-from .params import Param, ParamError
+from .params import Choice, Param, ParamError
 from .ports import Input, Output
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ class ModuleSpec:
     outputs: Mapping[str, Output]
     params: Mapping[str, Param]
     runs_user_code: bool = False
+    runtimes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +71,7 @@ class ModuleSpec:
             "outputs": [p.to_json() for p in self.outputs.values()],
             "params": [p.to_json() for p in self.params.values()],
             "runs_user_code": self.runs_user_code,
+            "runtimes": list(self.runtimes),
         }
 
     def clean_params(self, raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -110,6 +113,20 @@ def _collect(holder: type | None, kind: type) -> dict[str, Any]:
     return found
 
 
+def _check_param_declarations(module_id: str, params: Mapping[str, Param]) -> None:
+    """A module's `when` and `labels` name params and choices it has (a typo would hide a
+    field for good, or label nothing)."""
+    for param in params.values():
+        for other, values in param.when.items():
+            target = params.get(other)
+            if target is None or other == param.name:
+                raise TypeError(f"{module_id}: param {param.name!r} applies `when` {other!r}, which is not another param")
+            if isinstance(target, Choice) and not set(values) <= set(target.choices):
+                raise TypeError(f"{module_id}: param {param.name!r} applies `when` {other!r} is {values}, not among its choices")
+        if isinstance(param, Choice) and not set(param.labels) <= set(param.choices):
+            raise TypeError(f"{module_id}: param {param.name!r} labels {sorted(set(param.labels) - set(param.choices))}, not choices")
+
+
 class Module:
     """Base class of every module. Subclasses declare; `run` does the work.
 
@@ -129,6 +146,9 @@ class Module:
     deterministic: ClassVar[bool] = True
     replaces: ClassVar[tuple[str, ...]] = ()
     runs_user_code: ClassVar[bool] = False
+    # Programs besides Python its steps run (e.g. "R"): validation refuses the node on a
+    # compute target that does not provide one of them.
+    runtimes: ClassVar[tuple[str, ...]] = ()
     # The distribution ("name==version") of the pack that registered it; None: built in.
     pack: ClassVar[str | None] = None
     # ParamValues with which the conformance check runs this module on `example_table()`
@@ -153,7 +173,9 @@ class Module:
             outputs=MappingProxyType(_collect(getattr(cls, "Outputs", None), Output)),
             params=MappingProxyType(_collect(getattr(cls, "Params", None), Param)),
             runs_user_code=cls.runs_user_code,
+            runtimes=tuple(cls.runtimes),
         )
+        _check_param_declarations(cls.id, cls.spec.params)
 
     # Called as run(ctx: StepContext, params: ParamValues, <one keyword per input port>);
     # declared untyped past self so that each module's own signature, which names its
@@ -188,6 +210,12 @@ class Module:
         pipeline does or refuse its params.
         """
         return params
+
+    @classmethod
+    def example_resources(cls, folder: Path) -> dict[str, Any]:
+        """The step resources the conformance check runs this module with (e.g. a dataset
+        catalog it makes in `folder`); most modules need none."""
+        return {}
 
     @classmethod
     def fetches(cls, params: ParamValues) -> Mapping[str, str]:

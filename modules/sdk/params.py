@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 
 from .types import ColumnKind, ColumnRole
 
@@ -22,20 +22,34 @@ _MISSING: Any = object()
 
 @dataclass(frozen=True, kw_only=True)
 class Param:
+    """`when` says when the param applies, for the canvas to show only the fields that do:
+    `when={"source": ("url",)}` applies while the param `source` is "url"; every entry must
+    hold. It changes nothing in validation or `run`."""
+
     kind: ClassVar[str] = "any"
     default: Any = None
     required: bool = False
     help: str = ""
     label: str = ""
+    when: Mapping[str, tuple[Any, ...]] = field(default_factory=dict, hash=False)
     name: str = ""  # filled in from the attribute name by the Module declaration
 
     def clean(self, value: Any) -> Any:
         """Return the normalized value, or raise ParamError. `None` means unset."""
         if value is None:
             if self.required:
-                raise ParamError("is required")
+                raise ParamError(f"is required: {self._how_to_set()}")
             return None
         return self._clean(value)
+
+    @property
+    def display_label(self) -> str:
+        """What people read for this param: its label, or its name in words."""
+        return self.label or self.name.replace("_", " ").capitalize()
+
+    def _how_to_set(self) -> str:
+        """What to do when the param is required and unset."""
+        return "give it a value"
 
     def _clean(self, value: Any) -> Any:
         return value
@@ -44,11 +58,13 @@ class Param:
         out: dict[str, Any] = {
             "name": self.name,
             "type": self.kind,
-            "label": self.label or self.name.replace("_", " ").capitalize(),
+            "label": self.display_label,
             "required": self.required,
             "default": self.default,
             "help": self.help,
         }
+        if self.when:
+            out["when"] = {param: list(values) for param, values in self.when.items()}
         out.update(self._json_extra())
         return out
 
@@ -143,10 +159,22 @@ class Code(String):
         return {"language": self.language}
 
 
+def choice_label(value: str) -> str:
+    """A choice's words when its module gives none: "remove_row" -> "Remove row"."""
+    return value.replace("_", " ").capitalize()
+
+
 @dataclass(frozen=True, kw_only=True)
 class Choice(Param):
+    """One of `choices`, the values a pipeline file holds; `labels` are what people read
+    ("remove_row": "Remove entire row"), the value's own words where none is given."""
+
     kind: ClassVar[str] = "choice"
     choices: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    def _how_to_set(self) -> str:
+        return f"choose one of {', '.join(self.labels.get(c) or choice_label(c) for c in self.choices)}"
 
     def _clean(self, value: Any) -> str:
         if value not in self.choices:
@@ -154,7 +182,10 @@ class Choice(Param):
         return str(value)
 
     def _json_extra(self) -> dict[str, Any]:
-        return {"choices": list(self.choices)}
+        return {
+            "choices": list(self.choices),
+            "labels": {choice: self.labels.get(choice) or choice_label(choice) for choice in self.choices},
+        }
 
 
 _KINDS = {k.value for k in ColumnKind}
@@ -179,6 +210,9 @@ class Columns(Param):
     # Only meaningful for the canvas: which kinds of column make sense here.
     kinds: tuple[str, ...] = ()
     multiple: bool = True
+
+    def _how_to_set(self) -> str:
+        return "choose its columns" if self.multiple else "choose a column"
 
     def _clean(self, value: Any) -> dict[str, Any]:
         if isinstance(value, str):

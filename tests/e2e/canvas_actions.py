@@ -11,6 +11,15 @@ def node(page: Page, node_id: str) -> Locator:
     return page.get_by_test_id(f"rf__node-{node_id}")
 
 
+def new_pipeline(page: Page, name: str) -> None:
+    """From Home: New pipeline, named in its dialog; waits for the editor."""
+    page.get_by_role("button", name="New pipeline").click()
+    page.get_by_role("dialog", name="New pipeline").get_by_label("Name").fill(name)
+    page.get_by_role("button", name="Create", exact=True).click()
+    page.wait_for_url("**/pipelines/*/")
+    expect(page.get_by_label("Pipeline name")).to_have_value(name)
+
+
 def drag_module(page: Page, module_id: str, x: float, y: float) -> None:
     """Drag a module from the palette and drop it at (x, y) of the canvas pane."""
     item = page.locator(f'button[data-module="{module_id}"]')

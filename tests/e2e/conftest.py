@@ -15,18 +15,16 @@ from typing import Any
 import pytest
 from django.core import serializers
 from django.db import DEFAULT_DB_ALIAS, connections
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
 
-from tests.cluster import broker_url, celery_cluster, dispatch_env
-from tests.realtime.conftest import daphne, redis_url  # noqa: F401 (a fixture, used by `server`)
-from tests.runs.conftest import ROOT, database_url
+from tests.cluster import ROOT, broker_url, celery_cluster, daphne, database_url, dispatch_env
+from tests.conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--no-first-run",
 ]
-PASSWORD = "e2e-password"  # a throwaway account in the test database
 TIMEOUT_MS = 15_000  # generous: CI shares two cores between the browser, the server and the steps
 
 expect.set_options(timeout=TIMEOUT_MS)
@@ -63,7 +61,7 @@ def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def server_env(redis_url: str, tmp_path: Path, worker_id: str) -> Iterator[dict[str, str]]:  # noqa: F811
+def server_env(redis_url: str, tmp_path: Path, worker_id: str) -> Iterator[dict[str, str]]:
     """Runs go to real Celery workers (two, and beat), as in the scaled deployment: this is
     the environment of every process, the server's included. The workers share the server's
     artifact store and dataset folders."""
@@ -87,7 +85,7 @@ class LiveServer:
 
 @pytest.fixture
 def server(
-    transactional_db: None, settings: Any, redis_url: str, tmp_path: Path,  # noqa: F811
+    transactional_db: None, settings: Any, redis_url: str, tmp_path: Path,
     collected_static: Path, server_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, migrated_rows: str,
 ) -> Iterator[LiveServer]:
     # Only into tables the flush left empty: what post_migrate rebuilds (content types,
@@ -121,11 +119,6 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def user(django_user_model: Any) -> Any:
-    return django_user_model.objects.create_user("ada", password=PASSWORD)
-
-
-@pytest.fixture
 def screenshots(request: pytest.FixtureRequest) -> Path:
     """Where the e2e run keeps its screenshots: test-results/screenshots/ (gitignored)."""
     folder = ROOT / "test-results" / "screenshots"
@@ -148,7 +141,13 @@ def page(server: LiveServer, user: Any, browser: Browser, request: pytest.Fixtur
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     errors: list[str] = []
+    # Any uncaught error, failed request or server error fails the test, even when what
+    # the test looks at still showed up: a white page or a 500 is a defect in itself.
     page.on("pageerror", lambda exc: errors.append(f"{exc}\n{exc.stack}"))
+    page.on("requestfailed", lambda request: _request_failed(request, errors))
+    page.on("response", lambda response: response.status >= 500 and errors.append(
+        f"{response.request.method} {response.url} answered {response.status}"
+    ))
     sign_in(page, server)
     yield page
     # The last screen of every test, to see what a failure looked like.
@@ -157,4 +156,11 @@ def page(server: LiveServer, user: Any, browser: Browser, request: pytest.Fixtur
     for number, open_page in enumerate(context.pages):
         open_page.screenshot(path=str(last / f"{request.node.name}-{number}.png"))
     context.close()
-    assert not errors, f"the page raised: {errors}"
+    assert not errors, f"the page raised or a request failed: {errors}"
+
+
+def _request_failed(request: Request, errors: list[str]) -> None:
+    # A request the page itself dropped (leaving the page, an aborted fetch, a closed
+    # socket) is not a failure of the server's.
+    if request.failure != "net::ERR_ABORTED":
+        errors.append(f"{request.method} {request.url} failed: {request.failure}")

@@ -8,7 +8,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from .conftest import LIVE_DATABASE
-from .canvas_actions import drag_module, expect_status, node, select_node, wire
+from .canvas_actions import drag_module, expect_status, new_pipeline, node, select_node, wire
 
 pytestmark = LIVE_DATABASE
 
@@ -36,9 +36,7 @@ EDGES = [
 
 
 def test_build_the_automobile_pipeline_by_hand_run_it_and_run_it_again(page: Page, screenshots: Path) -> None:
-    page.get_by_role("button", name="New pipeline").click()
-    expect(page.get_by_label("Pipeline name")).to_have_value("Untitled pipeline")
-    page.get_by_label("Pipeline name").fill("Automobile prices")
+    new_pipeline(page, "Automobile prices")
 
     for module, x, y in NODES:
         drag_module(page, module, x, y)

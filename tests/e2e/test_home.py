@@ -12,7 +12,7 @@ from designer.datasets.models import DatasetVersion
 from designer.pipelines.models import Pipeline
 from designer.samples import SAMPLES_DIR
 
-from .canvas_actions import node
+from .canvas_actions import new_pipeline, node
 from .conftest import LIVE_DATABASE, LiveServer
 
 pytestmark = LIVE_DATABASE
@@ -36,22 +36,22 @@ def test_manage_pipelines_from_home(page: Page, server: LiveServer, user: Any) -
     page.get_by_label("Rename iris-multiclass").click()
     page.get_by_label("New name").fill("Iris flowers")
     page.get_by_role("button", name="Rename", exact=True).click()
-    expect(pipelines.get_by_role("link", name="Iris flowers")).to_be_visible()
+    expect(pipelines.get_by_role("link", name="Iris flowers", exact=True)).to_be_visible()
 
-    page.get_by_label("Duplicate Iris flowers").click()
-    expect(pipelines.get_by_role("link", name="Copy of Iris flowers")).to_be_visible()
+    # A copy's name is the original's with a number: a user's pipeline names are unique.
+    page.get_by_label("Duplicate Iris flowers", exact=True).click()
+    expect(pipelines.get_by_role("link", name="Iris flowers (2)")).to_be_visible()
 
-    page.get_by_label("Delete Copy of Iris flowers").click()
+    page.get_by_label("Delete Iris flowers (2)").click()
     confirm = page.get_by_role("dialog", name="Delete pipeline")
-    expect(confirm).to_contain_text("Delete Copy of Iris flowers and all its versions?")
+    expect(confirm).to_contain_text("Delete Iris flowers (2) and all its versions?")
     confirm.get_by_role("button", name="Delete").click()
-    expect(pipelines.get_by_role("link", name="Copy of Iris flowers")).to_have_count(0)
+    expect(pipelines.get_by_role("link", name="Iris flowers (2)")).to_have_count(0)
     assert sorted(Pipeline.objects.values_list("name", flat=True)) == ["Iris flowers", "sql-transformation"]
 
 
 def test_export_import_and_dataset_upload_from_the_editor(page: Page, server: LiveServer, tmp_path: Path) -> None:
-    page.get_by_role("button", name="New pipeline").click()
-    page.wait_for_url("**/pipelines/*/")
+    new_pipeline(page, "Prices")
 
     table = tmp_path / "prices.csv"
     table.write_text("make,price\naudi,13950\nbmw,16430\n")
@@ -77,8 +77,7 @@ def test_export_import_and_dataset_upload_from_the_editor(page: Page, server: Li
 
 
 def test_an_upload_read_wrong_opens_the_reading_options(page: Page, server: LiveServer, tmp_path: Path) -> None:
-    page.get_by_role("button", name="New pipeline").click()
-    page.wait_for_url("**/pipelines/*/")
+    new_pipeline(page, "Prices")
     # What a spreadsheet in a European locale saves: Windows encoding, semicolons, decimal commas.
     table = tmp_path / "ventes.csv"
     table.write_bytes("ville;montant\nZürich;1,5\nBesançon;2,25\n".encode("cp1252"))

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.runs.conftest import ROOT, api, data_dir, database_url, manage, other_user, store_dirs, user  # noqa: F401
+from tests.cluster import ROOT, database_url  # noqa: F401 (test_cli takes database_url from here)
+from tests.runs.conftest import manage  # noqa: F401 (fixture)
 
 SAMPLE_JOB = ROOT / "designer" / "samples" / "jobs" / "adult-income"
 

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from designer.jobs import services as jobs
 from designer.engine.job_file import load_job
-from designer.runs import services
+from designer.runs import execution
 from designer.runs.models import Run
 
 from .conftest import SAMPLE_JOB, zipped
@@ -46,7 +46,7 @@ def test_a_submitted_job_runs_its_snapshot_and_keeps_its_metrics_logs_and_output
     assert [f["path"] for f in listed["files"]] == [".amlignore", "train.py"] and listed["digest"] == snapshot["digest"]
 
     run = Run.objects.get(pk=body["id"])
-    services.run_execute(run=run)
+    execution.run_execute(run=run)
     detail = api.get(f"/api/jobs/{run.pk}/").json()
     assert detail["status"] == "completed", detail["steps"][0]["error"]
     step = detail["steps"][0]
@@ -64,11 +64,11 @@ def test_a_submitted_job_runs_its_snapshot_and_keeps_its_metrics_logs_and_output
 
 def test_a_rerun_of_a_job_runs_it_again_on_the_same_snapshot(api, code, store_dirs):
     body = submit(api, code({"train.py": TRAIN}))
-    services.run_execute(run=Run.objects.get(pk=body["id"]))
+    execution.run_execute(run=Run.objects.get(pk=body["id"]))
     again = api.post(f"/api/runs/{body['id']}/rerun/", {}, format="json").json()
     rerun = Run.objects.get(pk=again["id"])
     assert rerun.kind == "job" and rerun.job == Run.objects.get(pk=body["id"]).job
-    services.run_execute(run=rerun)
+    execution.run_execute(run=rerun)
     rerun.refresh_from_db()
     assert rerun.status == "completed" and not rerun.steps.get().reused
 
@@ -87,7 +87,7 @@ def test_experiments_list_their_runs_metrics_side_by_side(api, code, store_dirs)
     ids = []
     for alpha in ("0.5", "0.25"):
         body = submit(api, folder, JOB.replace("0.5", alpha))
-        services.run_execute(run=Run.objects.get(pk=body["id"]))
+        execution.run_execute(run=Run.objects.get(pk=body["id"]))
         ids.append(body["id"])
     assert api.get("/api/experiments/").json()[0] | {"last_run_at": None} == {
         "name": "tiny-exp", "runs": 2, "last_run_at": None,
@@ -159,7 +159,7 @@ def test_a_dataset_input_of_someone_else_is_not_found(api, other_user, code, sto
     job = JOB.replace("args: [--alpha, 0.5]", "args: [--alpha, 0.5, '${{inputs.data}}']") + "inputs: {data: dataset:theirs}\n"
     body = submit(api, code({"train.py": TRAIN}), job)
     run = Run.objects.get(pk=body["id"])
-    services.run_execute(run=run)
+    execution.run_execute(run=run)
     error = run.steps.get().error
     assert run.status == "failed" and error["code"] == "unknown_dataset" and "theirs" in error["message"]
 

@@ -12,7 +12,6 @@ import pytest
 
 from designer.runs.models import Run
 
-from tests.docker.conftest import docker_client  # noqa: F401
 
 from .conftest import ROOT, SAMPLE_JOB, database_url
 

@@ -10,7 +10,6 @@ from designer.compute.services import environment_builder, environment_spec
 from designer.engine.job_file import load_job
 from designer.jobs import services as jobs
 
-from tests.docker.conftest import docker_client  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from designer.runs.models import Run
-from tests.realtime.conftest import Server, daphne, redis_url, server, user  # noqa: F401 (fixtures)
+from tests.cluster import Server
 from tests.remote.conftest import token  # noqa: F401 (fixture)
 
 from .conftest import ROOT, SAMPLE_JOB
@@ -19,7 +19,7 @@ from .conftest import ROOT, SAMPLE_JOB
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def submit_job(server: Server, token: str, *args: str) -> subprocess.CompletedProcess:  # noqa: F811
+def submit_job(server: Server, token: str, *args: str) -> subprocess.CompletedProcess:
     # No usable local database: the command must not need one.
     env = {**os.environ, "DATABASE_URL": "postgres://nobody@127.0.0.1:1/no_database_here", "ATELIER_TOKEN": token}
     return subprocess.run(

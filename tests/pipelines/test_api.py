@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from designer.engine.pipeline_file import MAX_FILE_BYTES
+from designer.pipelines import services
 from designer.pipelines.models import Pipeline
 
 from .conftest import document
@@ -34,7 +35,7 @@ def test_create_from_a_name_starts_an_empty_graph(api):
     assert response.status_code == 201
     body = response.json()
     assert body["name"] == "churn" and body["current_version"] == 1
-    assert body["document"] == {"format": "atelier/pipeline@1", "name": "churn"}
+    assert body["document"] == {"format": "atelier/pipeline@1", "name": "churn", "nodes": {}}
 
 
 def test_create_from_a_document_keeps_its_layout_and_takes_a_new_name(api):
@@ -153,10 +154,33 @@ def test_duplicate_starts_a_new_history(api, pipeline):
     response = api.post(f"/api/pipelines/{pipeline.pk}/duplicate/", {}, format="json")
     assert response.status_code == 201
     copy = response.json()
-    assert copy["id"] != pipeline.pk and copy["name"] == "Copy of regression" and copy["current_version"] == 1
+    assert copy["id"] != pipeline.pk and copy["name"] == "regression (2)" and copy["current_version"] == 1
+    assert copy["document"]["name"] == "regression (2)"
     assert copy["document"]["description"] == "v2" and copy["document"]["layout"] == document()["layout"]
     named = api.post(f"/api/pipelines/{pipeline.pk}/duplicate/", {"name": "mine"}, format="json").json()
     assert named["name"] == named["document"]["name"] == "mine"
+
+
+def test_a_users_pipeline_names_are_unique_a_new_one_gets_a_number(api, pipeline, other_user):
+    names = [api.post("/api/pipelines/", {"name": "regression"}, format="json").json()["name"] for _ in range(2)]
+    assert names == ["regression (2)", "regression (3)"]
+    assert api.post(f"/api/pipelines/{pipeline.pk}/duplicate/", {}, format="json").json()["name"] == "regression (4)"
+    # Another user's names are theirs.
+    assert services.pipeline_create(user=other_user, name="regression").name == "regression"
+
+
+def test_renaming_or_saving_to_a_taken_name_is_refused_saying_what_to_do(api, pipeline):
+    other = api.post("/api/pipelines/", {"name": "churn"}, format="json").json()
+    response = api.patch(f"/api/pipelines/{other['id']}/", {"name": "regression"}, format="json")
+    assert response.status_code == 400 and codes(response) == ["name_taken"]
+    assert response.json()["errors"][0]["message"] == "you already have a pipeline named 'regression': choose another name"
+    saved = api.put(
+        f"/api/pipelines/{other['id']}/", {"document": document("regression"), "base_version": 1}, format="json"
+    )
+    assert saved.status_code == 400 and codes(saved) == ["name_taken"]
+    assert Pipeline.objects.get(pk=other["id"]).name == "churn"
+    # Its own name, kept, is no clash.
+    assert api.patch(f"/api/pipelines/{pipeline.pk}/", {"description": "same name"}, format="json").status_code == 200
 
 
 # -- validate -------------------------------------------------------------------------------
@@ -289,7 +313,9 @@ def test_export_round_trips_through_import(api, pipeline, fmt, load):
     text = response.content.decode()
     assert load(text)["layout"] == document()["layout"]
     again = api.generic("POST", "/api/pipelines/import/", text, content_type="text/plain").json()
-    assert again["document"] == api.get(f"/api/pipelines/{pipeline.pk}/").json()["document"]
+    # The same document, but for the name: the user's pipeline has it already.
+    exported = api.get(f"/api/pipelines/{pipeline.pk}/").json()["document"]
+    assert again["document"] == {**exported, "name": 'Cars "v2" / ../etc (2)'}
 
 
 def test_export_an_older_version_and_refuse_unknown_formats(api, pipeline):

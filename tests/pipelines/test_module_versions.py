@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from designer.pipelines.models import Pipeline, PipelineVersion
-from designer.runs import services as run_services
+from designer.runs import execution
 from designer.runs.models import Run
 
 pytestmark = pytest.mark.django_db
@@ -26,12 +26,6 @@ SAVED = {
                "params": {"columns": ["coefficient_of_determination"]}},
     },
 }
-
-
-@pytest.fixture
-def store_dirs(settings, tmp_path):
-    settings.ATELIER = {**settings.ATELIER, "ARTIFACT_STORE": tmp_path / "artifacts", "DATASETS_DIR": tmp_path / "datasets"}
-    return tmp_path
 
 
 @pytest.fixture
@@ -68,7 +62,7 @@ def test_an_old_pipeline_validates_and_runs(api, saved_last_year, store_dirs):
     assert response.status_code == 201, response.json()
     run = Run.objects.get(pk=response.json()["id"])
     assert run.pipeline["nodes"]["evaluate"]["version"] == 2
-    run_services.run_execute(run=run)
+    execution.run_execute(run=run)
     run.refresh_from_db()
     assert run.status == "completed", {s.node: s.error for s in run.steps.all() if s.error}
     assert run.steps.get(node="evaluate").module_version == 2
@@ -104,3 +98,13 @@ def test_versions_saved_before_nodes_recorded_their_version_are_pinned_to_1(user
     nodes = pipeline.versions.get().document["nodes"]
     assert nodes == {"evaluate": {"module": "evaluate_model", "version": 1}, "pack": {"module": "acme.churn"},
                      "pinned": {"module": "split_data", "version": 1}}
+
+
+
+def test_pipelines_that_shared_a_name_get_numbered_names():
+    import importlib
+
+    new_names = importlib.import_module("designer.pipelines.migrations.0003_pipeline_names_unique_per_owner").new_names
+    rows = [(1, 7, "cars"), (2, 7, "cars"), (3, 7, "cars (2)"), (4, 7, "cars"), (5, 8, "cars"), (6, 7, "x" * 200), (7, 7, "x" * 200)]
+    # The oldest keeps its name; "cars (2)" was taken already; another owner's names are theirs.
+    assert new_names(rows) == {2: "cars (3)", 4: "cars (4)", 7: "x" * 196 + " (2)"}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import pandas as pd
@@ -101,6 +102,31 @@ def test_json_carries_each_kinds_constraints() -> None:
     assert named(Choice(choices=("a",)), "join_type").to_json()["label"] == "Join type"
     assert named(Code(language="sql")).to_json()["language"] == "sql"
     assert named(Columns(kinds=("numeric",), multiple=False)).to_json()["kinds"] == ["numeric"]
+
+
+def test_choices_carry_labels_and_params_say_when_they_apply() -> None:
+    mode = named(Choice(choices=("remove_row", "mean"), labels={"remove_row": "Remove entire row"}), "mode")
+    # Every choice has words: the module's, or its value's own.
+    assert mode.to_json()["labels"] == {"remove_row": "Remove entire row", "mean": "Mean"}
+    value = named(String(when={"mode": ("mean",)}), "value")
+    assert value.to_json()["when"] == {"mode": ["mean"]}
+    # A param that always applies says nothing: older canvases read the same JSON.
+    assert "when" not in named(String()).to_json()
+    # Only the canvas reads `when`: cleaning ignores it.
+    assert value.clean("x") == "x"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"value": String(when={"modes": ("mean",)})}, "'value' applies `when` 'modes', which is not another param"),
+        ({"value": String(when={"mode": ("median",)})}, "'value' applies `when` 'mode' is ('median',), not among its choices"),
+        ({"other": Choice(choices=("a",), labels={"b": "B"})}, "'other' labels ['b'], not choices"),
+    ],
+)
+def test_when_and_labels_must_name_what_the_module_has(params: dict[str, Any], message: str) -> None:
+    with pytest.raises(TypeError, match=re.escape(message)):
+        type("Odd", (Module,), {"id": "odd", "Params": type("Params", (), {"mode": Choice(choices=("mean",)), **params})})
 
 
 # Column selectors
@@ -210,7 +236,7 @@ def test_a_struct_cleans_each_field_and_fills_defaults() -> None:
     [
         ("name", "must be a mapping with keys ['column', 'pattern']"),
         ({"column": "a", "flags": "i"}, "has unknown keys ['flags']; allowed: ['column', 'pattern']"),
-        ({"pattern": "x"}, "column is required"),
+        ({"pattern": "x"}, "column is required: give it a value"),
         ({"column": ["a"]}, "column must be text, got a list"),
     ],
 )
@@ -254,5 +280,5 @@ def test_every_param_error_is_reported_and_typos_are_errors() -> None:
     assert errors == {
         "seeed": "is not a param of split_for_params_test (known: fraction, seed, column)",
         "fraction": "must be at most 1, got 2.0",
-        "column": "is required",
+        "column": "is required: choose a column",
     }

@@ -9,17 +9,30 @@ import {
   MiniMap,
   ReactFlow,
   useConnection,
+  useReactFlow,
   type Connection,
   type Edge,
   type FinalConnectionState,
+  type FitViewOptions,
   type IsValidConnection,
 } from "@xyflow/react";
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import type { ModuleSpec } from "../types";
 import { useToasts } from "../ui/toasts";
 import type { ModuleFlowNode } from "./graph";
 import { ModuleNode } from "./ModuleNode";
+import { ModuleOffer, type Offer } from "./ModuleOffer";
+import { DEFAULT_SIZE } from "./placement";
 import { connectionProblem } from "./ports";
 import { useEditor } from "./store";
+
+const MINIMAP = { width: 150, height: 96 };
+/** How every "fit the view" frames the graph: the right margin keeps the minimap (bottom
+ * right) off the modules. */
+export const FIT_VIEW: FitViewOptions = {
+  maxZoom: 1,
+  padding: { top: "30px", left: "30px", bottom: "30px", right: `${MINIMAP.width + 40}px` },
+};
 
 // At module scope: a new object on each render would remount every node.
 const nodeTypes = { module: ModuleNode };
@@ -42,6 +55,33 @@ let lastRefusal: { problem: string; at: number } | null = null;
 // for a busy browser to deliver the drop (500 ms was not, under load), short enough not to
 // blame a port the user had moved well away from.
 const REFUSAL_FRESH_MS = 2000;
+
+/** When the canvas gets shorter or taller (the run panel opens, closes or is resized), the
+ * graph is fitted into it again: the panel takes room from the canvas, and the modules of
+ * the run (the selected one among them) must stay in view. */
+function useKeptInView() {
+  const box = useRef<HTMLDivElement>(null);
+  const { fitView } = useReactFlow();
+  useEffect(() => {
+    const element = box.current;
+    if (!element) return;
+    let height = element.clientHeight;
+    let frame = 0;
+    const observer = new ResizeObserver(() => {
+      if (Math.abs(element.clientHeight - height) < 8) return;
+      height = element.clientHeight;
+      cancelAnimationFrame(frame);
+      // On the next frame: React Flow learns its new size from its own observer first.
+      frame = requestAnimationFrame(() => void fitView(FIT_VIEW));
+    });
+    observer.observe(element);
+    return () => {
+      observer.disconnect();
+      cancelAnimationFrame(frame);
+    };
+  }, [fitView]);
+  return box;
+}
 
 /** While a connection is dragged over a port that refuses it, says why. */
 function ConnectionHint() {
@@ -90,7 +130,7 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
     [connect],
   );
   const onConnectEnd = useCallback(
-    (_: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+    (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
       const refusal = lastRefusal;
       lastRefusal = null;
       if (state.isValid === true) return;
@@ -107,15 +147,36 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
         problem = refusal.problem;
       }
       if (problem) toast("error", `Not connected: ${problem}`);
+      else if (!state.toHandle && state.fromHandle?.type === "source" && state.fromNode) {
+        // Dropped in empty space: offer the modules that take this output.
+        const spec = useEditor.getState().specs[state.fromNode.data.module as string];
+        const type = spec?.outputs.find((p) => p.name === state.fromHandle?.id)?.type;
+        const point = "changedTouches" in event ? event.changedTouches[0] : event;
+        if (type && point) setOffer({ source: state.fromNode.id, sourcePort: state.fromHandle.id ?? "", type, at: { x: point.clientX, y: point.clientY } });
+      }
     },
     [toast],
   );
+  const [offer, setOffer] = useState<Offer | null>(null);
+  const closeOffer = useCallback(() => setOffer(null), []);
+  const { screenToFlowPosition } = useReactFlow();
+  const placeOffered = (spec: ModuleSpec, input: string) => {
+    if (!offer) return;
+    const editor = useEditor.getState();
+    // Its input port (top middle) where the drag ended.
+    const at = screenToFlowPosition(offer.at);
+    const id = editor.addNode(spec.id, { x: at.x - DEFAULT_SIZE.width / 2, y: at.y });
+    editor.connect(offer.source, offer.sourcePort, id, input);
+    setOffer(null);
+  };
   const onConnectStart = useCallback(() => {
     lastRefusal = null;
   }, []);
 
+  const box = useKeptInView();
+
   return (
-    <div className="canvas" aria-label="Pipeline canvas">
+    <div className="canvas" aria-label="Pipeline canvas" ref={box}>
       <ReactFlow<ModuleFlowNode>
         nodes={nodes}
         edges={edges}
@@ -138,16 +199,17 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
         connectionRadius={24}
         defaultEdgeOptions={{ type: "smoothstep" }}
         fitView={fitOnLoad}
-        fitViewOptions={{ maxZoom: 1, padding: 0.2 }}
+        fitViewOptions={FIT_VIEW}
         minZoom={0.1}
         proOptions={{ hideAttribution: true }}
         ariaLabelConfig={{ "node.a11yDescription.default": "Press Enter or Space to select a module; arrow keys move it." }}
       >
         <Background gap={20} />
-        <MiniMap pannable zoomable ariaLabel="Minimap" />
+        <MiniMap pannable zoomable ariaLabel="Minimap" style={MINIMAP} />
         <Controls showInteractive={false} aria-label="Zoom controls" />
         <ConnectionHint />
       </ReactFlow>
+      {offer && !readOnly && <ModuleOffer offer={offer} onChoose={placeOffered} onClose={closeOffer} />}
     </div>
   );
 }

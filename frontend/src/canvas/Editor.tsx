@@ -3,7 +3,7 @@
  * saved pipeline (restoring unsaved local edits), saves as the user works, validates on
  * the server as the graph changes, and submits and follows runs.
  */
-import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
+import { ReactFlowProvider, useReactFlow, type XYPosition } from "@xyflow/react";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, ApiError } from "../api";
 import { closeDraft, flushDraft, openDraft, resolveConflict, retrySave, useDraft } from "../drafts/autosave";
@@ -14,10 +14,12 @@ import { RunPanel } from "../runs/RunPanel";
 import { useRunView } from "../runs/runStore";
 import { useRunSocket } from "../runs/useRunSocket";
 import type { GraphError, ModuleSpec, RunDetail, RunSubmit } from "../types";
+import { ErrorBoundary } from "../ui/ErrorBoundary";
 import { navigate } from "../ui/router";
 import { useToasts } from "../ui/toasts";
-import { Canvas } from "./Canvas";
+import { Canvas, FIT_VIEW } from "./Canvas";
 import { autoLayout } from "./layout";
+import { DEFAULT_SIZE, freeSpot } from "./placement";
 import { ShortcutHelp, useShortcuts } from "./shortcuts";
 import { useEditor } from "./store";
 import { Toolbar } from "./Toolbar";
@@ -48,7 +50,7 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
     const selected = s.nodes.filter((n) => n.selected);
     return selected.length === 1 ? selected[0].id : null;
   });
-  const { screenToFlowPosition, fitView } = useReactFlow();
+  const { screenToFlowPosition, flowToScreenPosition, setCenter, getZoom, fitView } = useReactFlow();
   const toast = useToasts((s) => s.push);
   const canvasBox = useRef<HTMLDivElement>(null);
 
@@ -70,13 +72,11 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
         setLoaded(true);
         // The run in the address (?run=, kept across reloads), or else this pipeline's last
         // run: its states, outputs and the columns it saw (column pickers fall back on them).
+        // By id: another pipeline may have had this one's name.
         const shown = new URLSearchParams(location.search).get("run");
         const run = shown
           ? api.runs.get(shown)
-          : api.runs.list({ pipeline: detail.name, limit: 10 }).then((page) => {
-              const last = page.results.find((r) => r.pipeline_name === detail.name);
-              return last ? api.runs.get(last.id) : null;
-            });
+          : api.runs.list({ pipeline_id: pipelineId, limit: 1 }).then((page) => (page.results[0] ? api.runs.get(page.results[0].id) : null));
         run.then((found) => !cancelled && found && useRunView.getState().show(found), () => undefined);
       },
       (e: ApiError) => !cancelled && setLoadError(e.message),
@@ -101,36 +101,51 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
     return () => clearTimeout(timer);
   }, [revision, loaded, pipelineId]);
 
+  // The middle of the canvas on screen (not of the run panel under it).
+  const screenCentre = useCallback(() => {
+    const box = canvasBox.current?.querySelector(".canvas")?.getBoundingClientRect();
+    return box ? { x: box.left + box.width / 2, y: box.top + box.height / 2 } : { x: 400, y: 300 };
+  }, []);
+
   const onAdd = useCallback(
     (drop: PaletteDrop, at?: { x: number; y: number }) => {
-      const box = canvasBox.current?.getBoundingClientRect();
-      const point = at ?? (box ? { x: box.left + box.width / 2, y: box.top + box.height / 3 } : { x: 400, y: 300 });
-      const position = screenToFlowPosition(point);
       const editor = useEditor.getState();
-      // The pointer holds the node by its title, not its corner.
-      const id = editor.addNode(drop.module, { x: position.x - 100, y: position.y - 20 });
+      let position: XYPosition;
+      if (at) {
+        // The pointer holds the node by its title, not its corner.
+        const point = screenToFlowPosition(at);
+        position = { x: point.x - 100, y: point.y - 20 };
+      } else {
+        const centre = screenToFlowPosition(screenCentre());
+        position = freeSpot(editor.nodes, { x: centre.x - 100, y: centre.y - 20 });
+      }
+      const id = editor.addNode(drop.module, position);
       for (const [name, value] of Object.entries(drop.params ?? {})) useEditor.getState().setParam(id, name, value);
+      // Placed where there was room, which may be off screen: bring it into view, at the same zoom.
+      const box = canvasBox.current?.querySelector(".canvas")?.getBoundingClientRect();
+      const corner = flowToScreenPosition(position);
+      const far = flowToScreenPosition({ x: position.x + DEFAULT_SIZE.width, y: position.y + DEFAULT_SIZE.height });
+      if (box && (corner.x < box.left || corner.y < box.top || far.x > box.right || far.y > box.bottom)) {
+        void setCenter(position.x + DEFAULT_SIZE.width / 2, position.y + DEFAULT_SIZE.height / 2, { zoom: getZoom() });
+      }
     },
-    [screenToFlowPosition],
+    [screenToFlowPosition, flowToScreenPosition, setCenter, getZoom, screenCentre],
   );
 
   const layout = useCallback(async () => {
     const { nodes, edges, setPositions } = useEditor.getState();
     setPositions(await autoLayout(nodes, edges));
     // Once React Flow has applied the new positions.
-    setTimeout(() => void fitView({ padding: 0.2, maxZoom: 1 }), 50);
+    setTimeout(() => void fitView(FIT_VIEW), 50);
   }, [fitView]);
 
   useShortcuts({
     enabled: loaded,
     onHelp: () => setShowShortcuts(true),
-    onFit: () => void fitView({ padding: 0.2, maxZoom: 1 }),
+    onFit: () => void fitView(FIT_VIEW),
     onLayout: () => void layout(),
     onSave: () => void flushDraft().then((problem) => problem && toast("error", problem)),
-    screenCenter: () => {
-      const box = canvasBox.current?.getBoundingClientRect();
-      return box ? { x: box.left + box.width / 2, y: box.top + box.height / 2 } : { x: 0, y: 0 };
-    },
+    screenCenter: screenCentre,
   });
 
   const showRun = (detail: RunDetail | null) => {
@@ -198,26 +213,33 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
         pipelineId={pipelineId}
         onRun={() => void openRunDialog()}
         onLayout={() => void layout()}
-        onFit={() => void fitView({ padding: 0.2, maxZoom: 1 })}
+        onFit={() => void fitView(FIT_VIEW)}
         onShortcuts={() => setShowShortcuts(true)}
       />
       <ConflictBanner />
       <div className="editor-body">
-        <Palette modules={modules} onAdd={onAdd} />
+        <ErrorBoundary what="The palette">
+          {/* Not before the pipeline is loaded: loading replaces the graph, and a module added earlier with it. */}
+          <Palette modules={modules} onAdd={onAdd} readOnly={!loaded} />
+        </ErrorBoundary>
         <div className="editor-center" ref={canvasBox}>
-          {loaded ? <Canvas /> : <p className="page-message">Loading…</p>}
+          <ErrorBoundary what="The canvas">{loaded ? <Canvas /> : <p className="page-message">Loading…</p>}</ErrorBoundary>
           {runId && (
-            <RunPanel
-              selectedNode={selectedNode}
-              onSelectNode={(node) => useEditor.getState().selectOnly([node])}
-              onCancel={() => void runAction(() => api.runs.cancel(runId), "Cancelling")}
-              onRerun={() => void runAction(async () => showRun(await api.runs.rerun(runId)), "Rerunning")}
-              onRerunFrom={(node) => void runAction(async () => showRun(await api.runs.rerunFrom(runId, node)), "Rerunning")}
-              onClose={() => showRun(null)}
-            />
+            <ErrorBoundary what="The run panel">
+              <RunPanel
+                selectedNode={selectedNode}
+                onSelectNode={(node) => useEditor.getState().selectOnly([node])}
+                onCancel={() => void runAction(() => api.runs.cancel(runId), "Cancelling")}
+                onRerun={() => void runAction(async () => showRun(await api.runs.rerun(runId)), "Rerunning")}
+                onRerunFrom={(node) => void runAction(async () => showRun(await api.runs.rerunFrom(runId, node)), "Rerunning")}
+                onClose={() => showRun(null)}
+              />
+            </ErrorBoundary>
           )}
         </div>
-        <Inspector pipelineId={pipelineId} />
+        <ErrorBoundary what="The inspector">
+          <Inspector pipelineId={pipelineId} />
+        </ErrorBoundary>
       </div>
       {runDialog && (
         <RunDialog

@@ -1,8 +1,8 @@
 import { Handle, Position, type NodeProps } from "@xyflow/react";
-import { memo } from "react";
+import { memo, useEffect, useState } from "react";
 import { useRunView } from "../runs/runStore";
 import { STATUS_LABEL } from "../runs/runState";
-import type { PortSpec } from "../types";
+import type { ErrorOrigin, PortSpec } from "../types";
 import type { ModuleFlowNode } from "./graph";
 import { useEditor } from "./store";
 
@@ -63,11 +63,15 @@ export const ModuleNode = memo(function ModuleNode({ id, data, selected }: NodeP
           {step?.durationS != null && status !== "reused" && <span className="duration">{formatSeconds(step.durationS)}</span>}
         </div>
       )}
-      {status === "running" && step?.progress && (
-        <div className="progress" role="progressbar" aria-label={`progress of ${id}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(step.progress.fraction * 100)}>
-          <div style={{ width: `${step.progress.fraction * 100}%` }} />
-        </div>
-      )}
+      {status === "running" &&
+        // A bar only once the module has reported some progress: one stuck at 0 % says nothing.
+        (step?.progress && step.progress.fraction > 0 ? (
+          <div className="progress" role="progressbar" aria-label={`progress of ${id}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(step.progress.fraction * 100)}>
+            <div style={{ width: `${step.progress.fraction * 100}%` }} />
+          </div>
+        ) : (
+          <Elapsed label={`running time of ${id}`} />
+        ))}
       {status === "failed" && step?.error && (
         <div className="module-node-error" role="alert" aria-label={`error of ${id}`}>
           {step.error.origin && step.error.origin !== "module" && <strong>{originLabel(step.error.origin)}: </strong>}
@@ -89,17 +93,33 @@ export const ModuleNode = memo(function ModuleNode({ id, data, selected }: NodeP
   );
 });
 
+const ORIGIN_LABEL: Record<ErrorOrigin, string> = {
+  module: "The module failed",
+  infrastructure: "Infrastructure problem (not your pipeline)",
+  time_limit: "Time limit",
+  memory_limit: "Memory limit",
+  user: "Cancelled",
+};
+
+/** What a step error's origin means to the user; an origin from a newer server is shown as it is. */
 export function originLabel(origin: string): string {
-  switch (origin) {
-    case "infrastructure":
-      return "Infrastructure problem (not your pipeline)";
-    case "limit":
-      return "Time limit";
-    case "user":
-      return "Cancelled";
-    default:
-      return origin;
-  }
+  return ORIGIN_LABEL[origin as ErrorOrigin] ?? origin;
+}
+
+/** How long a step has been running (seen from this page), counting up each second. */
+function Elapsed({ label }: { label: string }) {
+  const [start] = useState(() => Date.now());
+  const [now, setNow] = useState(start);
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  const seconds = Math.floor((now - start) / 1000);
+  return (
+    <div className="elapsed muted" aria-label={label}>
+      running for {seconds < 60 ? `${seconds} s` : formatSeconds(seconds)}
+    </div>
+  );
 }
 
 export function formatSeconds(seconds: number): string {

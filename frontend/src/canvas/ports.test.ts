@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ModuleSpec } from "../types";
 import { documentToFlow, makeEdge } from "./graph";
-import { connectionProblem } from "./ports";
+import { connectionProblem, modulesAccepting } from "./ports";
 
 const spec = (id: string, inputs: [string, string][], outputs: [string, string][]): ModuleSpec => ({
   id, version: 1, name: id, category: "x", description: "", help: "", deterministic: true, replaces: [], params: [],
@@ -49,5 +49,16 @@ describe("connection rules", () => {
     const edges = [makeEdge("a", "dataset", "b", "dataset")];
     expect(connectionProblem(connect("b", "dataset", "a", "dataset"), nodes, edges, specs)).toContain("cycle");
     expect(connectionProblem(connect("a", "dataset", "a", "dataset"), nodes, [], specs)).toContain("itself");
+  });
+});
+
+describe("modulesAccepting", () => {
+  it("lists the modules with an input of the type, by name, with that input", () => {
+    expect(modulesAccepting("UntrainedModel", specs).map(({ spec, input }) => [spec.id, input])).toEqual([["train_model", "model"]]);
+    expect(modulesAccepting("DataFrame", specs).map(({ spec, input }) => [spec.id, input])).toEqual([
+      ["select_columns", "dataset"],
+      ["train_model", "dataset"],
+    ]);
+    expect(modulesAccepting("Image", specs)).toEqual([]);
   });
 });

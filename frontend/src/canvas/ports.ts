@@ -50,3 +50,13 @@ export function connectionProblem(
   if (reaches(target.id, source.id, edges)) return "This connection would make a cycle: a pipeline runs in one direction.";
   return null;
 }
+
+/** The modules with an input that takes `type` (the first such input of each), by name. */
+export function modulesAccepting(type: string, specs: SpecsById): { spec: ModuleSpec; input: string }[] {
+  return Object.values(specs)
+    .flatMap((spec) => {
+      const input = spec.inputs.find((p) => p.type === type);
+      return input ? [{ spec, input: input.name }] : [];
+    })
+    .sort((a, b) => a.spec.name.localeCompare(b.spec.name));
+}

@@ -38,6 +38,7 @@ export function Home() {
   const [samples, setSamples] = useState<SampleInfo[]>([]);
   const [renaming, setRenaming] = useState<Pipeline | null>(null);
   const [deleting, setDeleting] = useState<Pipeline | null>(null);
+  const [naming, setNaming] = useState(false);
   const toast = useToasts((s) => s.push);
   const fileInput = useRef<HTMLInputElement>(null);
 
@@ -74,16 +75,10 @@ export function Home() {
     return () => socket.close();
   }, []);
 
-  const create = async () => {
-    const taken = new Set(pipelines?.map((p) => p.name));
-    let name = "Untitled pipeline";
-    for (let n = 2; taken.has(name); n++) name = `Untitled pipeline ${n}`;
-    try {
-      const pipeline = await api.pipelines.create({ name });
-      navigate(`/pipelines/${pipeline.id}/`);
-    } catch (e) {
-      fail("The pipeline could not be created")(e as Error);
-    }
+  // The server gives a name the user already has a number ("name (2)").
+  const create = async (name: string) => {
+    const pipeline = await api.pipelines.create({ name });
+    navigate(`/pipelines/${pipeline.id}/`);
   };
 
   const fromSample = async (slug: string) => {
@@ -145,7 +140,7 @@ export function Home() {
           <div className="section-header">
             <h2>Pipelines</h2>
             <span className="spacer" />
-            <button type="button" className="primary" onClick={() => void create()}>
+            <button type="button" className="primary" onClick={() => setNaming(true)}>
               New pipeline
             </button>
             <SamplePicker samples={samples} onPick={(slug) => void fromSample(slug)} />
@@ -258,14 +253,21 @@ export function Home() {
         </section>
       </main>
 
+      {naming && (
+        <NameDialog title="New pipeline" label="Name" initial="" submitLabel="Create" onSubmit={create} onClose={() => setNaming(false)} />
+      )}
       {renaming && (
-        <RenameDialog
-          pipeline={renaming}
-          onClose={() => setRenaming(null)}
-          onDone={() => {
+        <NameDialog
+          title={`Rename ${renaming.name}`}
+          label="New name"
+          initial={renaming.name}
+          submitLabel="Rename"
+          onSubmit={async (name) => {
+            await api.pipelines.rename(renaming.id, name);
             setRenaming(null);
             refresh();
           }}
+          onClose={() => setRenaming(null)}
         />
       )}
       {deleting && (
@@ -307,20 +309,36 @@ function SamplePicker({ samples, onPick }: { samples: SampleInfo[]; onPick(slug:
   );
 }
 
-function RenameDialog({ pipeline, onClose, onDone }: { pipeline: Pipeline; onClose(): void; onDone(): void }) {
-  const [name, setName] = useState(pipeline.name);
+/** Asks for a pipeline's name; `onSubmit`'s failure is shown under the field. */
+function NameDialog({ title, label, initial, submitLabel, onSubmit, onClose }: {
+  title: string;
+  label: string;
+  initial: string;
+  submitLabel: string;
+  onSubmit(name: string): Promise<void>;
+  onClose(): void;
+}) {
+  const [name, setName] = useState(initial);
   const [error, setError] = useState<string | null>(null);
   return (
-    <Dialog title={`Rename ${pipeline.name}`} onClose={onClose}>
+    <Dialog title={title} onClose={onClose}>
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          api.pipelines.rename(pipeline.id, name.trim()).then(onDone, (x: Error) => setError(x.message));
+          onSubmit(name.trim()).catch((x: Error) => setError(x.message));
         }}
       >
         <div className="field">
-          <label htmlFor="rename-name">New name</label>
-          <input id="rename-name" value={name} onChange={(e) => setName(e.target.value)} autoFocus required maxLength={200} />
+          <label htmlFor="pipeline-name-field">{label}</label>
+          <input
+            id="pipeline-name-field"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            placeholder="e.g. Automobile prices"
+            autoFocus
+            required
+            maxLength={200}
+          />
           {error && (
             <div className="field-errors" role="alert">
               {error}
@@ -332,7 +350,7 @@ function RenameDialog({ pipeline, onClose, onDone }: { pipeline: Pipeline; onClo
             Cancel
           </button>
           <button type="submit" className="primary">
-            Rename
+            {submitLabel}
           </button>
         </div>
       </form>

@@ -9,18 +9,20 @@ export default function CodeEditor({
   label,
   onChange,
   readOnly,
+  height = "220px",
 }: {
   value: string;
   language: string;
   label: string;
   onChange(value: string): void;
   readOnly?: boolean;
+  height?: string;
 }) {
   const extensions = language === "python" ? [python()] : language === "sql" ? [sql()] : [];
   return (
     <CodeMirror
       value={value}
-      height="220px"
+      height={height}
       extensions={extensions}
       onChange={onChange}
       readOnly={readOnly}

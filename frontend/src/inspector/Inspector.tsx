@@ -9,8 +9,11 @@ import { connectionProblem } from "../canvas/ports";
 import type { ModuleFlowNode } from "../canvas/graph";
 import { useEditor } from "../canvas/store";
 import type { GraphError, ModuleSpec, PipelineParameter } from "../types";
+
+type ParameterType = NonNullable<PipelineParameter["type"]>;
 import { ComputeSelect } from "../ui/ComputeSelect";
-import { ParamField } from "./ParamField";
+import { Markdown } from "../ui/Markdown";
+import { ParamField, paramApplies } from "./ParamField";
 import { inputForParam, useUpstreamColumns } from "./upstreamColumns";
 
 export function Inspector({ pipelineId, readOnly }: { pipelineId: number | null; readOnly?: boolean }) {
@@ -80,7 +83,7 @@ function NodeInspector({ node, spec, pipelineId, readOnly }: { node: ModuleFlowN
       {spec.params.length > 0 && (
         <fieldset className="group">
           <legend>Parameters</legend>
-          {spec.params.map((param) => (
+          {spec.params.filter((param) => paramApplies(param, node.data.params, spec.params)).map((param) => (
             <ParamWithColumns
               key={param.name}
               nodeId={node.id}
@@ -136,7 +139,7 @@ function NodeInspector({ node, spec, pipelineId, readOnly }: { node: ModuleFlowN
 
       <details className="module-help">
         <summary>About {spec.name}</summary>
-        <div className="help-text">{spec.help}</div>
+        <Markdown text={spec.help} label={`About ${spec.name}`} />
       </details>
     </section>
   );
@@ -153,7 +156,8 @@ function ParamWithColumns(props: {
   readOnly?: boolean;
 }) {
   const param = props.spec.params.find((p) => p.name === props.paramName)!;
-  const port = param.type === "columns" || param.type === "struct" ? inputForParam(props.spec, param) : undefined;
+  // Code is written against the input table's columns too: the wide editor lists them.
+  const port = ["columns", "struct", "code"].includes(param.type) ? inputForParam(props.spec, param) : undefined;
   const columns = useUpstreamColumns(port ? props.pipelineId : null, props.nodeId, port);
   return (
     <ParamField
@@ -259,7 +263,7 @@ function PipelineInspector({ readOnly }: { readOnly?: boolean }) {
     setMeta({ parameters: next }, `parameter:${name}`);
   };
   const [newName, setNewName] = useState("");
-  const [newType, setNewType] = useState<PipelineParameter["type"]>("float");
+  const [newType, setNewType] = useState<ParameterType>("float");
 
   return (
     <section aria-label="Pipeline settings">
@@ -336,7 +340,7 @@ function PipelineInspector({ readOnly }: { readOnly?: boolean }) {
             }}
           >
             <input aria-label="New parameter name" placeholder="new_parameter" value={newName} onChange={(e) => setNewName(e.target.value)} />
-            <select aria-label="New parameter type" value={newType} onChange={(e) => setNewType(e.target.value as PipelineParameter["type"])}>
+            <select aria-label="New parameter type" value={newType} onChange={(e) => setNewType(e.target.value as ParameterType)}>
               <option value="float">float</option>
               <option value="int">int</option>
               <option value="string">string</option>

@@ -1,6 +1,8 @@
 /** One param of a module as a form field, generated from its declaration in the module spec. */
-import { lazy, Suspense, useId } from "react";
+import { lazy, Suspense, useId, useState } from "react";
 import type { ColumnInfo, ColumnSelector, GraphError, ParamSpec } from "../types";
+import { useEditor } from "../canvas/store";
+import { Dialog } from "../ui/Dialog";
 import { ColumnPicker } from "./ColumnPicker";
 
 const CodeEditor = lazy(() => import("./CodeEditor"));
@@ -15,6 +17,21 @@ interface FieldProps {
 }
 
 const isExpression = (v: unknown) => typeof v === "string" && v.includes("${{");
+const PIPELINE_PARAMETER = /^\$\{\{\s*parameters\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/;
+
+/** The pipeline parameter a value is bound to ("${{parameters.train_fraction}}"), if it is just that. */
+export function boundParameter(value: unknown): string | null {
+  return typeof value === "string" ? (PIPELINE_PARAMETER.exec(value.trim())?.[1] ?? null) : null;
+}
+
+/** Whether a param applies given the node's values (its `when`), so that fields that
+ * don't (Url while the source is a sample) are not shown. */
+export function paramApplies(param: ParamSpec, values: Record<string, unknown>, params: readonly ParamSpec[]): boolean {
+  return Object.entries(param.when ?? {}).every(([other, allowed]) => {
+    const value = values[other] === undefined ? params.find((p) => p.name === other)?.default : values[other];
+    return allowed.includes(value);
+  });
+}
 
 /** What the user typed in a number field: a number when it is one, else the text (an
  * expression such as `${{parameters.x}}`, or a mistake the validation will name). */
@@ -50,6 +67,7 @@ export function ParamField({ spec, value, onChange, errors, columns, readOnly }:
   const problems = [...errors.map((e) => e.message), ...(local ? [local] : [])];
   const describedBy = `${id}-help ${problems.length ? `${id}-errors` : ""}`.trim();
   const common = { id, "aria-describedby": describedBy, "aria-invalid": problems.length > 0, disabled: readOnly };
+  const bound = boundParameter(current);
   let control;
 
   switch (spec.type) {
@@ -75,7 +93,7 @@ export function ParamField({ spec, value, onChange, errors, columns, readOnly }:
           {current === null && <option value="">(choose)</option>}
           {spec.choices.map((c) => (
             <option key={c} value={c}>
-              {c}
+              {spec.labels?.[c] ?? c}
             </option>
           ))}
         </select>
@@ -88,6 +106,7 @@ export function ParamField({ spec, value, onChange, errors, columns, readOnly }:
             <div className="code-field" id={id}>
               <CodeEditor value={String(current ?? "")} language={spec.language} label={spec.label} onChange={onChange} readOnly={readOnly} />
             </div>
+            <WideCode label={spec.label} language={spec.language} value={String(current ?? "")} onChange={onChange} columns={columns} readOnly={readOnly} />
           </Suspense>
         ) : (
           <textarea {...common} rows={8} className="mono" value={String(current ?? "")} onChange={(e) => onChange(e.target.value)} />
@@ -138,7 +157,7 @@ export function ParamField({ spec, value, onChange, errors, columns, readOnly }:
         {spec.label}
         {spec.required && <span aria-hidden="true"> *</span>}
       </label>
-      {control}
+      {bound === null ? control : <BoundParameter id={id} name={bound} onUnbind={() => onChange(undefined)} readOnly={readOnly} />}
       <div id={`${id}-help`} className="field-help">
         {[spec.help, rangeHint(spec), spec.type === "columns" ? columns?.note : ""].filter(Boolean).join(" · ")}
       </div>
@@ -150,5 +169,70 @@ export function ParamField({ spec, value, onChange, errors, columns, readOnly }:
         </ul>
       )}
     </div>
+  );
+}
+
+/** A param set by a pipeline parameter: its name and value, in words, not `${{…}}`. */
+function BoundParameter({ id, name, onUnbind, readOnly }: { id: string; name: string; onUnbind(): void; readOnly?: boolean }) {
+  const parameter = useEditor((s) => s.meta.parameters?.[name]);
+  return (
+    <div className="bound-parameter" id={id}>
+      <span>
+        Pipeline parameter: <strong>{name}</strong>
+        {parameter ? ` (${parameter.default ?? "no default: set when a run is submitted"})` : " (not defined: add it to the pipeline's parameters)"}
+      </span>
+      {!readOnly && (
+        <button type="button" className="link" onClick={onUnbind}>
+          Set a value here instead
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** The code in a dialog as wide as the screen, the input table's columns beside it: the
+ * inspector's column is too narrow to write in. */
+function WideCode({ label, language, value, onChange, columns, readOnly }: {
+  label: string;
+  language: string;
+  value: string;
+  onChange(value: string): void;
+  columns: FieldProps["columns"];
+  readOnly?: boolean;
+}) {
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <button type="button" className="small" onClick={() => setOpen(true)}>
+        Open in a wide editor
+      </button>
+      {open && (
+        <Dialog title={label} wide onClose={() => setOpen(false)}>
+          <div className="wide-code">
+            <div className="code-field">
+              <CodeEditor value={value} language={language} label={`${label} (wide editor)`} onChange={onChange} readOnly={readOnly} height="60vh" />
+            </div>
+            <aside className="wide-code-columns" aria-label="Input columns">
+              <h3>Input columns</h3>
+              {columns?.columns ? (
+                <ul>
+                  {columns.columns.map((c) => (
+                    <li key={c.name}>
+                      <code>{c.name}</code> {c.kind && <span className="muted">{c.kind}</span>}
+                    </li>
+                  ))}
+                </ul>
+              ) : null}
+              <p className="muted">{columns?.note ?? "This module has no input table."}</p>
+            </aside>
+          </div>
+          <div className="dialog-actions">
+            <button type="button" className="primary" onClick={() => setOpen(false)}>
+              Done
+            </button>
+          </div>
+        </Dialog>
+      )}
+    </>
   );
 }

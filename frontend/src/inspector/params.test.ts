@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ModuleSpec, ParamSpec } from "../types";
-import { parseNumber, rangeProblem } from "./ParamField";
+import { boundParameter, paramApplies, parseNumber, rangeProblem } from "./ParamField";
 import { parseScalar } from "./Inspector";
 import { inputForParam } from "./upstreamColumns";
 
@@ -36,5 +36,23 @@ describe("param fields", () => {
     expect(inputForParam(join, columns("left_keys"))).toBe("left");
     const train = { inputs: [{ name: "model", type: "UntrainedModel", help: "" }, port("dataset")] } as ModuleSpec;
     expect(inputForParam(train, columns("label_column"))).toBe("dataset");
+  });
+});
+
+describe("what the inspector shows", () => {
+  const source: ParamSpec = { name: "source", label: "Source", type: "choice", required: false, help: "", default: "sample", choices: ["sample", "url"] };
+  const url: ParamSpec = { name: "url", label: "Url", type: "string", required: false, help: "", default: "", when: { source: ["url"] } };
+
+  it("shows a param only when it applies, reading an unset param as its default", () => {
+    expect(paramApplies(url, {}, [source, url])).toBe(false);
+    expect(paramApplies(url, { source: "url" }, [source, url])).toBe(true);
+    expect(paramApplies(source, {}, [source, url])).toBe(true);
+  });
+
+  it("tells a value bound to a pipeline parameter from one that merely mentions it", () => {
+    expect(boundParameter("${{parameters.train_fraction}}")).toBe("train_fraction");
+    expect(boundParameter(" ${{ parameters.seed }} ")).toBe("seed");
+    expect(boundParameter("x ${{parameters.seed}}")).toBeNull();
+    expect(boundParameter(0.7)).toBeNull();
   });
 });

@@ -28,6 +28,11 @@ export function PortOutput({ runId, node, port, info }: { runId: string; node: s
         >
           Download {isTable ? "Parquet" : "zip"}
         </a>
+        {isTable && (
+          <a className="outputs-button" href={api.runs.downloadUrl(runId, node, port, "csv")} download aria-label={`Download ${port} as CSV`}>
+            Download CSV
+          </a>
+        )}
       </header>
       {isTable ? <TableOutput runId={runId} node={node} port={port} /> : <ArtifactSummary info={info} />}
     </div>

@@ -7,7 +7,9 @@ import { useEffect, useMemo, useRef, useState, type PointerEvent as ReactPointer
 import { api, ApiError } from "../api";
 import type { Dataset, Delimiter, ModuleSpec, UploadReading } from "../types";
 import { Help } from "../ui/Help";
+import { Markdown } from "../ui/Markdown";
 import { useToasts } from "../ui/toasts";
+import { uploadAdvice } from "./uploadAdvice";
 
 export interface PaletteDrop {
   module: string;
@@ -25,6 +27,7 @@ const CATEGORY_ORDER = [
   "Data Input and Output",
   "Data Transformation",
   "Python Language",
+  "R Language",
   "Machine Learning Algorithms",
   "Model Training",
   "Model Scoring and Evaluation",
@@ -134,14 +137,22 @@ function PaletteItem({ spec, onAdd, disabled }: { spec: ModuleSpec; onAdd: Props
           <br />
           Out: {spec.outputs.map((p) => `${p.name} (${p.type})`).join(", ") || "none"}
         </p>
-        <div className="help-text">{spec.help}</div>
+        <Markdown text={spec.help} />
       </Help>
     </li>
   );
 }
 
+/** The node a dataset becomes on the canvas: a table is read by Import Data; a file dataset
+ * (an uploaded zip) by Import File Dataset, whose output wires to a Script Bundle port. */
+export function datasetDrop(dataset: Pick<Dataset, "name" | "kind">): PaletteDrop {
+  return dataset.kind === "files"
+    ? { module: "import_file_dataset", params: { name: dataset.name } }
+    : { module: "import_data", params: { source: "dataset", name: dataset.name } };
+}
+
 function DatasetItem({ dataset, onAdd, disabled }: { dataset: Dataset; onAdd: Props["onAdd"]; disabled?: boolean }) {
-  const drop = { module: "import_data", params: { source: "dataset", name: dataset.name } };
+  const drop = datasetDrop(dataset);
   const drag = useDragToCanvas(drop, onAdd, dataset.name);
   return (
     <li className="palette-item">
@@ -166,8 +177,6 @@ const DELIMITERS: { value: Delimiter; label: string }[] = [
   { value: "|", label: "Pipe" },
 ];
 const DEFAULT_READING: UploadReading = { encoding: "utf-8", delimiter: "auto", has_header: true };
-// Refusals that other reading options may fix: the options open, so the user sees them.
-const READING_PROBLEMS = new Set(["bad_encoding", "bad_csv", "empty_table"]);
 
 /** How delimited text is read: most files need none of it, so it stays folded until a
  * refusal says the text was read wrong. */
@@ -229,13 +238,15 @@ function Datasets({ onAdd, disabled }: { onAdd: Props["onAdd"]; disabled?: boole
     const name = file.name.replace(/\.[^.]+$/, "");
     try {
       const dataset = await api.datasets.upload(file, name, reading);
-      toast("info", `Dataset ${dataset.name} uploaded; it was added to the canvas as Import Data.`);
+      const drop = datasetDrop(dataset);
+      const as = drop.module === "import_data" ? "Import Data" : "Import File Dataset";
+      toast("info", `Dataset ${dataset.name} uploaded; it was added to the canvas as ${as}.`);
       await refresh();
-      onAdd({ module: "import_data", params: { source: "dataset", name: dataset.name } });
+      onAdd(drop);
     } catch (e) {
-      const misread = e instanceof ApiError && e.errors.some((item) => READING_PROBLEMS.has(item.code));
-      if (misread) setOptionsOpen(true);
-      toast("error", `The upload failed: ${(e as Error).message}${misread ? " (see Reading options, then upload again)" : ""}`);
+      const advice = uploadAdvice(e instanceof ApiError ? e.errors.map((item) => item.code) : [], file.size);
+      if (advice?.openReadingOptions) setOptionsOpen(true);
+      toast("error", `The upload of ${file.name} failed: ${(e as Error).message}.${advice ? ` ${advice.text}` : ""}`);
     } finally {
       setUploading(false);
       if (fileInput.current) fileInput.current.value = "";
@@ -255,7 +266,7 @@ function Datasets({ onAdd, disabled }: { onAdd: Props["onAdd"]; disabled?: boole
         <input
           ref={fileInput}
           type="file"
-          accept=".csv,.tsv,.txt,.parquet,.json"
+          accept=".csv,.tsv,.txt,.parquet,.json,.zip"
           aria-label="Upload dataset"
           className="visually-hidden"
           disabled={uploading || disabled}

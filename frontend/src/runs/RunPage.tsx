@@ -5,10 +5,11 @@
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useEffect, useState } from "react";
 import { api, ApiError } from "../api";
-import { Canvas } from "../canvas/Canvas";
+import { Canvas, FIT_VIEW } from "../canvas/Canvas";
 import { ShortcutHelp, useShortcuts } from "../canvas/shortcuts";
 import { useEditor } from "../canvas/store";
 import { Inspector } from "../inspector/Inspector";
+import { ErrorBoundary } from "../ui/ErrorBoundary";
 import { navigate } from "../ui/router";
 import { useToasts } from "../ui/toasts";
 import { RunPanel } from "./RunPanel";
@@ -40,7 +41,7 @@ function RunView({ runId }: { runId: string }) {
     enabled: loaded,
     readOnly: true,
     onHelp: () => setShowShortcuts(true),
-    onFit: () => void fitView({ padding: 0.2, maxZoom: 1 }),
+    onFit: () => void fitView(FIT_VIEW),
     onLayout: () => undefined,
     onSave: () => undefined,
     screenCenter: () => ({ x: innerWidth / 2, y: innerHeight / 2 }),
@@ -108,7 +109,7 @@ function RunView({ runId }: { runId: string }) {
           Run of {name ?? "…"} <span className="muted small">{runId.slice(0, 8)}</span>
         </h1>
         <span className="spacer" />
-        <button type="button" onClick={() => void fitView({ padding: 0.2, maxZoom: 1 })}>
+        <button type="button" onClick={() => void fitView(FIT_VIEW)}>
           Zoom to fit
         </button>
         <button type="button" onClick={() => void editAsDraft()}>
@@ -117,18 +118,22 @@ function RunView({ runId }: { runId: string }) {
       </header>
       <div className="editor-body no-palette">
         <div className="editor-center">
-          {loaded ? <Canvas readOnly /> : <p className="page-message">Loading…</p>}
-          <RunPanel
-            selectedNode={selectedNode}
-            onSelectNode={(node) => useEditor.getState().selectOnly([node])}
-            onCancel={() =>
-              void api.runs.cancel(runId).catch((e: Error) => toast("error", `Cancelling failed: ${e.message}`))
-            }
-            onRerun={() => void act(() => api.runs.rerun(runId), "Rerunning")}
-            onRerunFrom={(node) => void act(() => api.runs.rerunFrom(runId, node), "Rerunning")}
-          />
+          <ErrorBoundary what="The canvas">{loaded ? <Canvas readOnly /> : <p className="page-message">Loading…</p>}</ErrorBoundary>
+          <ErrorBoundary what="The run panel">
+            <RunPanel
+              selectedNode={selectedNode}
+              onSelectNode={(node) => useEditor.getState().selectOnly([node])}
+              onCancel={() =>
+                void api.runs.cancel(runId).catch((e: Error) => toast("error", `Cancelling failed: ${e.message}`))
+              }
+              onRerun={() => void act(() => api.runs.rerun(runId), "Rerunning")}
+              onRerunFrom={(node) => void act(() => api.runs.rerunFrom(runId, node), "Rerunning")}
+            />
+          </ErrorBoundary>
         </div>
-        <Inspector pipelineId={null} readOnly />
+        <ErrorBoundary what="The inspector">
+          <Inspector pipelineId={null} readOnly />
+        </ErrorBoundary>
       </div>
       {showShortcuts && <ShortcutHelp onClose={() => setShowShortcuts(false)} />}
     </div>

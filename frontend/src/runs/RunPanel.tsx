@@ -97,7 +97,7 @@ export function RunPanel({ selectedNode, onSelectNode, onCancel, onRerun, onReru
           </div>
           {step.error && (
             <div className="step-error" role="alert" aria-label={`error of step ${selectedNode}`}>
-              <strong>{step.error.origin && step.error.origin !== "module" ? originLabel(step.error.origin) : "The module failed"}:</strong>{" "}
+              <strong>{originLabel(step.error.origin ?? "module")}:</strong>{" "}
               {step.error.message}
             </div>
           )}
@@ -144,7 +144,11 @@ function Logs({ runId, node }: { runId: string; node: string }) {
       (e: Error) => setError(e.message),
     );
   }, [runId, node, setLogs]);
-  useEffect(() => end.current?.scrollIntoView({ block: "nearest" }), [lines?.length]);
+  // A block body: an effect's return value is its cleanup, and scrollIntoView() returns a
+  // Promise in current Chromium, which React would then call.
+  useEffect(() => {
+    end.current?.scrollIntoView({ block: "nearest" });
+  }, [lines?.length]);
 
   return (
     <div className="logs">

@@ -71,7 +71,8 @@ class Command(submit_pipeline.Command):
 
         from designer.engine.errors import PipelineInvalid
         from designer.jobs import services as jobs
-        from designer.runs import leases, services
+        from designer.pipelines.validation import pipeline_prepare
+        from designer.runs import execution, leases, services
         from designer.runs.console import LiveConsole, print_errors, print_summary
         from designer.runs.models import RunKind, RunSource
 
@@ -80,7 +81,7 @@ class Command(submit_pipeline.Command):
         try:
             doc, folder = self._job(options)
             prepared = jobs.job_prepare(doc=doc, folder=folder, compute=options["compute"])
-            pipeline, plan = services.pipeline_prepare(document=prepared.document)
+            pipeline, plan = pipeline_prepare(document=prepared.document)
         except PipelineInvalid as exc:
             if as_json:
                 self.stdout.write(json.dumps({
@@ -105,7 +106,7 @@ class Command(submit_pipeline.Command):
         if prepared.job["requirements"] and prepared.job["compute"] == (options["compute"] or doc.compute):
             live.write(f"note: {prepared.job['compute']} runs jobs in its own environment (a local run); the "
                        "job's requirements are installed on docker compute\n")
-        result = services.run_execute(run=run, on_event=LiveConsole(live, verbose=True))
+        result = execution.run_execute(run=run, on_event=LiveConsole(live, verbose=True))
         if as_json:
             self.stdout.write(json.dumps(result.summary()))
         else:
@@ -117,7 +118,7 @@ class Command(submit_pipeline.Command):
         from designer.engine.errors import PipelineInvalid
 
         as_json = options["json"]
-        # Django's OutputWrapper writes as a text stream does.
+        # Django's OutputWrapper writes like a text stream.
         live = cast(TextIO, sys.stderr if as_json else self.stdout)
         try:
             base = submit_pipeline._base_url(options["url"])
