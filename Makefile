@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run samples test bench openapi readme
+.PHONY: install run samples test test-fast bench openapi readme
 
 install: $(VENV)/.installed static/atelier/atelier.js
 
@@ -54,6 +54,14 @@ samples: install
 test: install
 	cd frontend && npm test --silent
 	$(PY) -m pytest -n 2 --dist loadfile
+
+# The fast lane, for while you work: the engine, the modules and the API, without what
+# starts browsers, containers, workers or live servers, and without the tests marked slow.
+FAST_TESTS := tests/engine tests/modules tests/sdk tests/pipelines tests/datasets tests/runs tests/web \
+	tests/test_api_schema.py tests/test_api_fuzz.py tests/test_layers.py tests/test_readme.py tests/test_sign_in_limits.py
+
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -n 2 --dist loadfile -m "not slow" $(FAST_TESTS)
 
 # Benchmarks print tables (never asserted): the engine against a plain script, the server
 # (Celery workers, WebSockets, API under load; needs PostgreSQL and Redis), table previews,

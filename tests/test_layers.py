@@ -115,6 +115,7 @@ def test_modules_never_import_the_engine_or_the_apps():
         assert "designer" not in imported_roots(path), path
 
 
+@pytest.mark.slow  # a step process of its own
 def test_a_step_runs_as_a_bare_process_without_django(tmp_path):
     request = {
         "node": "cars", "module": "import_data", "params": {"source": "sample", "name": "iris"},

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # each test hashes a budget of passwords
 BUDGET = 10
 
 

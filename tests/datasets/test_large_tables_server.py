@@ -23,7 +23,7 @@ from tests.waiting import eventually
 
 WEB_PROCESS_LIMIT_MB = 500
 WORKER_MEMORY_MB = 1024
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]  # a daphne, large files
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,7 @@ def test_the_automobile_basic_sample_gives_the_published_coefficient_of_determin
     assert metrics_of("designer-automobile-price-basic", tmp_path)["coefficient_of_determination"] == pytest.approx(0.868, abs=5e-4)
 
 
+@pytest.mark.slow  # the whole income sample, every step in a process of its own
 def test_the_income_sample_with_chi_squared_selection_gives_the_published_auc(tmp_path: Path) -> None:
     # Published for "Binary Classification with Feature Selection - Income Prediction": 0.894.
     assert metrics_of("designer-income-feature-selection", tmp_path)["auc"] == pytest.approx(0.894, abs=0.003)

@@ -14,6 +14,8 @@ from designer.samples import SAMPLES_DIR, sample_pipeline_files
 
 from tests.cluster import ROOT, database_url
 
+pytestmark = pytest.mark.slow  # every test starts manage.py processes
+
 CARS = {"module": "import_data", "params": {"source": "sample", "name": "automobile-price-raw"}}
 
 

@@ -13,7 +13,7 @@ from designer.runs.dispatch import dispatcher
 from designer.runs.models import Run, StepRun
 from tests.waiting import eventually
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]  # every halt on both dispatchers
 
 DATA = "x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(20))
 

@@ -26,7 +26,7 @@ from tests.cluster import ROOT, Daphne, database_url, start_daphne
 from tests.distributed.conftest import slow
 from tests.waiting import eventually
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]  # daphne servers, killed and started again
 
 @dataclass
 class Servers:

@@ -16,6 +16,8 @@ from django.test import Client
 
 from tests.cluster import ROOT, daphne_process, database_url
 
+pytestmark = pytest.mark.slow  # every test starts manage.py or daphne processes
+
 
 def manage(data: Path, *args: str, secret: str = "") -> str:
     # An empty DJANGO_SECRET_KEY is an unset one, whatever the suite's environment holds.
