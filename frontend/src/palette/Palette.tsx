@@ -60,6 +60,8 @@ export function Palette({ modules, onAdd, readOnly }: Props) {
         onChange={(e) => setQuery(e.target.value)}
       />
       <div className="palette-groups">
+        {/* Data first: a pipeline starts from it. */}
+        <Datasets samples={sampleNames(modules)} onAdd={onAdd} disabled={readOnly} />
         {groups.map(([category, specs]) => (
           <details key={category} open className="palette-group">
             <summary>{category}</summary>
@@ -71,7 +73,6 @@ export function Palette({ modules, onAdd, readOnly }: Props) {
           </details>
         ))}
         {!groups.length && <p className="muted">No module matches “{query}”.</p>}
-        <Datasets onAdd={onAdd} disabled={readOnly} />
       </div>
     </aside>
   );
@@ -142,6 +143,23 @@ function PaletteItem({ spec, onAdd, disabled }: { spec: ModuleSpec; onAdd: Props
   );
 }
 
+/** The sample datasets Import Data offers (its `name` param's suggestions). */
+function sampleNames(modules: ModuleSpec[]): string[] {
+  const name = modules.find((m) => m.id === "import_data")?.params.find((p) => p.name === "name");
+  return name?.type === "string" ? (name.suggestions ?? []) : [];
+}
+
+function SampleItem({ name, onAdd, disabled }: { name: string; onAdd: Props["onAdd"]; disabled?: boolean }) {
+  const drag = useDragToCanvas({ module: "import_data", params: { source: "sample", name } }, onAdd, name);
+  return (
+    <li className="palette-item">
+      <button type="button" className="palette-module" aria-label={`Add sample ${name}`} disabled={disabled} {...drag}>
+        {name} <span className="muted">sample</span>
+      </button>
+    </li>
+  );
+}
+
 function DatasetItem({ dataset, onAdd, disabled }: { dataset: Dataset; onAdd: Props["onAdd"]; disabled?: boolean }) {
   const drop = { module: "import_data", params: { source: "dataset", name: dataset.name } };
   const drag = useDragToCanvas(drop, onAdd, dataset.name);
@@ -207,7 +225,8 @@ function ReadingOptions({ reading, onChange, open, onToggle }: {
   );
 }
 
-function Datasets({ onAdd, disabled }: { onAdd: Props["onAdd"]; disabled?: boolean }) {
+/** Datasets to drag onto the canvas (each an Import Data already set): the samples and yours. */
+function Datasets({ samples, onAdd, disabled }: { samples: string[]; onAdd: Props["onAdd"]; disabled?: boolean }) {
   const [datasets, setDatasets] = useState<Dataset[]>([]);
   const [uploading, setUploading] = useState(false);
   const [reading, setReading] = useState<UploadReading>(DEFAULT_READING);
@@ -244,8 +263,11 @@ function Datasets({ onAdd, disabled }: { onAdd: Props["onAdd"]; disabled?: boole
 
   return (
     <details open className="palette-group">
-      <summary>My datasets</summary>
+      <summary>Datasets</summary>
       <ul>
+        {samples.map((name) => (
+          <SampleItem key={name} name={name} onAdd={onAdd} disabled={disabled} />
+        ))}
         {datasets.map((d) => (
           <DatasetItem key={d.id} dataset={d} onAdd={onAdd} disabled={disabled} />
         ))}
