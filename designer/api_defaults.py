@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
+from rest_framework import serializers
 from rest_framework.exceptions import NotAuthenticated, ParseError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser
@@ -32,3 +33,15 @@ def signed_in(request: Request) -> User:
     if not isinstance(request.user, User):
         raise NotAuthenticated()
     return request.user
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses keys it does not know: a typo in a request is an error, never ignored."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(getattr(self, "initial_data", {})) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {key: serializers.ErrorDetail("unknown field", code="unknown_field") for key in unknown}
+            )
+        return attrs

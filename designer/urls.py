@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/", include("designer.runs.urls")),
     path("api/", include("designer.datasets.urls")),
     path("api/", include("designer.compute.urls")),
+    path("api/", include("designer.jobs.urls")),
     # The canvas: the single-page app and its client routes, sign-in.
     path("", include("designer.web.urls")),
 ]

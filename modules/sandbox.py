@@ -10,6 +10,7 @@ forked from it can narrow its view further before any module code runs:
   and UTS namespaces; the step's own folders bound at /atelier/in (read-only),
   /atelier/out and /atelier/work; a fresh /tmp and /dev/shm; the folders of the other
   steps (/atelier/steps) and the server's socket hidden under empty read-only mounts;
+  the sandbox's root (a tmpfs) read-only, so nothing is written outside those folders;
 - `mount_step_proc` (in pid 1 of the new pid namespace, the step's parent): a /proc of
   that namespace only, so other steps' processes are invisible;
 - `drop_privileges` (in the step itself): every capability dropped for good, no new
@@ -126,6 +127,9 @@ def enter_step_namespaces(folder: str, *, tmp_mb: int) -> None:
         _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
     for hidden in (STEPS_DIR, SOCKET_DIR):
         _mount("tmpfs", hidden, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "size=4k,mode=000")
+    # The sandbox's root is a tmpfs the server's steps share: read-only for the step, so that
+    # a step writes only to its own folders (and a fresh /tmp), never where a later one looks.
+    _mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
 def mount_step_proc() -> None:

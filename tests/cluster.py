@@ -10,12 +10,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redis
+
+from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[1]
 _LISTENING = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
@@ -65,18 +67,19 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
+        self.process = process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(redis.exceptions.ConnectionError):
-                if redis.Redis(port=self.port).ping():
-                    return
-            if time.monotonic() > deadline or self.process.poll() is not None:
+
+        def answers() -> bool:
+            if process.poll() is not None:
                 raise RuntimeError(f"redis-server did not start on port {self.port}")
-            time.sleep(0.05)
+            with contextlib.suppress(redis.exceptions.ConnectionError):
+                return bool(redis.Redis(port=self.port).ping())
+            return False
+
+        eventually(answers, what=f"redis-server to answer on port {self.port}")
 
     def stop(self) -> None:
         """Gone at once, and what it held with it (SIGKILL: no save, no goodbye to clients)."""
@@ -128,15 +131,25 @@ def _start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
         )
 
 
-def _wait_for(pattern: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if re.search(pattern, log.read_text()):
-            return
-        if process.poll() is not None:
-            break
-        time.sleep(0.1)
-    raise RuntimeError(f"{log.name}: {pattern!r} never came:\n{log.read_text()}")
+def _wait_for(
+    pattern: str | re.Pattern[str], process: subprocess.Popen[bytes], log: Path, *, start: int = 0, timeout: float = 90
+) -> re.Match[str]:
+    """The first match of `pattern` in what `process` wrote to `log` after byte `start`; the
+    log is in the error when the process ends first or the match never comes."""
+
+    def written() -> str:
+        return log.read_bytes()[start:].decode(errors="replace")
+
+    def found() -> re.Match[str] | None:
+        match = re.search(pattern, written())
+        if match is None and process.poll() is not None:
+            raise RuntimeError(f"{log.name}: the process ended before {pattern!r}:\n{written()}")
+        return match
+
+    try:
+        return eventually(found, timeout=timeout, interval=0.1, what=f"{pattern!r} in {log.name}")
+    except AssertionError as never:
+        raise RuntimeError(f"{never}:\n{written()}") from None
 
 
 @contextlib.contextmanager
@@ -224,17 +237,13 @@ def start_daphne(env: dict[str, str], log: Path, app: str = "designer.asgi:appli
             [sys.executable, "-m", "daphne", "-e", "tcp:port=0:interface=127.0.0.1", app],
             cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        found = _LISTENING.search(log.read_bytes()[start:].decode(errors="replace"))
-        if found:
-            return Daphne(process, int(found.group(1)))
-        if process.poll() is not None:
-            break
-        time.sleep(0.1)
-    process.kill()
-    process.wait()
-    raise RuntimeError(f"{log.name}: daphne never listened:\n{log.read_bytes()[start:].decode(errors='replace')}")
+    try:
+        listening = _wait_for(_LISTENING, process, log, start=start, timeout=60)
+    except RuntimeError:
+        process.kill()
+        process.wait()
+        raise
+    return Daphne(process, int(listening.group(1)))
 
 
 @contextlib.contextmanager
@@ -255,3 +264,48 @@ def serve_daphne(env: dict[str, str], log: Path, app: str = "designer.asgi:appli
     exit, pass or fail."""
     with daphne_process(env, log, app) as daphne:
         yield daphne.port
+
+
+def database_url() -> str:
+    """The test database, for the processes a test starts."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "postgresql":
+        return f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    return f"sqlite:///{s['NAME']}"
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str  # ws://127.0.0.1:<port>
+    log: Path
+
+    @property
+    def origin(self) -> str:
+        # AllowedHostsOriginValidator refuses a handshake without an allowed Origin.
+        return self.url.replace("ws://", "http://")
+
+
+@contextlib.contextmanager
+def daphne(
+    app: str, settings: Any, redis_url: str, tmp_path: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """daphne serving the ASGI `app` with the test database and a Redis channel layer
+    (`settings`, pytest-django's fixture, gets the same layer)."""
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}
+    }
+    env = {
+        "DJANGO_SETTINGS_MODULE": "designer.settings",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis_url,
+        # The session cookies the tests create are signed with this process's key.
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "ATELIER_DATA_DIR": str(tmp_path / "data"),
+        **(extra_env or {}),
+    }
+    log = tmp_path / "daphne.log"
+    with serve_daphne(env, log, app) as port:
+        yield Server(url=f"ws://127.0.0.1:{port}", log=log)

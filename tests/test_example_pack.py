@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from designer.compute.services import compute_targets_seed
+from designer.compute.backends import compute_targets_seed
 from designer.engine.events import Status
 from modules.sdk import default_registry
-from tests.docker.conftest import builder, default_image, docker_client, env_cache  # noqa: F401 (fixtures)
 from tests.security.conftest import compute, finished, submit  # noqa: F401 (a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,9 +50,7 @@ def test_its_module_runs_on_local_and_docker_compute(django_user_model, compute)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_its_backend_runs_steps(django_user_model, settings, tmp_path):
-    settings.ATELIER = {**settings.ATELIER, "ARTIFACT_STORE": tmp_path / "artifacts", "DATASETS_DIR": tmp_path / "d"}
-    user = django_user_model.objects.create_user("ada")
+def test_its_backend_runs_steps(user, store_dirs):
     run = finished(submit(user, NUMBERED, default_compute="one-at-a-time"))
     assert run.status == Status.COMPLETED.value
     assert {s.placement["compute"] for s in run.steps.all()} == {"one-at-a-time"}

@@ -22,6 +22,6 @@ class ComputeTargetAdmin(admin.ModelAdmin):
 
 @admin.register(Environment)
 class EnvironmentAdmin(admin.ModelAdmin):
-    list_display = ("name", "status", "image_tag", "built_at")
+    list_display = ("name", "with_r", "status", "image_tag", "built_at")
     list_filter = ("status",)
     readonly_fields = ("status", "image_tag", "build_log", "built_at")

@@ -5,7 +5,7 @@ from django.db.models.signals import post_migrate
 
 
 def _seed_targets(sender: AppConfig, **kwargs: Any) -> None:
-    from .services import compute_targets_seed
+    from .backends import compute_targets_seed
 
     compute_targets_seed()
 

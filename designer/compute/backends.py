@@ -21,7 +21,7 @@ from designer.engine.docker_backend import ContainerLimits, DockerBackend
 from designer.engine.environments import BUILD_RECIPE_VERSION
 from designer.engine.local_backend import LocalBackend, StepLimits, sandbox_unavailable
 
-from .models import ComputeTarget
+from .models import ComputeTarget, Environment
 from .selectors import docker_engine
 from .services import environment_image, environment_spec
 
@@ -174,3 +174,24 @@ def environment_id_of(target: ComputeTarget | None) -> str:
     return container_environment_id(
         base_image=spec.base_image, requirements=spec.all_requirements(), recipe=BUILD_RECIPE_VERSION
     )
+
+
+def compute_targets_seed() -> list[str]:
+    """Create the default targets of every registered kind that do not exist yet (a pack's
+    targets appear once it is installed and the deployment migrates); existing targets are
+    left as the admin set them. Returns the names created."""
+    created = []
+    for kind in backend_registry():
+        for default in kind.default_targets:
+            environment = None
+            if default.needs_environment:
+                environment, _ = Environment.objects.get_or_create(
+                    name="default", defaults={"description": "What the built-in modules need."}
+                )
+            _, made = ComputeTarget.objects.get_or_create(
+                name=default.name,
+                defaults={"backend": kind.name, "description": default.description, "environment": environment},
+            )
+            if made:
+                created.append(default.name)
+    return created

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from django.db import models
 
+# The Debian package that brings R (Rscript) into an environment's image.
+R_PACKAGE = "r-base-core"
+
 
 class EnvironmentStatus(models.TextChoices):
     PENDING = "pending", "Not built yet"
@@ -23,6 +26,9 @@ class Environment(models.Model):
         blank=True,
         help_text="Pinned Python requirements, one per line, on top of what the built-in modules need.",
     )
+    with_r = models.BooleanField(
+        default=False, help_text="Install R (Debian's r-base-core) in the image, for Execute R Script.",
+    )
     status = models.CharField(max_length=20, choices=EnvironmentStatus.choices, default=EnvironmentStatus.PENDING)
     image_tag = models.CharField(max_length=200, blank=True)
     build_log = models.TextField(blank=True)
@@ -36,6 +42,9 @@ class Environment(models.Model):
 
     def requirement_lines(self) -> list[str]:
         return self.requirements.splitlines()
+
+    def system_packages(self) -> tuple[str, ...]:
+        return (R_PACKAGE,) if self.with_r else ()
 
 
 class ComputeTarget(models.Model):

@@ -9,7 +9,7 @@ from .backends import compute_target_available
 class EnvironmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Environment
-        fields = ["name", "description", "base_image", "requirements", "status", "image_tag", "built_at", "build_log"]
+        fields = ["name", "description", "base_image", "requirements", "with_r", "status", "image_tag", "built_at", "build_log"]
         read_only_fields = fields
 
 

@@ -27,6 +27,7 @@ def environment_spec(environment: Environment) -> EnvironmentSpec:
         name=environment.name,
         base_image=environment.base_image or settings.ATELIER["DOCKER_BASE_IMAGE"],
         requirements=normalize_requirements(environment.requirement_lines()),
+        system_packages=environment.system_packages(),
     )
 
 
@@ -48,26 +49,3 @@ def environment_image(*, environment_id: int) -> str:
             built_at=dt.datetime.now(tz=dt.timezone.utc) if built.built else environment.built_at,
         )
     return built.tag
-
-
-def compute_targets_seed() -> list[str]:
-    """Create the default targets of every registered kind that do not exist yet (a pack's
-    targets appear once it is installed and the deployment migrates); existing targets are
-    left as the admin set them. Returns the names created."""
-    from .backends import backend_registry  # backends build on this module's environments
-
-    created = []
-    for kind in backend_registry():
-        for default in kind.default_targets:
-            environment = None
-            if default.needs_environment:
-                environment, _ = Environment.objects.get_or_create(
-                    name="default", defaults={"description": "What the built-in modules need."}
-                )
-            _, made = ComputeTarget.objects.get_or_create(
-                name=default.name,
-                defaults={"backend": kind.name, "description": default.description, "environment": environment},
-            )
-            if made:
-                created.append(default.name)
-    return created

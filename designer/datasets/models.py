@@ -1,7 +1,7 @@
 """Datasets (a name owned by a user) and their immutable, numbered versions.
 
 A version's table lives in the dataset catalog, as Parquet: `<owner's folder>/<name>/v<N>/`
-(see designer.runs.engine_config.datasets_dir); the rows here describe it.
+(see designer.engine_settings.datasets_dir); the rows here describe it.
 """
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ class DatasetFormat(models.TextChoices):
     TSV = "tsv", "TSV"
     PARQUET = "parquet", "Parquet"
     JSON = "json", "JSON"
+    # Files, not a table: a zip kept as uploaded (Import File Dataset), e.g. a Script Bundle.
+    ZIP = "zip", "Zip (files)"
 
 
 class Dataset(models.Model):

@@ -8,23 +8,29 @@ from typing import Any
 import django_filters
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from rest_framework.exceptions import NotFound
 
-from designer.runs import engine_config
-from designer.runs.outputs import table_statistics
+from designer import engine_settings
+from designer.tables.previews import table_statistics
 from modules.sdk.artifacts import TABLE_FILE
 
-from .models import Dataset, DatasetVersion
+from .models import Dataset, DatasetFormat, DatasetVersion
+
+
+def _with_current_format(datasets: QuerySet[Dataset]) -> QuerySet[Dataset]:
+    """`current_format` on each: its newest version's format (a zip makes it a file dataset)."""
+    newest = DatasetVersion.objects.filter(dataset=OuterRef("pk"), number=OuterRef("current_version"))
+    return datasets.annotate(current_format=Subquery(newest.values("format")[:1]))
 
 
 def dataset_list(*, user: User) -> QuerySet[Dataset]:
-    return Dataset.objects.filter(owner=user)
+    return _with_current_format(Dataset.objects.filter(owner=user))
 
 
 def dataset_get(*, user: User, dataset_id: Any) -> Dataset:
     try:
-        return Dataset.objects.select_related("owner").get(pk=dataset_id, owner=user)
+        return _with_current_format(Dataset.objects.select_related("owner")).get(pk=dataset_id, owner=user)
     except (Dataset.DoesNotExist, ValidationError, ValueError, TypeError, OverflowError):
         # A malformed or out-of-range id is just an id that does not exist.
         raise NotFound("no such dataset") from None
@@ -44,7 +50,9 @@ def version_get(*, dataset: Dataset, number: Any) -> DatasetVersion:
 def version_folder(*, version: DatasetVersion) -> Path:
     """The catalog folder holding the version's table (what `import_data` reads)."""
     dataset = version.dataset
-    folder = engine_config.datasets_dir(dataset.owner) / dataset.name / f"v{version.number}"
+    folder = engine_settings.datasets_dir(dataset.owner) / dataset.name / f"v{version.number}"
+    if version.format == DatasetFormat.ZIP:
+        raise NotFound(f"version {version.number} holds files (a zip), not a table: it has no rows to show or download")
     if not (folder / TABLE_FILE).is_file():
         raise NotFound(f"the table of version {version.number} is missing from the dataset catalog")
     return folder

@@ -9,19 +9,31 @@ from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from designer.pipelines.serializers import StrictSerializer
+from designer.api_defaults import StrictSerializer
 
-from .models import Dataset, DatasetVersion
+from .models import Dataset, DatasetFormat, DatasetVersion
 from .services import ReadOptions
 
 # -- responses -----------------------------------------------------------------------------
 
 
 class DatasetSerializer(serializers.ModelSerializer):
+    kind = serializers.SerializerMethodField()
+
     class Meta:
         model = Dataset
-        fields = ["id", "name", "current_version", "created_at", "updated_at"]
+        fields = ["id", "name", "kind", "current_version", "created_at", "updated_at"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(
+        choices=["table", "files"],
+        help_text="table: read with Import Data; files: an uploaded zip, read with Import File Dataset",
+    ))
+    def get_kind(self, dataset: Dataset) -> str:
+        fmt = getattr(dataset, "current_format", None)
+        if fmt is None:  # not annotated (a dataset just uploaded)
+            fmt = dataset.versions.filter(number=dataset.current_version).values_list("format", flat=True).first()
+        return "files" if fmt == DatasetFormat.ZIP else "table"
 
 
 class DatasetVersionSerializer(serializers.ModelSerializer):

@@ -4,7 +4,7 @@ Uploads are parsed and stored by designer.engine.table_intake, in a table worker
 the web process), within the table limits; every refusal is a DatasetFileInvalid (a
 structured 400) naming the problem, and the line or byte where the parser says so.
 
-Tables are stored as Parquet in the owner's dataset catalog (engine_config.datasets_dir),
+Tables are stored as Parquet in the owner's dataset catalog (engine_settings.datasets_dir),
 where `import_data` (source: dataset) of the owner's runs finds them by name.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -22,14 +23,15 @@ from django.db import IntegrityError, transaction
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
+from designer import engine_settings
 from designer.engine import table_intake
-from designer.engine.dataset_catalog import DATASET_NAME, ExportRefused, FolderDatasetCatalog
+from designer.engine.dataset_catalog import DATASET_NAME, DatasetCatalog, ExportRefused, FolderDatasetCatalog
 from designer.engine.table_workers import TableWorkerOutOfMemory
-from designer.runs import engine_config
+from modules.builtin.data_input import FILE_DATASET_ZIP
+from modules.builtin.python_script import check_bundle_zip
 from modules.sdk import ModuleError
-from modules.sdk.artifacts import TABLE_FILE
 
-from .models import Dataset, DatasetVersion
+from .models import Dataset, DatasetFormat, DatasetVersion
 
 _COPY_BYTES = 1 << 20
 
@@ -85,9 +87,9 @@ def _on_disk(file: IO[bytes], folder: Path) -> Path:
 def _store(file: IO[bytes], filename: str, reading: ReadOptions, staging: Path) -> dict[str, Any]:
     """Parse the upload into a table folder `staging/table`; its format, rows and schema."""
     try:
-        return engine_config.table_workers().run(
+        return engine_settings.table_workers().run(
             table_intake.upload_store, _on_disk(file, staging), filename=filename, encoding=reading.encoding,
-            delimiter=reading.delimiter, has_header=reading.has_header, limits=engine_config.table_limits(),
+            delimiter=reading.delimiter, has_header=reading.has_header, limits=engine_settings.table_limits(),
             destination=staging / "table",
         )
     except TableWorkerOutOfMemory as exc:
@@ -98,6 +100,24 @@ def _store(file: IO[bytes], filename: str, reading: ReadOptions, staging: Path) 
                 exc.message.replace("set the encoding param", "choose its encoding"), code=exc.code, field="encoding",
             ) from None
         raise DatasetFileInvalid(exc.message, code=exc.code) from None
+
+
+def _store_files(file: IO[bytes], filename: str, staging: Path) -> dict[str, Any]:
+    """Keep an uploaded zip as a file dataset (e.g. a Script Bundle) in `staging/table`, once
+    it is known to unpack safely: only its directory is read here, nothing is unpacked."""
+    folder = staging / "table"
+    folder.mkdir()
+    file.seek(0)
+    with (folder / FILE_DATASET_ZIP).open("wb") as out:
+        shutil.copyfileobj(file, out, _COPY_BYTES)
+    try:
+        with zipfile.ZipFile(folder / FILE_DATASET_ZIP) as zf:
+            check_bundle_zip(zf, dataset_filename_sanitize(filename) or "upload")
+    except zipfile.BadZipFile as exc:
+        raise DatasetFileInvalid(f"the zip file cannot be read: {exc}") from None
+    except ModuleError as exc:
+        raise DatasetFileInvalid(exc.message, code=exc.code) from None
+    return {"rows": 0, "schema": [], "format": DatasetFormat.ZIP}
 
 
 def _locked_dataset(*, user: User, name: str) -> Dataset:
@@ -112,7 +132,7 @@ def _locked_dataset(*, user: User, name: str) -> Dataset:
 
 
 def _catalog(user: User) -> FolderDatasetCatalog:
-    return FolderDatasetCatalog(engine_config.datasets_dir(user))
+    return FolderDatasetCatalog(engine_settings.datasets_dir(user))
 
 
 @transaction.atomic
@@ -123,8 +143,9 @@ def dataset_upload(
     """Store an uploaded table as the next version of the user's dataset `name` (a new dataset
     if the name is new; named after the file when None), or of `dataset` when given.
 
-    Delimited text is read as `reading` says. Raises DatasetFileInvalid when the file is not
-    a non-empty CSV, TSV, JSON or Parquet table.
+    Delimited text is read as `reading` says. A zip is kept as a file dataset (for Import File
+    Dataset). Raises DatasetFileInvalid when the file is not a non-empty CSV, TSV, JSON or
+    Parquet table, nor a zip that unpacks safely.
     """
     if dataset is not None:
         name = dataset.name
@@ -136,7 +157,10 @@ def dataset_upload(
             code="invalid_name", field="name",
         )
     with tempfile.TemporaryDirectory(prefix="atelier-upload-") as staging:
-        meta = _store(file, filename, reading, Path(staging))
+        if zipfile.is_zipfile(file):
+            meta = _store_files(file, filename, Path(staging))
+        else:
+            meta = _store(file, filename, reading, Path(staging))
         return _version_add(
             user=user, name=name, table=Path(staging) / "table", meta=meta, fmt=meta["format"], filename=filename,
         )
@@ -148,13 +172,14 @@ def _version_add(
     """Copy the table folder into the user's catalog as the next version of `name`, with its row."""
     locked = _locked_dataset(user=user, name=name)
     number = _catalog(user).register(name, table)
-    folder = engine_config.datasets_dir(user) / name / f"v{number}"
+    folder = engine_settings.datasets_dir(user) / name / f"v{number}"
     try:
         # Rows whose tables are gone from the catalog (removed by hand) give way to the new one.
         locked.versions.filter(number__gte=number).delete()
         version = DatasetVersion.objects.create(
             dataset=locked, number=number, rows=meta["rows"], columns=len(meta["schema"]), schema=meta["schema"],
-            size_bytes=(folder / TABLE_FILE).stat().st_size, original_filename=dataset_filename_sanitize(filename),
+            size_bytes=sum(path.stat().st_size for path in folder.iterdir() if path.is_file()),
+            original_filename=dataset_filename_sanitize(filename),
             format=fmt, created_by=user,
         )
         locked.current_version = number
@@ -173,7 +198,7 @@ def dataset_export_register(*, user: User, name: str, table: Path) -> DatasetVer
 
     The table is a step's output: one over the table limits, or not a readable table, is
     refused with a ModuleError (TableTooLarge, bad_file), or TableWorkerOutOfMemory."""
-    meta = engine_config.table_workers().run(table_intake.export_describe, table, limits=engine_config.table_limits())
+    meta = engine_settings.table_workers().run(table_intake.export_describe, table, limits=engine_settings.table_limits())
     return _version_add(user=user, name=name, table=table, meta=meta, fmt=meta["format"])
 
 
@@ -190,9 +215,15 @@ class OwnerDatasetCatalog:
             raise ExportRefused(str(exc)) from None
 
 
+def dataset_catalog_for(user: User | None) -> DatasetCatalog:
+    """Where Export Data registers: the shared folder for CLI runs; for a user's runs, their
+    catalog with a database row per version, so exports are listed like uploads."""
+    return FolderDatasetCatalog(engine_settings.datasets_dir(None)) if user is None else OwnerDatasetCatalog(user)
+
+
 def dataset_delete(*, dataset: Dataset) -> None:
     """Delete a dataset, its versions and their tables (runs keep the artifacts they made)."""
-    folder = engine_config.datasets_dir(dataset.owner) / dataset.name
+    folder = engine_settings.datasets_dir(dataset.owner) / dataset.name
     with transaction.atomic():
         dataset.delete()
         transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))

@@ -1,4 +1,4 @@
-"""The datasets API: thin views over datasets.services, datasets.selectors and runs.outputs."""
+"""The datasets API: thin views over datasets.services, datasets.selectors and designer.tables."""
 from __future__ import annotations
 
 from typing import Any
@@ -21,16 +21,14 @@ from rest_framework.response import Response
 
 from designer.api_defaults import signed_in
 from designer.engine.table_intake import export_options
-from designer.runs.outputs import PreviewError, table_preview
-from designer.runs.serializers import (
+from designer.tables.downloads import FileNegotiation, table_download
+from designer.tables.previews import PreviewError, table_preview
+from designer.tables.serializers import (
     ColumnStatisticsSerializer,
     DownloadQuerySerializer,
     PreviewQuerySerializer,
     PreviewSerializer,
 )
-
-# Downloads send their file whatever the Accept header says; errors stay JSON.
-from designer.runs.views import _FileNegotiation, table_download
 
 from . import selectors, services
 from .models import Dataset
@@ -92,7 +90,8 @@ class DatasetViewSet(viewsets.GenericViewSet):
     )
     def create(self, request: Request) -> Response:
         """Upload a table (CSV, TSV, JSON records or Parquet, told apart by content) as a new
-        dataset, or as the next version of the dataset you have by that `name`."""
+        dataset, or as the next version of the dataset you have by that `name`. A zip is kept
+        as a file dataset (kind `files`), e.g. a Script Bundle for Execute Python Script."""
         form = DatasetUploadSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         file = form.validated_data["file"]
@@ -178,7 +177,7 @@ class DatasetViewSet(viewsets.GenericViewSet):
     )
     @action(
         detail=True, methods=["get"], url_path=r"versions/(?P<number>[^/]+)/download",
-        content_negotiation_class=_FileNegotiation,
+        content_negotiation_class=FileNegotiation,
     )
     def download(self, request: Request, pk: str, number: str) -> FileResponse:
         """The version's table as Parquet, or as CSV (`format=csv`). Formulas in CSV text cells

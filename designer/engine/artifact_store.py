@@ -14,6 +14,7 @@ then moved, so no reader sees half of one.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -23,7 +24,7 @@ import tarfile
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Iterable, Protocol
 
 
 def _host() -> str:
@@ -42,7 +43,7 @@ def _alive(pid: int) -> bool:
 
 class ArtifactStore(Protocol):
     def new_step_dir(self, run_id: str, node: str) -> Path: ...
-    def put_folder(self, folder: Path) -> str: ...
+    def put_folder(self, folder: Path, *, digest: str | None = None) -> str: ...
     def path(self, digest: str) -> Path: ...
     def exists(self, digest: str) -> bool: ...
     def lookup(self, key: str) -> dict[str, Any] | None: ...
@@ -51,12 +52,23 @@ class ArtifactStore(Protocol):
 
 
 def folder_digest(folder: Path) -> str:
+    return files_digest(folder, [p.relative_to(folder) for p in folder.rglob("*") if p.is_file()])
+
+
+def files_digest(root: Path, files: Iterable[Path], *, copy_to: Path | None = None) -> str:
+    """The digest `folder_digest` gives a folder holding just these files (relative to `root`),
+    computed where they are: a snapshot known to the store is not copied again. With
+    `copy_to`, the files are copied there as they are read (the digest is of what was copied)."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
+    for relative in sorted(files):
+        digest.update(relative.as_posix().encode() + b"\0")
+        with contextlib.ExitStack() as files_open:
+            source = files_open.enter_context((root / relative).open("rb"))
+            copy = files_open.enter_context((copy_to / relative).open("wb")) if copy_to is not None else None
+            for block in iter(lambda: source.read(1 << 20), b""):
                 digest.update(block)
+                if copy is not None:
+                    copy.write(block)
         digest.update(b"\0")
     return digest.hexdigest()
 
@@ -93,9 +105,10 @@ class LocalArtifactStore:
     def exists(self, digest: str) -> bool:
         return self.path(digest).is_dir()
 
-    def put_folder(self, folder: Path) -> str:
-        """Move `folder` into the store under its content hash (it is consumed)."""
-        digest = folder_digest(folder)
+    def put_folder(self, folder: Path, *, digest: str | None = None) -> str:
+        """Move `folder` into the store under its content hash (it is consumed). `digest`: the
+        host's own hash of it, made as it was written (never a step's word)."""
+        digest = digest or folder_digest(folder)
         target = self.path(digest)
         if target.exists():
             shutil.rmtree(folder)
@@ -168,8 +181,8 @@ class RemoteArtifactStore:
     def exists(self, digest: str) -> bool:
         return self.local.exists(digest) or self.fs.exists(self._object(digest))
 
-    def put_folder(self, folder: Path) -> str:
-        digest = self.local.put_folder(folder)
+    def put_folder(self, folder: Path, *, digest: str | None = None) -> str:
+        digest = self.local.put_folder(folder, digest=digest)
         if not self.fs.exists(self._object(digest)):
             with tempfile.TemporaryDirectory() as scratch:
                 archive = Path(scratch) / "artifact.tar"

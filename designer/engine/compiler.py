@@ -7,7 +7,7 @@ from typing import Any, Callable, Mapping
 import networkx as nx
 
 from .cache_keys import local_environment_id, step_signature
-from .validation import ResolvedGraph
+from .validation import ResolvedGraph, user_code_nodes
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class PlanStep:
     upstream: tuple[str, ...] = field(default=())
     runs_user_code: bool = False
     fetches: dict[str, str] = field(default_factory=dict)  # name -> URL the host downloads first
+    bound: dict[str, str] = field(default_factory=dict)  # port -> digest of a stored artifact (Module.bound_inputs)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ def compile_plan(
         return environments[compute]
 
     steps = []
+    running_code = user_code_nodes(resolved.nodes)
     for node_id in nx.lexicographical_topological_sort(resolved.graph):
         node = resolved.nodes[node_id]
         spec = node.module.spec
@@ -90,8 +92,9 @@ def compile_plan(
                 environment=env(node.compute), fingerprint=fingerprint, pack=node.module.pack,
             ),
             upstream=tuple(sorted(resolved.graph.predecessors(node_id))),
-            runs_user_code=spec.runs_user_code,
+            runs_user_code=node_id in running_code,
             fetches=dict(node.module.fetches(node.params)),
+            bound={port: digest for port, digest in node.module.bound_inputs(node.params).items() if port not in node.inputs},
         ))
     settings = resolved.doc.settings
     return Plan(

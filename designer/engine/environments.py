@@ -10,6 +10,10 @@ and reused; otherwise it is built once, under a lock, and kept:
 2. `docker build` with no network installs them with `pip --no-index` into a virtualenv
    at /opt/env, in a first stage whose wheels do not end up in the image.
 
+An environment may add Debian packages (`system_packages`, e.g. r-base-core for R): apt
+downloads them on the host, with their dependencies the base image lacks (the host and
+the base image must be the same Debian release), and dpkg installs them in the image.
+
 Every environment carries what the step runner and the built-in modules need (the
 runtime pins of requirements.txt below); an environment adds its own requirements on top.
 The build log is kept next to the build; a failing build raises EnvironmentBuildError with
@@ -46,7 +50,7 @@ BUILD_RECIPE_VERSION = "1"
 # requirements.txt, so containers run the same library versions as local steps.
 RUNTIME_PACKAGES = (
     "pandas", "numpy", "scikit-learn", "scipy", "pyarrow", "skops", "duckdb", "matplotlib", "pydantic", "PyYAML",
-    "imbalanced-learn", "sklearn-compat",
+    "imbalanced-learn", "sklearn-compat", "gensim", "smart_open",
 )
 # pip itself is only used while building (run straight from its wheel), never shipped.
 PIP_REQUIREMENT = "pip==24.3.1"
@@ -63,11 +67,24 @@ RUN set -e; python3 -m venv --without-pip /opt/env; \\
         --disable-pip-version-check --no-warn-script-location -r /wheels/requirements.txt
 
 FROM {base}
-COPY --from=build /opt/env /opt/env
+{system}COPY --from=build /opt/env /opt/env
 ENV PATH=/opt/env/bin:/usr/local/bin:/usr/bin:/bin VIRTUAL_ENV=/opt/env LANG=C.UTF-8 \\
     PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 LABEL atelier.environment={name} atelier.environment.digest={digest}
 """
+
+
+# Installing Debian packages downloaded on the host. Their files stay in a layer of the
+# image (the engine's classic builder has no build-time mounts); dpkg itself needs them there.
+_SYSTEM_PACKAGES_STEP = """\
+COPY debs /tmp/debs
+RUN DEBIAN_FRONTEND=noninteractive dpkg -i /tmp/debs/*.deb && rm -rf /tmp/debs
+"""
+# What apt follows when it lists a package's dependencies: what must be installed, no more.
+_APT_DEPENDS = (
+    "apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts", "--no-breaks",
+    "--no-replaces", "--no-enhances",
+)
 
 
 class EnvironmentBuildError(RuntimeError):
@@ -109,6 +126,8 @@ class EnvironmentSpec:
     name: str
     base_image: str
     requirements: tuple[str, ...] = field(default=())
+    # Debian packages installed in the image (e.g. r-base-core, for Execute R Script).
+    system_packages: tuple[str, ...] = field(default=())
 
     def all_requirements(self) -> tuple[str, ...]:
         return normalize_requirements((*runtime_requirements(), *self.requirements))
@@ -138,7 +157,10 @@ class EnvironmentBuilder:
 
     def digest(self, spec: EnvironmentSpec) -> str:
         base_id = self._base_image(spec.base_image).id
-        text = json.dumps({"recipe": BUILD_RECIPE_VERSION, "base": base_id, "requirements": spec.all_requirements()})
+        recipe: dict[str, Any] = {"recipe": BUILD_RECIPE_VERSION, "base": base_id, "requirements": spec.all_requirements()}
+        if spec.system_packages:  # absent otherwise: the digests of Python-only environments stay as they were
+            recipe["system_packages"] = sorted(spec.system_packages)
+        text = json.dumps(recipe)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def log_path(self, digest: str) -> Path:
@@ -199,7 +221,12 @@ class EnvironmentBuilder:
             log.write(f"environment {spec.name}: base {spec.base_image} ({base_id})\n")
             try:
                 self._download_wheels(spec, base_id, context / "wheels", log)
-                (context / "Dockerfile").write_text(_DOCKERFILE.format(base=base_id, name=_label(spec.name), digest=digest))
+                if spec.system_packages:
+                    self._download_debs(spec, base_id, context / "debs", log)
+                system = _SYSTEM_PACKAGES_STEP if spec.system_packages else ""
+                (context / "Dockerfile").write_text(
+                    _DOCKERFILE.format(base=base_id, name=_label(spec.name), digest=digest, system=system)
+                )
                 self._docker_build(context, tag, log)
             except EnvironmentBuildError as exc:
                 log.flush()
@@ -228,6 +255,42 @@ class EnvironmentBuilder:
             raise EnvironmentBuildError(
                 f"environment {spec.name!r}: pip could not get its requirements:\n{_pip_error(done.stderr)}"
             )
+
+    def _download_debs(self, spec: EnvironmentSpec, base_id: str, debs: Path, log: Any) -> None:
+        """The Debian packages `spec` adds and the dependencies of theirs the base image lacks."""
+        if shutil.which("apt-get") is None:
+            raise EnvironmentBuildError(f"environment {spec.name!r} adds Debian packages, which need apt on this server")
+        host = _os_release(Path("/etc/os-release").read_text())
+        image = _os_release(self._in_base(base_id, ["cat", "/etc/os-release"]))
+        if (host.get("ID"), host.get("VERSION_CODENAME")) != (image.get("ID"), image.get("VERSION_CODENAME")):
+            raise EnvironmentBuildError(
+                f"environment {spec.name!r} adds Debian packages, downloaded with this server's apt for "
+                f"{host.get('PRETTY_NAME', 'an unknown system')}; its base image is "
+                f"{image.get('PRETTY_NAME', 'not Debian')}: they must be the same release"
+            )
+        installed = set(self._in_base(base_id, ["dpkg-query", "-W", "-f", "${Package}\\n"]).split())
+        log.write(f"$ apt-cache depends --recurse {' '.join(spec.system_packages)}\n")
+        listed = subprocess.run([*_APT_DEPENDS, *spec.system_packages], capture_output=True, text=True, check=False)
+        if listed.returncode != 0:
+            raise EnvironmentBuildError(f"environment {spec.name!r}: apt does not know its packages:\n{listed.stderr.strip()}")
+        # Package names start a line; indented lines are dependency relations, <names> virtual.
+        wanted = sorted({line for line in listed.stdout.splitlines() if line and line[0] not in " <"} - installed)
+        debs.mkdir()
+        log.write(f"$ apt-get download ({len(wanted)} packages)\n")
+        log.flush()
+        done = subprocess.run(["apt-get", "download", *wanted], cwd=debs, stdout=log, stderr=subprocess.PIPE,
+                              text=True, check=False)
+        log.write(done.stderr)
+        if done.returncode != 0:
+            raise EnvironmentBuildError(f"environment {spec.name!r}: apt could not download its packages:\n"
+                                        + "\n".join(done.stderr.strip().splitlines()[-5:]))
+
+    def _in_base(self, base_id: str, command: list[str]) -> str:
+        try:
+            out = self.client.containers.run(base_id, command, network_mode="none", remove=True, stdout=True, stderr=True)
+        except docker.errors.ContainerError as exc:
+            raise EnvironmentBuildError(f"the base image cannot run {command[0]}: {exc}") from exc
+        return out.decode() if isinstance(out, bytes) else str(out)
 
     def _python_target(self, base_id: str) -> dict[str, Any]:
         """The base image's Python version and the wheel platforms its C library accepts."""
@@ -287,6 +350,11 @@ class _BuildLock:
     def __exit__(self, *exc: Any) -> None:
         os.close(self._fd)  # releases the flock
         self._thread_lock.release()
+
+
+def _os_release(text: str) -> dict[str, str]:
+    fields = (line.split("=", 1) for line in text.splitlines() if "=" in line)
+    return {key: value.strip().strip('"') for key, value in fields}
 
 
 def _label(value: str) -> str:

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Mapping
 from pydantic import ValidationError
 
 from modules.sdk.context import EVENT_PREFIX
-from modules.sdk.contract import MetricLine, ProgressLine, ResultManifest, step_line
+from modules.sdk.contract import MetricLine, ProgressLine, ResultManifest, StepRequest, step_line
 from modules.sdk.runner import FETCHED_FILE, FETCHED_PREFIX
 
 from .artifact_store import ArtifactStore
@@ -169,8 +169,12 @@ def cache_decision(
 
 
 def step_inputs(step: PlanStep, outputs: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """The artifacts a step reads, from its upstream steps' `outputs` (node -> port -> output)."""
-    return {port: outputs[src][src_port]["artifact"] for port, (src, src_port) in step.inputs.items()}
+    """The artifacts a step reads: those bound to it in the plan, and its upstream steps'
+    `outputs` (node -> port -> output)."""
+    return {
+        **step.bound,
+        **{port: outputs[src][src_port]["artifact"] for port, (src, src_port) in step.inputs.items()},
+    }
 
 
 @dataclass
@@ -462,18 +466,12 @@ class Executor:
 
     def _step_request(self, step: PlanStep, inputs: Mapping[str, str], run_id: str) -> tuple[Path, dict[str, Any]]:
         step_dir = self.store.new_step_dir(run_id, step.node)
-        request = {
-            "node": step.node,
-            "module": step.module,
-            "version": step.version,
-            "params": step.params,
-            "inputs": {port: str(self.store.path(digest)) for port, digest in inputs.items()},
-            "output_dir": str(step_dir / "out"),
-            "work_dir": str(step_dir / "work"),
-            "resources": self.resources,
-            "user_code": step.runs_user_code,
-            "trusted": self.trusted,
-        }
+        request = StepRequest(
+            node=step.node, module=step.module, version=step.version, params=step.params,
+            inputs={port: str(self.store.path(digest)) for port, digest in inputs.items()},
+            output_dir=str(step_dir / "out"), work_dir=str(step_dir / "work"), resources=self.resources,
+            user_code=step.runs_user_code, trusted=self.trusted,
+        ).to_json()
         (step_dir / "work").mkdir()
         (step_dir / "step.json").write_text(json.dumps(request))
         return step_dir, request

@@ -68,9 +68,10 @@ class PipelineDoc(_Strict):
         return nodes
 
     def to_data(self) -> dict[str, Any]:
-        """The file's structure as plain data, without keys left at their defaults."""
+        """The file's structure as plain data, without keys left at their defaults (but `nodes`)."""
         data = self.model_dump(mode="json", exclude_defaults=True)
         data["format"] = FORMAT
+        data.setdefault("nodes", {})  # always there, even empty: readers index it
         return {k: data[k] for k in ("format", "name", "description", "settings", "parameters", "nodes", "layout") if k in data}
 
 

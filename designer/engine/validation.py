@@ -13,6 +13,7 @@ from typing import Any, Collection, Mapping
 import networkx as nx
 
 from modules.sdk import Module, ParamValues, Registry
+from modules.sdk.types import ESTIMATOR_PORT_TYPES
 
 from .errors import GraphError, PipelineInvalid
 from .module_versions import NodeUpgrade, node_upgrade, resolve_node, upgraded_node
@@ -152,10 +153,13 @@ def validate_pipeline(
     computes: Collection[str] = ("local",),
     unavailable: Mapping[str, str] | None = None,
     code_refused: Mapping[str, str] | None = None,
+    runtimes: Mapping[str, Collection[str]] | None = None,
 ) -> Validation:
     """`computes` are the compute targets steps may run on; `unavailable` those that exist
     but cannot run steps now, with the reason (told apart from a name that is wrong);
-    `code_refused` those where modules that run users' code may not run, with the reason."""
+    `code_refused` those where modules that run users' code may not run, with the reason;
+    `runtimes` the programs besides Python (e.g. "R") each compute target provides (none
+    where it is not named)."""
     values, errors = _resolve_parameters(doc, parameters or {})
 
     def compute_error(name: str, what: str, node: str | None = None) -> GraphError:
@@ -196,6 +200,16 @@ def validate_pipeline(
         compute = node.compute or doc.settings.default_compute
         if node.compute and node.compute not in computes:
             errors.append(compute_error(node.compute, "compute", node_id))
+        elif missing := [r for r in spec.runtimes if r not in (runtimes or {}).get(compute, ())]:
+            having = sorted(c for c in computes if all(r in (runtimes or {}).get(c, ()) for r in spec.runtimes))
+            errors.append(GraphError(
+                "runtime_unavailable",
+                f"{spec.name} needs {' and '.join(missing)}, which compute {compute!r} does not have: "
+                + (f"run it on {', '.join(map(repr, having))}" if having else
+                   "no compute target here has it (an administrator can add a docker target whose "
+                   "environment includes it)"),
+                node=node_id, details={"runtimes": missing, "computes": having},
+            ))
         elif spec.runs_user_code and code_refused and compute in code_refused:
             errors.append(GraphError(
                 "code_not_allowed", f"{spec.name} runs your code, and compute {compute!r} {code_refused[compute]}",
@@ -283,6 +297,17 @@ def validate_pipeline(
             force_rerun=node.force_rerun, timeout=node.timeout or doc.settings.step_timeout,
         )
 
+    if code_refused:
+        for node_id in sorted(user_code_nodes(nodes)):
+            node_spec, compute = nodes[node_id].module.spec, nodes[node_id].compute
+            if not node_spec.runs_user_code and compute in code_refused:  # those are reported above
+                errors.append(GraphError(
+                    "code_not_allowed",
+                    f"{node_spec.name} runs your code (a model that holds it reaches it), and compute {compute!r} "
+                    f"{code_refused[compute]}",
+                    node=node_id,
+                ))
+
     for cycle in _cycles(graph):
         errors.append(GraphError(
             "cycle", f"nodes {' -> '.join([*cycle, cycle[0]])} form a cycle", node=cycle[0], details={"nodes": cycle},
@@ -297,6 +322,26 @@ def validate_pipeline(
         doc = doc.model_copy(update={"nodes": upgraded_nodes})
         resolved = ResolvedGraph(doc=doc, nodes=nodes, graph=graph, parameters=values, upgrades=upgrades)
     return Validation(errors=errors, resolved=resolved, upgrades=upgrades)
+
+
+def user_code_nodes(nodes: Mapping[str, ResolvedNode]) -> set[str]:
+    """The nodes that run users' code: those whose module does, and those a model or transform
+    from such a node reaches (Train and Score Model run a Python model's code)."""
+    running = {node_id for node_id, node in nodes.items() if node.module.spec.runs_user_code}
+    grew = True
+    while grew:  # to a fixed point: a trained model carries the code on to Score Model
+        grew = False
+        for node_id, node in nodes.items():
+            if node_id in running:
+                continue
+            spec = node.module.spec
+            if any(
+                source in running and spec.inputs[port].type in ESTIMATOR_PORT_TYPES
+                for port, (source, _) in node.inputs.items()
+            ):
+                running.add(node_id)
+                grew = True
+    return running
 
 
 def _mentions(value: Any, name: str) -> bool:

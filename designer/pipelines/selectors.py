@@ -14,7 +14,7 @@ from rest_framework.exceptions import NotFound
 from designer.engine.errors import PipelineInvalid
 from designer.engine.module_versions import NodeUpgrade, upgrade_document
 from designer.engine.pipeline_file import load_pipeline, pipeline_from_data
-from designer.runs import engine_config
+from designer import engine_settings
 from designer.samples import sample_pipeline_files
 
 from .models import Pipeline, PipelineVersion
@@ -54,7 +54,7 @@ def version_document(*, version: PipelineVersion) -> tuple[dict[str, Any], list[
         doc = pipeline_from_data(version.document)
     except PipelineInvalid:
         return version.document, []  # saved under older file rules: shown as it is, for fixing
-    upgraded = upgrade_document(doc, registry=engine_config.registry())
+    upgraded = upgrade_document(doc, registry=engine_settings.registry())
     if not upgraded.upgrades:
         return version.document, []
     return upgraded.doc.to_data(), upgraded.upgrades
@@ -70,11 +70,11 @@ class PipelineFilter(django_filters.FilterSet):
 
 def module_list() -> list[dict[str, Any]]:
     """The catalog the canvas's palette shows: the newest version of every module."""
-    return [cls.spec.to_json() for cls in engine_config.registry()]
+    return [cls.spec.to_json() for cls in engine_settings.registry()]
 
 
 def module_get(*, module_id: str, version: int | None = None) -> dict[str, Any]:
-    cls = engine_config.registry().get(module_id, version)
+    cls = engine_settings.registry().get(module_id, version)
     if cls is None:
         raise NotFound(f"no module {module_id!r}" + ("" if version is None else f" version {version}"))
     return cls.spec.to_json()

@@ -1,6 +1,7 @@
 """The pipelines API's request and response shapes (input validation only; no logic)."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -8,24 +9,12 @@ from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from designer.api_defaults import StrictSerializer
 from designer.engine.pipeline_file import MAX_FILE_BYTES
-from designer.runs.serializers import RunSubmitSerializer
 
 from .models import Pipeline, PipelineVersion
 
 _MAX_VERSION = 2**31 - 1
-
-
-class StrictSerializer(serializers.Serializer):
-    """Refuses keys it does not know: a typo in a request is an error, never ignored."""
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(getattr(self, "initial_data", {})) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError(
-                {key: serializers.ErrorDetail("unknown field", code="unknown_field") for key in unknown}
-            )
-        return attrs
 
 
 # -- responses -----------------------------------------------------------------------------
@@ -172,6 +161,26 @@ class ModuleSpecSerializer(serializers.Serializer):
 # -- requests ------------------------------------------------------------------------------
 
 
+_SCALAR = (str, int, float, bool, type(None))
+
+
+class ParametersMixin:
+    """A request's pipeline `parameters`: an object of names to scalars (a multipart form
+    carries it as JSON text)."""
+
+    def validate_parameters(self, parameters: Any) -> dict[str, Any]:
+        if isinstance(parameters, str):
+            try:
+                parameters = json.loads(parameters)
+            except ValueError:
+                raise serializers.ValidationError("parameters must be a JSON object", code="invalid") from None
+        if not isinstance(parameters, dict) or not all(isinstance(v, _SCALAR) for v in parameters.values()):
+            raise serializers.ValidationError(
+                "parameters must be an object of names to numbers, strings or booleans", code="invalid"
+            )
+        return parameters
+
+
 class PipelineCreateSerializer(StrictSerializer):
     """A new pipeline: a `name` (an empty graph), a `document` (a pipeline file as data), or
     both (the name replaces the document's)."""
@@ -214,7 +223,7 @@ class PipelineDuplicateSerializer(StrictSerializer):
     name = serializers.CharField(required=False, max_length=200)
 
 
-class PipelineValidateSerializer(StrictSerializer):
+class PipelineValidateSerializer(ParametersMixin, StrictSerializer):
     """What to validate: the current version (default), another `version`, or a `document`
     (e.g. the canvas's unsaved draft); with pipeline `parameters` and a `compute` target."""
 
@@ -222,9 +231,6 @@ class PipelineValidateSerializer(StrictSerializer):
     document = serializers.JSONField(required=False)
     parameters = serializers.JSONField(required=False, default=dict)
     compute = serializers.CharField(required=False, max_length=100)
-
-    # The same rule as a run's parameters: an object of names to scalars.
-    validate_parameters = RunSubmitSerializer.validate_parameters
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)

@@ -16,15 +16,15 @@ from django.utils.text import slugify
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound
 
+from designer import engine_settings
 from designer.engine.errors import GraphError, PipelineInvalid
 from designer.engine.module_versions import pin_versions
 from designer.engine.pipeline_file import FORMAT, dump_pipeline, load_pipeline, pipeline_from_data
 from designer.engine.schema_propagation import propagate_schemas
-from designer.runs import engine_config
-from designer.runs.services import pipeline_validate
 from designer.samples import sample_pipeline_files
 
 from .models import Pipeline, PipelineVersion
+from .validation import pipeline_validate
 
 ExportFormat = Literal["yaml", "json"]
 
@@ -48,7 +48,7 @@ def _document(data: Any) -> dict[str, Any]:
 
     Each node records the version of its module it was made with, so that once the module
     changes, the node is migrated from that version instead of taken for the new one."""
-    return pin_versions(pipeline_from_data(data), registry=engine_config.registry()).to_data()
+    return pin_versions(pipeline_from_data(data), registry=engine_settings.registry()).to_data()
 
 
 def _empty_document(*, name: str, description: str = "") -> dict[str, Any]:

@@ -16,9 +16,10 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import transaction
 
 from designer.runs.models import Run, RunEvent
+from designer.runs.recording import event_message
 from designer.runs.selectors import run_visible_to
 
-from .publish import event_message, run_group, user_group
+from .publish import run_group, user_group
 
 # Close codes (the 4000-4999 range is the application's). Another user's run is refused
 # exactly like a run that does not exist, so run ids cannot be probed.

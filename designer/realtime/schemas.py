@@ -1,8 +1,9 @@
 """The messages the realtime WebSockets send: the contract with the browser.
 
 Tests check every message sent against these models (unknown fields are errors, so the
-schema cannot drift silently), and `json_schemas()` gives the JSON Schema the frontend's
-types are checked against. Times are seconds since the epoch, as in the engine's events.
+schema cannot drift silently), and designer/web/wire_types.py puts their JSON Schema into the
+OpenAPI schema, which the frontend's types are generated from. Times are seconds since the
+epoch, as in the engine's events.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from designer.engine.step_errors import Origin
 from designer.runs.models import RunStatus, StepStatus
 
 Seq = Annotated[int, Field(ge=0)]
@@ -30,6 +32,18 @@ class _Event(_Message):
 # -- /ws/runs/<run_id>/ --------------------------------------------------------------------
 
 
+class StepErrorPayload(_Message):
+    """Why a step failed or was stopped (designer.engine.step_errors.StepError.to_json)."""
+
+    code: str
+    message: str
+    origin: Origin
+    node: str | None = None
+    param: str | None = None
+    port: str | None = None
+    details: dict[str, Any] = {}
+
+
 class RunState(_Message):
     id: str
     status: RunStatus
@@ -44,11 +58,11 @@ class StepState(_Message):
     started_at: Timestamp | None
     finished_at: Timestamp | None
     duration_s: float | None
-    error: dict[str, Any] | None
+    error: StepErrorPayload | None
     placement: dict[str, Any]
 
 
-class Snapshot(_Message):
+class SnapshotMessage(_Message):
     """The first message of a fresh subscription: the run as of event `seq` (0: none yet)."""
 
     type: Literal["snapshot"]
@@ -70,7 +84,7 @@ class StepStatusMessage(_Event):
     started_at: Timestamp | None
     finished_at: Timestamp | None
     duration_s: float | None
-    error: dict[str, Any] | None
+    error: StepErrorPayload | None
     cache_key: str | None
     reused_from: str | None
     placement: dict[str, Any] | None
@@ -99,7 +113,7 @@ class StepMetricMessage(_Event):
 
 
 RunMessage = Annotated[
-    Union[Snapshot, RunStatusMessage, StepStatusMessage, StepLogMessage, StepProgressMessage, StepMetricMessage],
+    Union[SnapshotMessage, RunStatusMessage, StepStatusMessage, StepLogMessage, StepProgressMessage, StepMetricMessage],
     Field(discriminator="type"),
 ]
 run_message = TypeAdapter(RunMessage)
@@ -119,8 +133,3 @@ class UserRunStatusMessage(_Message):
 
 
 user_run_message = TypeAdapter(UserRunStatusMessage)
-
-
-def json_schemas() -> dict[str, dict[str, Any]]:
-    """The JSON Schema of each socket's messages, for the frontend's types."""
-    return {"run": run_message.json_schema(), "user_runs": user_run_message.json_schema()}

@@ -46,6 +46,13 @@ class LiveConsole:
         self.stream.flush()
 
 
+_FAILED_BECAUSE = {
+    "module": "failed", "infrastructure": "failed (infrastructure error)",
+    "time_limit": "was stopped at its time limit", "memory_limit": "was stopped at its memory limit",
+    "user": "was cancelled",
+}
+
+
 def print_summary(result: RunResult, stream: Writable) -> None:
     width = max([len(n) for n in result.steps] + [4])
     stream.write(f"\nRun {result.run_id}: {result.status.value}\n")
@@ -54,9 +61,8 @@ def print_summary(result: RunResult, stream: Writable) -> None:
         stream.write(f"  {node:<{width}}  {step.status.value:<10} {step.duration_s:7.2f}s{reused}\n")
     for node, step in result.steps.items():
         if step.error:
-            origin = step.error.get("origin", "module")
             # A module's failure is the user's to fix; others are not, and say so.
-            what = "failed" if origin == "module" else f"failed ({origin} error)"
+            what = _FAILED_BECAUSE.get(step.error.get("origin", "module"), "failed")
             stream.write(f"\nnode {node!r} {what}: {step.error.get('message')}\n")
             if step.error.get("param"):
                 stream.write(f"  (param {step.error['param']!r})\n")

@@ -24,8 +24,9 @@ from django.db import connections, transaction
 from designer.engine.events import ACTIVE, Status, StepLogEvent
 from designer.engine.executor import Executor
 
-from . import leases
+from . import execution, leases
 from .models import Run, RunSource, StepRun
+from .recording import RunNotDriven, run_record_event
 
 logger = logging.getLogger(__name__)
 
@@ -98,27 +99,25 @@ class EmbeddedDispatcher:
         slot.thread.start()
 
     def _execute(self, key: str, slot: _Slot) -> None:
-        from . import services  # services submit runs here: import at call time, not at load
-
         try:
             run = Run.objects.filter(
                 pk=key, status__in=[s.value for s in ACTIVE], driver=str(leases.this_process())
             ).first()
             if run is None:
                 return  # cancelled, or taken over by another process, before it started
-            executor = services.run_executor_build(run_id=key)
+            executor = execution.run_executor_build(run_id=key)
             with self._lock:
                 if slot.cancelled:
                     return
                 slot.executor = executor
-            services.run_execute(run=run, executor=executor)
-        except services.RunNotDriven:
+            execution.run_execute(run=run, executor=executor)
+        except RunNotDriven:
             logger.warning("run %s: another process took it over; this one stopped executing it", key)
         except Exception as exc:
             # A bug or a lost database must not leave the run "running" forever.
             logger.exception("run %s failed in its dispatch thread", key)
             try:
-                services.run_interrupt(
+                execution.run_interrupt(
                     run_id=key, message=f"the server failed while executing this run ({type(exc).__name__}: {exc})",
                 )
             except Exception:
@@ -166,8 +165,6 @@ def runs_recover() -> int:
     `run_pipeline` killed): resume it with this deployment's dispatcher, or fail it as
     interrupted when it cannot be resumed (a command's run, or ATELIER_RESUME_RUNS=false).
     Returns how many runs this process took over."""
-    from . import services
-
     taken = 0
     for orphan in leases.orphans():
         if not leases.take_over(orphan):
@@ -175,14 +172,14 @@ def runs_recover() -> int:
         taken += 1
         try:
             if orphan.source == RunSource.CLI:
-                services.run_interrupt(run_id=orphan.run_id, message=_CLI_GONE)
+                execution.run_interrupt(run_id=orphan.run_id, message=_CLI_GONE)
             elif not settings.DISPATCH["RESUME_RUNS"]:
-                services.run_interrupt(run_id=orphan.run_id, message=_SERVER_GONE)
+                execution.run_interrupt(run_id=orphan.run_id, message=_SERVER_GONE)
             else:
                 _note_resumed(orphan.run_id)
                 dispatcher().resume(run_id=orphan.run_id)
             logger.warning("run %s: its process (%s) stopped; taken over", orphan.run_id, orphan.driver)
-        except services.RunNotDriven:
+        except RunNotDriven:
             continue  # taken again meanwhile
         except Exception:
             # One run that cannot be recovered must not keep the others waiting; this one is
@@ -192,13 +189,11 @@ def runs_recover() -> int:
 
 
 def _note_resumed(run_id: Any) -> None:
-    from . import services
-
     me = str(leases.this_process())
     with transaction.atomic():
         started = StepRun.objects.filter(run_id=run_id, status__in=[Status.PREPARING.value, Status.RUNNING.value])
         for node in started.values_list("node", flat=True):
-            services.run_record_event(run_id=run_id, event=StepLogEvent(node, [_RESUMED]), driver=me)
+            run_record_event(run_id=run_id, event=StepLogEvent(node, [_RESUMED]), driver=me)
 
 
 def serve() -> None:

@@ -35,6 +35,11 @@ class RunSource(models.TextChoices):
     CANVAS = "canvas"
 
 
+class RunKind(models.TextChoices):
+    PIPELINE = "pipeline"
+    JOB = "job"  # people's own code (designer.jobs), run as a one-step pipeline
+
+
 class Run(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     pipeline_name = models.CharField(max_length=200)
@@ -65,6 +70,11 @@ class Run(models.Model):
     # alive. A run whose driver went silent or is gone is taken over (leases, dispatch).
     driver = models.CharField(max_length=200, blank=True)
     driver_seen_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(max_length=20, choices=RunKind.choices, default=RunKind.PIPELINE)
+    # A job's file as submitted plus its snapshot (what ran, exactly); empty for pipelines.
+    job = models.JSONField(default=dict, blank=True)
+    # Runs grouped to compare their metrics (pipelines' runs too); "" for none.
+    experiment = models.CharField(max_length=200, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -34,21 +34,24 @@ from django.conf import settings
 from django.db import close_old_connections, connections, transaction
 from django.db.models import F, Q
 
+from designer import engine_settings
 from designer.engine.compiler import Plan, PlanStep
 from designer.engine.events import (
-    ACTIVE, SUCCEEDED, Event, RunStatusEvent, Status, StepLogEvent, StepStatusEvent,
+    ACTIVE, Event, RunStatusEvent, Status, StepLogEvent, StepStatusEvent,
 )
 from designer.engine.executor import Executor, StepResult, cache_decision, reuse_into, step_inputs
+from designer.engine.scheduler import decide
 from designer.engine.step_errors import StepError
 
-from . import engine_config, leases
+from . import leases
 from .models import OutboxTask, Run, StepRun
-from .services import run_record_event
+from .execution import executor_build
+from .recording import run_record_event
 
 logger = logging.getLogger(__name__)
 
-_BLOCKING = (Status.FAILED, Status.SKIPPED, Status.CANCELLED)
-
+# The Celery task that runs one step (designer.runs.tasks.step_execute).
+STEP_TASK = "atelier.step_execute"
 
 def _now() -> dt.datetime:
     return dt.datetime.now(tz=dt.timezone.utc)
@@ -82,13 +85,14 @@ def outbox_send(tasks: list[OutboxTask]) -> int:
     """Send outbox tasks to the broker, each marked sent once the broker took it. Stops at
     the first it does not take (it is away: beat's sweep sends them later). Returns how
     many were sent."""
-    from .tasks import step_execute
+    from designer.celery import app
 
     sent = 0
     for task in tasks:
         try:
-            step_execute.apply_async(
-                kwargs={"run_id": str(task.step.run_id), "node": task.step.node, "task_id": task.task_id},
+            # By name: the task module builds on this one, not the other way round.
+            app.send_task(
+                STEP_TASK, kwargs={"run_id": str(task.step.run_id), "node": task.step.node, "task_id": task.task_id},
                 task_id=task.task_id, queue=task.queue, retry_policy=_PUBLISH_RETRY,
             )
         except Exception as exc:  # whatever kept it from the broker, the outbox keeps it for later
@@ -121,24 +125,18 @@ def run_advance(*, run_id: Any) -> None:
             run_record_event(run_id=run.pk, event=RunStatusEvent(Status.RUNNING))
         plan = Plan.from_json(run.plan)
         rows = {row.node: row for row in run.steps.all()}
-        store = engine_config.artifact_store()
-        moved = True
-        while moved:  # a reused or skipped step can unblock the next one at once
-            moved = False
-            failed = any(row.status == Status.FAILED.value for row in rows.values())
-            halted = run.cancel_requested or (failed and not plan.continue_on_step_failure)
-            for step in plan.steps:
-                row = rows[step.node]
-                if row.status != Status.QUEUED.value or row.task_id:
-                    continue
-                upstream = [Status(rows[node].status) for node in step.upstream]
-                if halted or any(status in _BLOCKING for status in upstream):
-                    _step_event(row, Status.CANCELLED if run.cancel_requested else Status.SKIPPED)
-                    moved = True
-                    continue
-                if not all(status in SUCCEEDED for status in upstream):
-                    continue
-                inputs = step_inputs(step, {node: rows[node].outputs for node in step.upstream})
+        store = engine_settings.artifact_store()
+        while True:  # a reused step can make the next one ready at once
+            decision = decide(plan, {node: _scheduled_state(row) for node, row in rows.items()},
+                              cancelled=run.cancel_requested)
+            for node, ended in decision.ended.items():
+                row = rows[node]
+                error = StepError.cancelled().at(node).to_json() if ended is Status.CANCELLED else None
+                _step_event(row, ended, **({"error": error} if error else {}))
+            reused = False
+            for node in decision.ready:
+                row, step = rows[node], plan.step(node)
+                inputs = step_inputs(step, {n: rows[n].outputs for n in step.upstream})
                 row.cache_key, entry = cache_decision(
                     store, plan, step, inputs, force_rerun=run.force_rerun, forced=run.force_nodes
                 )
@@ -150,15 +148,18 @@ def run_advance(*, run_id: Any) -> None:
                 _record_outputs(row, result)
                 _step_event(row, Status.REUSED, reused=True, reused_from=result.reused_from,
                             started_at=result.started_at)
-                moved = True
-        if all(Status(row.status).terminal for row in rows.values()):
-            if run.cancel_requested:
-                final = Status.CANCELLED
-            elif all(Status(row.status) in SUCCEEDED for row in rows.values()):
-                final = Status.COMPLETED
-            else:
-                final = Status.FAILED
-            run_record_event(run_id=run.pk, event=RunStatusEvent(final))
+                reused = True
+            if not reused:
+                break
+        if decision.final is not None:
+            run_record_event(run_id=run.pk, event=RunStatusEvent(decision.final))
+
+
+def _scheduled_state(row: StepRun) -> Status:
+    """A step's state as the scheduler sees it: one handed to a worker has started, as far as
+    scheduling goes, even while its task waits in a queue."""
+    status = Status(row.status)
+    return Status.PREPARING if status is Status.QUEUED and row.task_id else status
 
 
 def run_cancel_request(*, run_id: Any) -> None:
@@ -291,7 +292,7 @@ def step_execute(*, run_id: str, node: str, task_id: str, worker: str) -> None:
         else:
             run_record_event(run_id=run_id, event=event)
 
-    executor = engine_config.build_executor(record, user=claim.row.run.created_by, placement={"worker": worker})
+    executor = executor_build(record, user=claim.row.run.created_by, placement={"worker": worker})
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, kwargs={
         "run_id": run_id, "node": node, "task_id": task_id, "executor": executor, "stop": stop,

@@ -14,12 +14,12 @@ from django.db.models import Count, Q, QuerySet
 
 from rest_framework.exceptions import NotFound
 
+from designer import engine_settings
 from designer.engine.pipeline_file import NODE_ID
 from designer.pipelines import selectors as pipelines
 from modules.sdk.artifacts import TABLE_FILE
 from modules.sdk.types import PortType
 
-from . import engine_config
 from .models import Run, RunEvent, RunSource, RunStatus, StepRun, StepStatus
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -102,7 +102,7 @@ def step_logs(*, step: StepRun, tail: int | None = None) -> list[str]:
 def _artifact_folder(digest: Any) -> Path:
     try:
         valid = isinstance(digest, str) and _DIGEST.match(digest)
-        folder = engine_config.artifact_store().path(digest) if valid else None
+        folder = engine_settings.artifact_store().path(digest) if valid else None
     except (OSError, ValueError):  # gone from a remote store, or damaged there
         folder = None
     if folder is None or not folder.is_dir():

@@ -1,23 +1,19 @@
 """The runs API's request and response shapes (validation of input only; no logic)."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rest_framework import serializers
 
 from designer.engine.pipeline_file import MAX_FILE_BYTES
+from designer.pipelines.serializers import ParametersMixin
 
 from .models import Run, StepRun
-from .outputs import MAX_PAGE_ROWS
-
-_SCALAR = (str, int, float, bool, type(None))
-
 
 class StepRunSerializer(serializers.ModelSerializer):
     # The JSON columns, with the shapes the schema promises (a bare JSONField says nothing).
     error = serializers.DictField(
-        read_only=True, allow_null=True, help_text="code, message, origin (module, infrastructure, limit, user), node",
+        read_only=True, allow_null=True, help_text="code, message, origin (module, infrastructure, time_limit, memory_limit, user), node",
     )
     placement = serializers.DictField(read_only=True, help_text="where the step ran: worker, image, container…")
     outputs = serializers.DictField(child=serializers.DictField(), read_only=True, help_text="output port -> its artifact")
@@ -78,7 +74,7 @@ class RunDetailSerializer(RunSerializer):
         read_only_fields = fields
 
 
-class RunSubmitSerializer(serializers.Serializer):
+class RunSubmitSerializer(ParametersMixin, serializers.Serializer):
     """Exactly one of: `file` (a pipeline file, multipart), `pipeline_id` (a saved pipeline;
     its current version unless `version`), or `pipeline` (the file's structure as JSON)."""
 
@@ -101,18 +97,6 @@ class RunSubmitSerializer(serializers.Serializer):
                 "pipeline must be an object: the pipeline file's structure as JSON", code="invalid"
             )
         return pipeline
-
-    def validate_parameters(self, parameters: Any) -> dict[str, Any]:
-        if isinstance(parameters, str):  # a multipart form carries them as JSON text
-            try:
-                parameters = json.loads(parameters)
-            except ValueError:
-                raise serializers.ValidationError("parameters must be a JSON object", code="invalid") from None
-        if not isinstance(parameters, dict) or not all(isinstance(v, _SCALAR) for v in parameters.values()):
-            raise serializers.ValidationError(
-                "parameters must be an object of names to numbers, strings or booleans", code="invalid"
-            )
-        return parameters
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if sum(key in attrs for key in ("file", "pipeline_id", "pipeline")) != 1:
@@ -145,60 +129,6 @@ class LogsQuerySerializer(serializers.Serializer):
 class LogsSerializer(serializers.Serializer):
     node = serializers.CharField()
     lines = serializers.ListField(child=serializers.CharField(allow_blank=True))
-
-
-class PreviewQuerySerializer(serializers.Serializer):
-    offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=2**53)
-    limit = serializers.IntegerField(required=False, default=100, min_value=1, max_value=MAX_PAGE_ROWS)
-    sort = serializers.CharField(required=False, max_length=300)
-
-
-class DownloadQuerySerializer(serializers.Serializer):
-    format = serializers.ChoiceField(
-        choices=["parquet", "csv"], required=False, default="parquet", help_text="a table's file format",
-    )
-    escape_formulas = serializers.BooleanField(
-        required=False, default=None, allow_null=True,
-        help_text=(
-            "CSV only: text cells starting with =, +, -, @, a tab or a carriage return get a leading ' so that "
-            "spreadsheets show them as text, not run them as formulas (default: true)"
-        ),
-    )
-
-
-class TopValueSerializer(serializers.Serializer):
-    value = serializers.JSONField()
-    count = serializers.IntegerField()
-
-
-class HistogramSerializer(serializers.Serializer):
-    edges = serializers.ListField(child=serializers.FloatField())
-    counts = serializers.ListField(child=serializers.IntegerField())
-
-
-class ColumnStatisticsSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    type = serializers.CharField()
-    dtype = serializers.CharField()
-    role = serializers.CharField(allow_null=True)
-    count = serializers.IntegerField()
-    missing = serializers.IntegerField()
-    unique = serializers.IntegerField()
-    min = serializers.JSONField(allow_null=True)
-    max = serializers.JSONField(allow_null=True)
-    mean = serializers.FloatField(allow_null=True)
-    std = serializers.FloatField(allow_null=True)
-    top_values = TopValueSerializer(many=True)
-    histogram = HistogramSerializer(allow_null=True)
-
-
-class PreviewSerializer(serializers.Serializer):
-    total_rows = serializers.IntegerField()
-    offset = serializers.IntegerField()
-    limit = serializers.IntegerField()
-    sort = serializers.CharField(allow_null=True)
-    columns = ColumnStatisticsSerializer(many=True)
-    rows = serializers.ListField(child=serializers.ListField(child=serializers.JSONField()))
 
 
 class MetricsSerializer(serializers.Serializer):

@@ -1,73 +1,26 @@
-"""Run business logic: preparing, recording and executing runs."""
+"""The run lifecycle: submitting a pipeline to run, rerunning, cloning to a draft, cancelling.
+State is written by runs.recording and runs execute by runs.execution (here, or on workers)."""
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import time
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
-from designer.engine.compiler import Plan, compile_plan
+from designer.engine.compiler import Plan
 from designer.engine.errors import GraphError, PipelineInvalid
-from designer.engine.events import ACTIVE, SUCCEEDED, Event, RunStatusEvent, Status, StepStatusEvent
-from designer.engine.executor import Executor, RunResult
-from designer.engine.pipeline_file import PipelineDoc, load_pipeline, pipeline_from_data
-from designer.engine.schema_propagation import propagate_schemas
+from designer.engine.events import ACTIVE, RunStatusEvent, Status, StepStatusEvent
+from designer.engine.pipeline_file import PipelineDoc, pipeline_from_data
 from designer.engine.step_errors import StepError
-from designer.engine.validation import Validation, validate_pipeline
-from designer.realtime.publish import publish_run_event
+from designer.pipelines.services import pipeline_create
+from designer.pipelines.validation import pipeline_prepare
 
-from . import dispatch, engine_config, leases
-from .models import Run, RunEvent, RunSource, StepRun
-
-
-def pipeline_validate(
-    *, doc: PipelineDoc, parameters: Mapping[str, Any] | None = None, compute: str | None = None,
-    user: User | None = None,
-) -> Validation:
-    """Validate the whole graph, including the columns params name where they can be known,
-    for a run by `user` (None: the operator at the command line)."""
-    if compute:
-        doc = doc.model_copy(update={"settings": doc.settings.model_copy(update={"default_compute": compute})})
-    validation = validate_pipeline(
-        doc, registry=engine_config.registry(), parameters=parameters, computes=engine_config.compute_targets(),
-        unavailable=engine_config.unavailable_compute_targets(), code_refused=engine_config.code_refused(user),
-    )
-    if validation.resolved is not None:
-        _, column_errors = propagate_schemas(validation.resolved)
-        if column_errors:
-            return Validation(errors=column_errors, resolved=None)
-    return validation
-
-
-def _owner(user: User | None) -> User | None:
-    """Whose dataset catalog a run reads: None (the shared one) for anonymous or CLI runs."""
-    return user if user is not None and user.is_authenticated else None
-
-
-def pipeline_prepare(
-    *,
-    text: str | bytes | None = None,
-    document: Any = None,
-    parameters: Mapping[str, Any] | None = None,
-    compute: str | None = None,
-    user: User | None = None,
-) -> tuple[PipelineDoc, Plan]:
-    """Parse (file `text`, or `document`: the file's structure as plain data), validate and
-    compile a pipeline; raises PipelineInvalid with every error. Registered datasets are
-    looked up in `user`'s catalog (the shared one when None)."""
-    if (text is None) == (document is None):
-        raise TypeError("pipeline_prepare takes either text or document")
-    doc = load_pipeline(text) if text is not None else pipeline_from_data(document)
-    resolved = pipeline_validate(doc=doc, parameters=parameters, compute=compute, user=user).require()
-    return resolved.doc, compile_plan(
-        resolved, resources=engine_config.step_resources(_owner(user)), environment_of=engine_config.environment_of
-    )
+from . import dispatch
+from .models import Run, RunKind, RunSource, StepRun
+from .recording import run_record_event
 
 
 @transaction.atomic
@@ -80,8 +33,14 @@ def run_create(
     force_rerun: bool = False,
     force_nodes: Iterable[str] = (),
     pipeline_version: Any = None,
+    kind: str = RunKind.PIPELINE,
+    job: Mapping[str, Any] | None = None,
+    experiment: str = "",
 ) -> Run:
     run = Run.objects.create(
+        kind=kind,
+        job=dict(job or {}),
+        experiment=experiment,
         pipeline_name=doc.name,
         pipeline_version=pipeline_version,
         pipeline=doc.to_data(),
@@ -98,151 +57,6 @@ def run_create(
         for s in plan.steps
     )
     return run
-
-
-def _when(timestamp: float | None) -> dt.datetime | None:
-    return None if timestamp is None else dt.datetime.fromtimestamp(timestamp, tz=dt.timezone.utc)
-
-
-class RunNotDriven(Exception):
-    """The run is no longer this process's to execute: another one took it over."""
-
-
-@transaction.atomic
-def run_record_event(
-    *, run_id: Any, event: Event, result: RunResult | None = None, driver: str | None = None
-) -> RunEvent:
-    """The one place run and step state changes are written, each with its sequence number.
-    With `driver`, only while that process drives the run (else RunNotDriven, nothing written)."""
-    runs = Run.objects.filter(pk=run_id)
-    if driver is not None:
-        runs = runs.filter(driver=driver)
-    if not runs.update(last_seq=F("last_seq") + 1) and driver is not None:
-        raise RunNotDriven(run_id)
-    run = Run.objects.only("last_seq", "started_at").get(pk=run_id)
-    payload = event.to_json()
-    if isinstance(event, StepStatusEvent):
-        StepRun.objects.filter(run_id=run_id, node=event.node).update(
-            status=event.status.value,
-            reused=event.reused,
-            reused_from=event.reused_from or "",
-            cache_key=event.cache_key or "",
-            started_at=_when(event.started_at),
-            finished_at=_when(event.finished_at),
-            duration_s=event.duration_s,
-            error=event.error,
-            **({"placement": event.placement} if event.placement is not None else {}),
-        )
-    elif isinstance(event, RunStatusEvent):
-        now = dt.datetime.now(tz=dt.timezone.utc)
-        changes: dict[str, Any] = {"status": event.status.value}
-        if event.status is Status.RUNNING and run.started_at is None:
-            changes["started_at"] = now
-        if event.status.terminal:
-            changes["finished_at"] = now
-        Run.objects.filter(pk=run_id).update(**changes)
-    recorded = RunEvent.objects.create(run_id=run_id, seq=run.last_seq, type=event.type, payload=payload)
-    # Sent once committed, so no client hears of state that is rolled back. Robust: the event
-    # is stored by then, so a failing channel layer must not fail the run (subscribers read
-    # what they missed from the database at their next event or reconnection).
-    transaction.on_commit(lambda: publish_run_event(recorded), robust=True)
-    return recorded
-
-
-@transaction.atomic
-def _record_results(*, run: Run, result: RunResult, driver: str) -> None:
-    if not Run.objects.select_for_update().filter(pk=run.pk, driver=driver).exists():
-        return  # taken over meanwhile: the new driver records its own results
-    for node, step in result.steps.items():
-        StepRun.objects.filter(run=run, node=node).update(
-            outputs=step.outputs, metrics=step.metrics, visuals=step.visuals, images=step.images or "",
-            warnings=step.warnings,
-        )
-
-
-def run_executor_build(*, run_id: Any, on_event: Callable[[Event], None] | None = None) -> Executor:
-    """An executor whose every event is recorded against run `run_id` (then passed to on_event)
-    while this process drives the run; taken over by another, it stops. Its steps read, and
-    Export Data registers into, the run owner's dataset catalog."""
-    run = Run.objects.select_related("created_by").filter(pk=run_id).first()
-    owner = run.created_by if run is not None else None
-    me = str(leases.this_process())
-
-    def record(event: Event) -> None:
-        try:
-            run_record_event(run_id=run_id, event=event, driver=me)
-        except RunNotDriven:
-            executor.cancel()
-            return
-        if on_event is not None:
-            on_event(event)
-
-    executor = engine_config.build_executor(record, user=owner)  # record() stops it if the run is taken
-    return executor
-
-
-def _resumed(run: Run, plan: Plan) -> tuple[Plan, set[str]]:
-    """The plan to execute `run` with, and the nodes it forces. A run taken over after its
-    process stopped keeps what its finished steps made (found in the cache, as their outputs
-    were stored when they ended), even when the run forces steps to run again: those ran."""
-    done = set(run.steps.filter(status__in=[s.value for s in SUCCEEDED]).values_list("node", flat=True))
-    every = run.force_rerun or plan.force_rerun
-    forced = {s.node for s in plan.steps if every or s.force_rerun or s.node in run.force_nodes}
-    if not done:
-        return plan, forced
-    steps = tuple(dataclasses.replace(s, force_rerun=False) for s in plan.steps)
-    return dataclasses.replace(plan, force_rerun=False, steps=steps), forced - done
-
-
-def run_execute(
-    *,
-    run: Run,
-    on_event: Callable[[Event], None] | None = None,
-    executor: Executor | None = None,
-) -> RunResult:
-    """Execute a recorded run here, in this process (steps in their own processes); steps
-    that already ended well (a run taken over from a process that stopped) are reused.
-
-    Pass an `executor` from run_executor_build to keep a handle on it (to cancel the run
-    from another thread); otherwise one is built that forwards events to `on_event`. Raises
-    RunNotDriven when another process drives the run.
-    """
-    if not leases.claim(run_id=run.pk):
-        raise RunNotDriven(run.pk)
-    if executor is None:
-        executor = run_executor_build(run_id=run.pk, on_event=on_event)
-    plan, forced = _resumed(run, Plan.from_json(run.plan))
-    me = str(leases.this_process())
-    leases.keeper().hold(run.pk, executor.cancel)
-    try:
-        result = executor.run(
-            plan, run_id=str(run.pk), force_nodes=forced,
-            before_final_status=lambda outcome: _record_results(run=run, result=outcome, driver=me),
-        )
-    finally:
-        leases.keeper().release(run.pk)
-    run.refresh_from_db()
-    return result
-
-
-@transaction.atomic
-def run_interrupt(*, run_id: Any, message: str) -> None:
-    """End a run that nothing can go on with (its process stopped and it cannot be resumed):
-    each unfinished step fails as `interrupted` with `message`, and so does the run. Only
-    by the run's driver (RunNotDriven otherwise)."""
-    me = str(leases.this_process())
-    now = time.time()
-    for step in StepRun.objects.filter(run_id=run_id, status__in=[s.value for s in ACTIVE]):
-        started = step.started_at.timestamp() if step.started_at else now
-        run_record_event(run_id=run_id, driver=me, event=StepStatusEvent(
-            node=step.node, status=Status.FAILED, started_at=started, finished_at=now,
-            duration_s=round(now - started, 3), cache_key=step.cache_key or None,
-            error=StepError.interrupted(message).at(step.node).to_json(),
-        ))
-    run_record_event(run_id=run_id, driver=me, event=RunStatusEvent(Status.FAILED))
-
-
-# -- the API's run lifecycle ------------------------------------------------------------
 
 
 class RunNotActive(APIException):
@@ -262,6 +76,9 @@ def run_submit(
     force_rerun: bool = False,
     source: str = RunSource.API,
     pipeline_version: Any = None,
+    kind: str = RunKind.PIPELINE,
+    job: Mapping[str, Any] | None = None,
+    experiment: str = "",
 ) -> Run:
     """Validate and record a run of a pipeline file (`text`) or of a saved pipeline version's
     `document` (`pipeline_version`: the version it is), then hand it to the dispatcher once
@@ -269,7 +86,8 @@ def run_submit(
     doc, plan = pipeline_prepare(text=text, document=document, parameters=parameters, compute=compute, user=user)
     with transaction.atomic():
         run = run_create(
-            doc=doc, plan=plan, source=source, user=user, force_rerun=force_rerun, pipeline_version=pipeline_version
+            doc=doc, plan=plan, source=source, user=user, force_rerun=force_rerun, pipeline_version=pipeline_version,
+            kind=kind, job=job, experiment=experiment,
         )
         dispatch.dispatcher().submit(run_id=run.pk)
     return run
@@ -280,6 +98,7 @@ def _run_copy(*, run: Run, user: User, force_rerun: bool, force_nodes: Iterable[
     return run_create(
         doc=pipeline_from_data(run.pipeline), plan=Plan.from_json(run.plan), source=RunSource.API, user=user,
         force_rerun=force_rerun, force_nodes=force_nodes, pipeline_version=run.pipeline_version,
+        kind=run.kind, job=run.job, experiment=run.experiment,
     )
 
 
@@ -314,9 +133,6 @@ def run_rerun_from(*, run: Run, user: User, node: str) -> Run:
 
 def run_clone_to_draft(*, run: Run, user: User, name: str | None = None) -> Any:
     """A new pipeline (a draft owned by `user`) whose first version is the file the run ran."""
-    # pipelines.services builds on this module (validation), so it is imported at call time.
-    from designer.pipelines.services import pipeline_create
-
     return pipeline_create(
         user=user, document=run.pipeline, name=name or f"{run.pipeline_name} (run {str(run.pk)[:8]})"[:200],
         message=f"cloned from run {run.pk}",

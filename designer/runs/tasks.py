@@ -9,7 +9,7 @@ from celery.worker.control import control_command
 from . import dispatch, orchestration
 
 
-@shared_task(name="atelier.step_execute", bind=True)
+@shared_task(name=orchestration.STEP_TASK, bind=True)
 def step_execute(self: Any, *, run_id: str, node: str, task_id: str) -> None:
     orchestration.step_execute(run_id=run_id, node=node, task_id=task_id, worker=self.request.hostname or "")
 

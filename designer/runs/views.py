@@ -1,10 +1,9 @@
-"""The runs API: thin views over runs.services, runs.selectors and runs.outputs."""
+"""The runs API: thin views over runs.services, runs.selectors and designer.tables."""
 from __future__ import annotations
 
 import tempfile
 import zipfile
 from pathlib import Path
-from collections.abc import Iterable
 from typing import Any
 
 from django.http import FileResponse
@@ -14,22 +13,20 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, serializers as drf_serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import BaseParser
-from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from designer.api_defaults import signed_in
-from modules.sdk.artifacts import TABLE_FILE
+from designer.tables.downloads import FileNegotiation, table_download
+from designer.tables.previews import PreviewError, class_curves, table_preview
+from designer.tables.serializers import DownloadQuerySerializer, PreviewQuerySerializer, PreviewSerializer
 
 from . import selectors, services
 from .models import Run, StepRun
-from .outputs import PreviewError, class_curves, table_csv, table_preview
 from .serializers import (
-    ClonedPipelineSerializer, DownloadQuerySerializer, LogsQuerySerializer, LogsSerializer, MetricsSerializer,
-    PreviewQuerySerializer, PreviewSerializer, RunCloneSerializer, RunDetailSerializer, RunRerunSerializer, RunSubmitSerializer, RunSummarySerializer,
+    ClonedPipelineSerializer, LogsQuerySerializer, LogsSerializer, MetricsSerializer, RunCloneSerializer,
+    RunDetailSerializer, RunRerunSerializer, RunSubmitSerializer, RunSummarySerializer,
 )
 
 _ERRORS = inline_serializer("Errors", {"errors": drf_serializers.ListField(child=drf_serializers.DictField())})
@@ -131,20 +128,6 @@ class _StepView(APIView):
         return run, selectors.step_get(run=run, node=node)
 
 
-class _FileNegotiation(BaseContentNegotiation):
-    """File endpoints send their file whatever the client's Accept header says (an <img> or
-    a download asks for image/* or octet-stream); their errors are JSON like everywhere else."""
-
-    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
-        return next(iter(parsers), None)
-
-    def select_renderer(
-        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        first = next(iter(renderers))
-        return first, first.media_type
-
-
 class StepLogsView(_StepView):
     @extend_schema(
         parameters=[OpenApiParameter("tail", int, description="only the last N lines")],
@@ -200,7 +183,7 @@ class OutputClassCurvesView(_TableView):
 
 
 class OutputDownloadView(_StepView):
-    content_negotiation_class = _FileNegotiation
+    content_negotiation_class = FileNegotiation
 
     @extend_schema(parameters=[DownloadQuerySerializer], responses={
         (200, "application/octet-stream"): OpenApiResponse(
@@ -220,19 +203,6 @@ class OutputDownloadView(_StepView):
                 raise ValidationError({"format": [f"output {port!r} is not a table: it downloads as a zip"]})
             return FileResponse(_zipped(path), as_attachment=True, filename=filename, content_type="application/zip")
         return table_download(path.parent, filename, query.validated_data)
-
-
-def table_download(folder: Path, filename: str, query: dict[str, Any]) -> FileResponse:
-    """The table stored in `folder` as the file `filename` (a .parquet name), in the format
-    and with the CSV escaping a DownloadQuerySerializer's `query` asks for."""
-    if query["format"] == "csv":
-        escape = query["escape_formulas"] is not False
-        return FileResponse(
-            table_csv(folder=folder, escape_formulas=escape), as_attachment=True,
-            filename=str(Path(filename).with_suffix(".csv")), content_type="text/csv; charset=utf-8",
-        )
-    return FileResponse((folder / TABLE_FILE).open("rb"), as_attachment=True, filename=filename,
-                        content_type="application/vnd.apache.parquet")
 
 
 def _zipped(folder: Path) -> Any:
@@ -258,7 +228,7 @@ class StepMetricsView(_StepView):
 
 
 class StepImageView(_StepView):
-    content_negotiation_class = _FileNegotiation
+    content_negotiation_class = FileNegotiation
 
     @extend_schema(responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY), 404: _NOT_FOUND})
     def get(self, request: Request, run_id: str, node: str, name: str) -> FileResponse:

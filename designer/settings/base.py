@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "designer.runs",
     "designer.realtime",
     "designer.compute",
+    "designer.jobs",
     "designer.web",
 ]
 
@@ -148,6 +149,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Pipelines, runs, datasets and the module catalog of Atelier.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # 3.1: its schemas are JSON Schema, as the wire models' (pydantic's) are.
+    "OAS_VERSION": "3.1.0",
     # Responses and requests get their own components, so a response lists what it always holds.
     "COMPONENT_SPLIT_REQUEST": True,
     # Self-hosted: the docs page's assets ship with the product, not from a CDN.
@@ -163,6 +166,8 @@ SPECTACULAR_SETTINGS = {
         # Every operation says which errors it can answer (400, 404, 413, 503).
         "designer.api_schema.error_responses",
         "designer.api_schema.unavailable_responses",
+        # The WebSocket messages and the pipeline file, for the canvas's generated types.
+        "designer.web.wire_types.wire_components",
     ],
 }
 
@@ -283,6 +288,8 @@ ATELIER = {
     # Import Data from a URL: the largest download, and networks (comma-separated, e.g.
     # 10.20.0.0/16) that URLs may reach although they are private, loopback or link-local.
     "URL_MAX_BYTES": int(env("ATELIER_URL_MAX_BYTES", str(512 * 1024 * 1024))),
+    # The most a job's code snapshot may hold (what its .amlignore or .gitignore leaves).
+    "JOB_SNAPSHOT_MAX_BYTES": int(env("ATELIER_JOB_SNAPSHOT_MAX_MB", "300")) * 1024 * 1024,
     "URL_ALLOWED_NETWORKS": [
         ipaddress.ip_network(n.strip(), strict=False) for n in env("ATELIER_URL_ALLOWED_NETWORKS", "").split(",")
         if n.strip()

@@ -3,6 +3,9 @@ import { api, ApiError } from "./api";
 import { EditorPage } from "./canvas/Editor";
 import { useEditor } from "./canvas/store";
 import { Home } from "./home/Home";
+import { ExperimentPage } from "./jobs/ExperimentPage";
+import { JobPage } from "./jobs/JobPage";
+import { JobsPage } from "./jobs/JobsPage";
 import { RunPage } from "./runs/RunPage";
 import type { ModuleSpec } from "./types";
 import { useRoute } from "./ui/router";
@@ -28,6 +31,9 @@ export function App() {
   else if (!modules) page = <p className="page-message">Loading…</p>;
   else if (route.page === "pipeline") page = <EditorPage key={route.id} pipelineId={route.id} modules={modules} />;
   else if (route.page === "run") page = <RunPage key={route.id} runId={route.id} />;
+  else if (route.page === "jobs") page = <JobsPage />;
+  else if (route.page === "job") page = <JobPage key={route.id} jobId={route.id} />;
+  else if (route.page === "experiment") page = <ExperimentPage key={route.name} name={route.name} />;
   else page = <Home />;
 
   return (

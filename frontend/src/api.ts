@@ -9,6 +9,10 @@ import type {
   ComputeTarget,
   Conflict,
   Dataset,
+  Experiment,
+  ExperimentRun,
+  JobDetail,
+  JobSummary,
   ModuleSpec,
   Page,
   Pipeline,
@@ -19,6 +23,7 @@ import type {
   RunSummary,
   RunSubmit,
   SampleInfo,
+  SnapshotFiles,
   StepLogs,
   StepMetrics,
   UploadReading,
@@ -172,6 +177,25 @@ export const api = {
     downloadUrl: (id: string, node: string, port: string, format?: "csv") =>
       `/api/runs/${enc(id)}/steps/${enc(node)}/outputs/${enc(port)}/download/${format ? query({ format }) : ""}`,
     imageUrl: (id: string, node: string, name: string) => `/api/runs/${enc(id)}/steps/${enc(node)}/images/${enc(name)}`,
+  },
+
+  jobs: {
+    list: () => request<Page<JobSummary>>("GET", `/api/jobs/${query({ limit: 100 })}`),
+    get: (id: string) => request<JobDetail>("GET", `/api/jobs/${enc(id)}/`),
+    snapshot: (id: string) => request<SnapshotFiles>("GET", `/api/jobs/${enc(id)}/snapshot/`),
+    /** `job`: the job file's text; `code`: the code folder as a zip. */
+    submit: (job: string, code: File, compute?: string) => {
+      const form = new FormData();
+      form.append("job", job);
+      form.append("code", code);
+      if (compute) form.append("compute", compute);
+      return request<JobDetail>("POST", "/api/jobs/", form);
+    },
+  },
+
+  experiments: {
+    list: () => request<Experiment[]>("GET", "/api/experiments/"),
+    runs: (name: string) => request<ExperimentRun[]>("GET", `/api/experiments/${enc(name)}/`),
   },
 
   datasets: {

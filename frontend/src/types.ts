@@ -2,11 +2,10 @@
  * The shapes the server speaks. REST responses come from the server's OpenAPI schema
  * (frontend/openapi.yaml, turned into api-schema.gen.ts by openapi-typescript at build), so a
  * serializer change the canvas does not follow fails the type check; this file only names
- * them and gives the JSON fields the schema cannot describe their shapes: the pipeline file
- * (format atelier/pipeline@1), a module's params, a step's error and outputs. The WebSocket
- * vocabulary (designer/realtime/schemas.py) is not in the OpenAPI schema and is declared
- * here. Times in WebSocket messages are seconds since the epoch; times in REST responses
- * are ISO 8601 strings.
+ * them and narrows the JSON fields the schema leaves open (a module's params, a step's
+ * outputs). The WebSocket messages, the pipeline file and a step's error are in the schema
+ * too, from the server's pydantic models (designer/web/wire_types.py). Times in WebSocket
+ * messages are seconds since the epoch; times in REST responses are ISO 8601 strings.
  */
 import type { components } from "./api-schema.gen";
 
@@ -72,40 +71,16 @@ export interface ModuleSpec {
 
 export type ParamValue = unknown;
 
-export interface PipelineNode {
-  module: string;
-  version?: number;
-  /** input port -> "upstream_node.output_port" */
-  inputs?: Record<string, string>;
-  params?: Record<string, ParamValue>;
-  compute?: string;
-  comment?: string;
-  force_rerun?: boolean;
-  timeout?: number;
-}
+export type PipelineNode = Schemas["NodeDoc"];
+export type PipelineParameter = Schemas["ParameterDoc"];
+export type PipelineSettings = Schemas["SettingsDoc"];
 
-export interface PipelineParameter {
-  type: "float" | "int" | "string" | "bool";
-  default?: string | number | boolean | null;
-  description?: string;
-}
-
-export interface PipelineSettings {
-  default_compute?: string;
-  continue_on_step_failure?: boolean;
-  force_rerun?: boolean;
-  step_timeout?: number;
-}
-
-export interface PipelineDocument {
-  format: "atelier/pipeline@1";
-  name: string;
-  description?: string;
-  settings?: PipelineSettings;
-  parameters?: Record<string, PipelineParameter>;
+/** The file's structure as the server sends it (`nodes` always there); `layout` holds each
+ * node's place on the canvas. */
+export type PipelineDocument = Omit<Schemas["PipelineDoc"], "layout" | "nodes"> & {
   nodes: Record<string, PipelineNode>;
   layout?: Record<string, { x: number; y: number }>;
-}
+};
 
 // -- pipelines (/api/pipelines/) ---------------------------------------------------------
 
@@ -148,18 +123,16 @@ export type SampleInfo = Schemas["Sample"];
 export type RunStatus = Schemas["RunStatusEnum"];
 export type StepStatus = Schemas["StepStatusEnum"];
 
+// The status groups, once on this side (the server's are designer/engine/events.py's).
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ["completed", "failed", "cancelled"];
+export const FINISHED_STEP_STATUSES: readonly StepStatus[] = ["completed", "reused", "failed", "cancelled", "skipped"];
+export const SUCCEEDED_STEP_STATUSES: readonly StepStatus[] = ["completed", "reused"];
+export const STARTED_STEP_STATUSES: readonly StepStatus[] = ["preparing", "running"];
 
-/** Whose failure a step's error is (designer/engine/step_errors.py's Origin). */
-export type ErrorOrigin = "module" | "infrastructure" | "time_limit" | "memory_limit" | "user";
-
-/** A step's error: `origin` says whose failure it is; an origin this canvas does not know yet is shown as it is. */
-export interface StepError {
-  code?: string;
-  message: string;
-  origin?: ErrorOrigin | (string & {});
-  [key: string]: unknown;
-}
+/** A step's error: `origin` says whose failure it is (module, infrastructure, time_limit,
+ * memory_limit, user). */
+export type StepError = Schemas["StepErrorPayload"];
+export type ErrorOrigin = Schemas["Origin"];
 
 export interface OutputInfo {
   type?: string;
@@ -224,90 +197,35 @@ export interface ApiErrorItem {
   [key: string]: unknown;
 }
 
-// -- WebSocket: /ws/runs/<id>/ (designer/realtime/schemas.py) ----------------------------
+// -- WebSocket: /ws/runs/<id>/ and /ws/runs/ (designer/realtime/schemas.py) -------------
 
-export interface RunState {
-  id: string;
-  status: RunStatus;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-}
-
-export interface StepState {
-  status: StepStatus;
-  reused: boolean;
-  started_at: number | null;
-  finished_at: number | null;
-  duration_s: number | null;
-  error: StepError | null;
-  placement?: Record<string, unknown>;
-}
-
-export interface SnapshotMessage {
-  type: "snapshot";
-  seq: number;
-  run: RunState;
-  steps: Record<string, StepState>;
-}
-
-interface EventBase {
-  seq: number;
-  at: number;
-}
-
-export interface RunStatusMessage extends EventBase {
-  type: "run_status";
-  status: RunStatus;
-}
-
-export interface StepStatusMessage extends EventBase {
-  type: "step_status";
-  node: string;
-  status: StepStatus;
-  reused: boolean;
-  started_at: number | null;
-  finished_at: number | null;
-  duration_s: number | null;
-  error: StepError | null;
-  cache_key: string | null;
-  reused_from: string | null;
-  placement?: Record<string, unknown> | null;
-}
-
-export interface StepLogMessage extends EventBase {
-  type: "step_log";
-  node: string;
-  lines: string[];
-}
-
-export interface StepProgressMessage extends EventBase {
-  type: "step_progress";
-  node: string;
-  fraction: number;
-  message: string;
-}
-
-export interface StepMetricMessage extends EventBase {
-  type: "step_metric";
-  node: string;
-  name: string;
-  value: number | null;
-}
-
-export type RunMessage =
-  | SnapshotMessage
-  | RunStatusMessage
-  | StepStatusMessage
-  | StepLogMessage
-  | StepProgressMessage
-  | StepMetricMessage;
+export type RunState = Schemas["RunState"];
+export type StepState = Schemas["StepState"];
+export type SnapshotMessage = Schemas["SnapshotMessage"];
+export type RunStatusMessage = Schemas["RunStatusMessage"];
+export type StepStatusMessage = Schemas["StepStatusMessage"];
+export type StepLogMessage = Schemas["StepLogMessage"];
+export type StepProgressMessage = Schemas["StepProgressMessage"];
+export type StepMetricMessage = Schemas["StepMetricMessage"];
+export type RunMessage = Schemas["RunMessage"];
 
 /** /ws/runs/: one of the user's runs changed status. */
-export interface UserRunStatusMessage {
-  type: "run_status";
-  run_id: string;
-  status: RunStatus;
-  seq: number;
-  at: number;
-}
+export type UserRunStatusMessage = Schemas["UserRunStatusMessage"];
+
+// -- jobs (/api/jobs/, /api/experiments/) ---------------------------------------------------
+
+export type JobSummary = Schemas["Job"];
+/** A job: its run (steps as RunDetail's) plus its job file (`job.file`) and snapshot (`job.snapshot`). */
+export type JobDetail = Omit<Schemas["JobDetail"], "parameters" | "pipeline" | "steps" | "job"> & {
+  steps: StepRun[];
+  job: {
+    file: Record<string, unknown>;
+    snapshot: { digest: string; files: number; bytes: number; ignore_file: string | null };
+    requirements?: string[];
+    compute?: string;
+  };
+};
+export type Experiment = Schemas["Experiment"];
+export type ExperimentRun = Schemas["ExperimentRun"];
+/** The files of a job's snapshot (/api/jobs/<id>/snapshot/). */
+export type SnapshotFiles = Schemas["Snapshot"];

@@ -4,7 +4,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import uuid
+import zipfile
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -21,6 +23,9 @@ from .samples import SAMPLE_NAMES, load_sample, sample_fingerprint, sample_schem
 from .tabular_io import FORMATS, read_table_file
 
 CATEGORY = "Data Input and Output"
+# The file a file dataset's version folder holds (an uploaded zip), where a table's holds
+# table.parquet.
+FILE_DATASET_ZIP = "files.zip"
 
 
 def dataset_version_dir(datasets_dir: str | None, name: str, version: str) -> Path:
@@ -110,7 +115,14 @@ class ImportData(Module):
                 )
             df = load_sample(params.name)
         elif params.source == "dataset":
-            df = read_table(dataset_version_dir(ctx.resources.get("datasets_dir"), params.name, params.version), limits)
+            folder = dataset_version_dir(ctx.resources.get("datasets_dir"), params.name, params.version)
+            if (folder / FILE_DATASET_ZIP).is_file():
+                raise ModuleError(
+                    f"dataset {params.name!r} holds files (a zip), not a table: use Import File Dataset, e.g. "
+                    "for Execute Python Script's Script Bundle",
+                    code="not_a_table", param="name",
+                )
+            df = read_table(folder, limits)
         elif params.source == "path":
             path = resolve_data_path(params.path, list(ctx.resources.get("data_roots") or []))
             df = read_table_file(path, filename=path.name, **options)
@@ -141,6 +153,8 @@ class ImportData(Module):
         try:
             if params.source == "dataset":
                 folder = dataset_version_dir(resources.get("datasets_dir"), params.name, params.version)
+                if not (folder / "table.parquet").is_file():
+                    return None  # a file dataset: the step says so
                 return f"{folder.name}:{_file_digest(folder / 'table.parquet')}"
             if params.source == "path":
                 return _file_digest(resolve_data_path(params.path, list(resources.get("data_roots") or [])))
@@ -148,6 +162,64 @@ class ImportData(Module):
             return None  # the step itself reports the problem
         # A URL's content can change at any time: never reuse an old download.
         return uuid.uuid4().hex
+
+
+@register
+class ImportFileDataset(Module):
+    """Bring a file dataset (an uploaded zip) into the pipeline, e.g. as a Script Bundle."""
+
+    id = "import_file_dataset"
+    name = "Import File Dataset"
+    category = CATEGORY
+    help = (
+        "Outputs a file dataset: a zip uploaded on the Datasets page (or dropped on the "
+        "palette), by `name` and `version`. Connect it to Execute Python Script's `bundle` "
+        "(Script Bundle) port: the zip is unpacked under `./Script Bundle/` for the script, "
+        "which imports its modules and reads its files. Tables are imported with Import Data."
+    )
+
+    class Outputs:
+        files = Output(type=PortType.FILES, help="The dataset's zip")
+
+    class Params:
+        name = String(required=True, help="The file dataset's name")
+        version = String(default="latest", help="Dataset version number, or latest")
+
+    def run(self, ctx: StepContext, params: ParamValues) -> dict[str, Any]:
+        archive = _file_dataset_zip(ctx.resources, params)
+        out = ctx.work_dir / "files"
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(archive, out / FILE_DATASET_ZIP)
+        ctx.log(f"imported {params.name} ({archive.stat().st_size:,} bytes)")
+        return {"files": out}
+
+    example_params = {"name": "conformance-check"}
+
+    @classmethod
+    def example_resources(cls, folder: Path) -> dict[str, Any]:
+        """A catalog holding a file dataset named as example_params says."""
+        version = folder / "datasets" / "conformance-check" / "v1"
+        version.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(version / FILE_DATASET_ZIP, "w") as archive:
+            archive.writestr("helper.py", "VALUE = 1\n")
+        return {"datasets_dir": str(folder / "datasets")}
+
+    @classmethod
+    def fingerprint(cls, params: ParamValues, resources: Mapping[str, Any]) -> str | None:
+        try:
+            archive = _file_dataset_zip(resources, params)
+        except ModuleError:
+            return None  # the step itself reports the problem
+        return f"{archive.parent.name}:{_file_digest(archive)}"
+
+
+def _file_dataset_zip(resources: Mapping[str, Any], params: ParamValues) -> Path:
+    folder = dataset_version_dir(resources.get("datasets_dir"), params.name, params.version)
+    if not (folder / FILE_DATASET_ZIP).is_file():
+        raise ModuleError(
+            f"dataset {params.name!r} is a table, not files: use Import Data", code="not_files", param="name"
+        )
+    return folder / FILE_DATASET_ZIP
 
 
 def _file_digest(path: Path) -> str:

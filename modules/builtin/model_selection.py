@@ -13,7 +13,7 @@ from modules.sdk import (
 )
 
 from .evaluation import designer_column, evaluate_scored
-from .learners import MULTICLASS, REGRESSION
+from .learners import MULTICLASS, REGRESSION, wrapped_for_strategy
 from .parameter_ranges import PARAMETER_RANGE, SINGLE_PARAMETER, candidates, range_params
 from .training import (
     TRAINING, check_label, feature_columns, feature_kinds, fit_supervised, label_column, labelled_rows,
@@ -173,7 +173,7 @@ class TuneModelHyperparameters(Module):
         instance: Any = learner()
         cleaned = ParamValues(values)
         meta = {**model.meta, "params": values, "scaling": instance.scaling_for(cleaned)}
-        return Estimator(instance.build(cleaned), meta)
+        return Estimator(wrapped_for_strategy(meta, instance.build(cleaned)), meta)
 
     @staticmethod
     def _shown(learner: type[Module], values: dict[str, Any]) -> str:

@@ -1,4 +1,5 @@
-"""Training and scoring: Train Model, Score Model, Cross Validate Model, and clustering.
+"""Training and scoring: Train Model, Score Model, Cross Validate Model, clustering, and
+Train Anomaly Detection Model (whose models Score Model scores too).
 
 A trained model is an `Estimator` whose object is a scikit-learn Pipeline: a
 ColumnTransformer (one-hot encoding of text columns, where a missing value is a category
@@ -35,8 +36,11 @@ from .evaluation import (
     ASSIGNMENTS, CLASS_PROBABILITY_PREFIX, DISTANCE_PREFIX, SCORED_LABELS, SCORED_PROBABILITIES,
     evaluate_scored,
 )
-from .learners import BINARY, CLUSTERING, MINMAX_SCALING, MULTICLASS, REGRESSION, STANDARD_SCALING
+from .learners import (
+    ANOMALY_CATEGORY, ANOMALY_DETECTION, BINARY, CLUSTERING, MINMAX_SCALING, MULTICLASS, QUANTILE_PREFIX, REGRESSION, STANDARD_SCALING,
+)
 from .parameter_ranges import PARAMETER_RANGE
+from .python_model import PYTHON_MODEL, fit_python_model, predict_python_model
 
 TRAINING = "Model Training"
 SCORING = "Model Scoring and Evaluation"
@@ -161,6 +165,20 @@ def check_label(y: pd.Series, task: str) -> None:
         )
 
 
+def refuse_negative_label(model: Estimator, y: pd.Series) -> None:
+    """Learners of counts (Poisson regression) need a label that is not negative."""
+    if not model.meta.get("nonnegative_label"):
+        return
+    negative = y < 0
+    if negative.any():
+        raise ModuleError(
+            f"{model.meta.get('algorithm')} predicts counts, but the label {y.name!r} is negative in "
+            f"{int(negative.sum())} rows (e.g. {y[negative].iloc[0]!r}); use a learner for any number, "
+            "such as Linear Regression",
+            code="label_range", param="label_column",
+        )
+
+
 def refuse_missing_numbers(model: Estimator, df: pd.DataFrame, kinds: dict[str, str]) -> None:
     """Missing numeric values are refused unless the learner takes them (boosted trees);
     missing text values are a category of their own."""
@@ -229,7 +247,7 @@ def _relaying_convergence_warnings(ctx: StepContext, algorithm: str) -> Iterator
 # --- fitting and scoring -----------------------------------------------------------------
 
 
-def _pipeline(model: Estimator, kinds: dict[str, str]) -> Pipeline:
+def model_pipeline(model: Estimator, kinds: dict[str, str]) -> Pipeline:
     categorical = [c for c, k in kinds.items() if k == CATEGORICAL]
     numeric = [c for c, k in kinds.items() if k == NUMERIC]
     scaling = model.meta.get("scaling")
@@ -248,9 +266,12 @@ def _pipeline(model: Estimator, kinds: dict[str, str]) -> Pipeline:
 def supervised_task(model: Estimator) -> str:
     task = model.meta.get("task")
     if task not in SUPERVISED_TASKS:
+        hint = {
+            CLUSTERING: "; use Train Clustering Model and Assign Data to Clusters",
+            ANOMALY_DETECTION: "; use Train Anomaly Detection Model, then Score Model",
+        }.get(str(task), "")
         raise ModuleError(
-            f"this module needs a regression or classification model, got a {task} model"
-            + ("; use Train Clustering Model and Assign Data to Clusters" if task == CLUSTERING else ""),
+            f"this module needs a regression or classification model, got a {task} model{hint}",
             code="model_type", port="model",
         )
     return str(task)
@@ -267,14 +288,17 @@ def refuse_parameter_ranges(model: Estimator) -> None:
 
 def fit_supervised(ctx: StepContext, model: Estimator, df: pd.DataFrame, label: str, features: list[str]) -> Estimator:
     """Fit `model` on the rows of `df` (which all have a label: see labelled_rows)."""
+    if model.meta.get("task") == PYTHON_MODEL:
+        return fit_python_model(ctx, model, df, label, features)
     task = supervised_task(model)
     refuse_parameter_ranges(model)
     require_rows(df)
     refuse_missing(df, [label])
     check_label(df[label], task)
+    refuse_negative_label(model, df[label])
     kinds = feature_kinds(df, features)
     refuse_missing_numbers(model, df, kinds)
-    pipeline = _pipeline(model, kinds)
+    pipeline = model_pipeline(model, kinds)
     with _relaying_convergence_warnings(ctx, model.meta.get("algorithm", "training")):
         pipeline.fit(df[features], df[label])
     meta = {**model.meta, "label": label, "features": features, "feature_kinds": kinds}
@@ -297,7 +321,7 @@ def fit_clusters(ctx: StepContext, model: Estimator, df: pd.DataFrame, features:
             f"{n_clusters} clusters need at least {n_clusters} rows; the table has {len(df)}",
             code="too_few_rows", port="dataset",
         )
-    pipeline = _pipeline(model, kinds)
+    pipeline = model_pipeline(model, kinds)
     with _relaying_convergence_warnings(ctx, model.meta.get("algorithm", "clustering")):
         pipeline.fit(df[features])
     return Estimator(pipeline, {**model.meta, "features": features, "feature_kinds": kinds, "n_clusters": n_clusters})
@@ -323,18 +347,25 @@ def _attach(df: pd.DataFrame, scores: pd.DataFrame, *, append: bool, label: str 
 
 
 def score_table(model: Estimator, df: pd.DataFrame, *, append: bool) -> pd.DataFrame:
-    task = supervised_task(model)
+    if model.meta.get("task") == PYTHON_MODEL:
+        return _attach(df, predict_python_model(model, df), append=append, label=model.meta["label"])
+    task = ANOMALY_DETECTION if model.meta.get("task") == ANOMALY_DETECTION else supervised_task(model)
     require_rows(df)
     X = _model_input(model, df)
     scores = pd.DataFrame({SCORED_LABELS: model.obj.predict(X)}, index=df.index)
+    estimator = model.obj[-1]
+    if callable(getattr(estimator, "predict_quantiles", None)):
+        quantiles = estimator.predict_quantiles(model.obj[:-1].transform(X))
+        for j, q in enumerate(estimator.quantiles):
+            scores[f"{QUANTILE_PREFIX}{q:g}"] = quantiles[:, j]
     if task != REGRESSION:
         probabilities = model.obj.predict_proba(X)
-        if task == BINARY:
+        if task in (BINARY, ANOMALY_DETECTION):
             scores[SCORED_PROBABILITIES] = probabilities[:, 1]
         else:
             for i, cls in enumerate(model.meta["classes"]):
                 scores[f"{CLASS_PROBABILITY_PREFIX}{cls}"] = probabilities[:, i]
-    return _attach(df, scores, append=append, label=model.meta["label"])
+    return _attach(df, scores, append=append, label=model.meta.get("label"))
 
 
 def assign_table(model: Estimator, df: pd.DataFrame, *, append: bool) -> pd.DataFrame:
@@ -402,6 +433,72 @@ class TrainModel(Module):
 
 
 @register
+class TrainAnomalyDetectionModel(Module):
+    """Train an anomaly detection model on a table of (mostly) normal rows."""
+
+    id = "train_anomaly_detection_model"
+    name = "Train Anomaly Detection Model"
+    category = ANOMALY_CATEGORY
+    help = (
+        "Fits an anomaly detector (PCA-Based Anomaly Detection) to the table; no label is "
+        "needed. Score Model then gives every row `Scored Probabilities` (how likely it is an "
+        "anomaly) and `Scored Labels` (1: anomaly, 0: normal).\n\n"
+        "- Every column is a feature except `label_column`, columns with the label role and "
+        "score columns. A known anomaly flag kept as the label is left out of training and "
+        "kept by Score Model, so Evaluate Model can measure the detector (label 1: anomaly).\n"
+        "- Text features are one-hot encoded (a missing text value is a category of its own); "
+        "missing numbers are refused: use Clean Missing Data first."
+    )
+
+    class Inputs:
+        model = Input(type=PortType.UNTRAINED_MODEL, help="An untrained anomaly detector")
+        dataset = Input(type=PortType.DATAFRAME, help="The training table, mostly normal rows")
+
+    class Outputs:
+        model = Output(type=PortType.TRAINED_MODEL, help="The trained anomaly detector; connect it to Score Model")
+
+    class Params:
+        label_column = Columns(
+            multiple=False, help="A column to leave out of training (e.g. a known anomaly flag); by "
+            "default the column with the label role, if any",
+        )
+
+    def run(self, ctx: StepContext, params: ParamValues, model: Estimator, dataset: pd.DataFrame) -> dict[str, Any]:
+        if model.meta.get("task") != ANOMALY_DETECTION:
+            raise ModuleError(
+                f"Train Anomaly Detection Model needs an anomaly detector such as PCA-Based Anomaly "
+                f"Detection, got a {model.meta.get('task')} model; use Train Model for it",
+                code="model_type", port="model",
+            )
+        require_rows(dataset)
+        label = self._label(dataset, params.label_column)
+        roles = roles_of(dataset)
+        features = [c for c in dataset.columns if c != label and roles.get(c) not in ("label", "score")]
+        if not features:
+            raise ModuleError("the table has no feature columns", code="no_features", port="dataset")
+        kinds = feature_kinds(dataset, features)
+        refuse_missing_numbers(model, dataset, kinds)
+        pipeline = model_pipeline(model, kinds)
+        pipeline.fit(dataset[features])
+        ctx.log(
+            f"trained {model.meta.get('algorithm')} on {len(dataset)} rows, {len(features)} features; "
+            f"{pipeline[-1].n_components_} components kept"
+        )
+        meta = {
+            **model.meta, "label": label, "features": features, "feature_kinds": kinds, "classes": [0, 1],
+            "positive_class": 1,
+        }
+        return {"model": Estimator(pipeline, meta)}
+
+    @staticmethod
+    def _label(df: pd.DataFrame, selector: dict[str, Any] | None) -> str | None:
+        if selector is not None:
+            return resolve_columns(selector, df, param="label_column")[0]
+        marked = [c for c, r in roles_of(df).items() if r == "label"]
+        return marked[0] if len(marked) == 1 else None
+
+
+@register
 class ScoreModel(Module):
     """Predict with a trained model: adds the scored labels (and probabilities) to a table."""
 
@@ -413,7 +510,11 @@ class ScoreModel(Module):
         f"- `{SCORED_LABELS}`: the predicted value or class;\n"
         f"- two-class models: `{SCORED_PROBABILITIES}`, the probability of the positive class "
         "(the second label value in sorted order); the label is that class when it is above 0.5;\n"
-        f"- multiclass models: one `{CLASS_PROBABILITY_PREFIX}<class>` column per class.\n\n"
+        f"- multiclass models: one `{CLASS_PROBABILITY_PREFIX}<class>` column per class;\n"
+        f"- quantile regression: one `{QUANTILE_PREFIX}<q>` column per quantile, `{SCORED_LABELS}` "
+        "being the median;\n"
+        f"- anomaly detectors: `{SCORED_PROBABILITIES}`, how likely the row is an anomaly, and "
+        f"`{SCORED_LABELS}` 1 (anomaly) or 0.\n\n"
         "The table needs the model's feature columns; a missing text value is a category of its "
         "own, and missing numbers are refused unless the model takes them (boosted trees). The "
         "label may be absent. When present it keeps the label role, so Evaluate Model finds it. Score columns "

@@ -15,6 +15,10 @@
    that is not a ModuleError), and with every table input emptied to 0 rows it completes
    or fails with a ModuleError.
 
+A module that needs a program besides Python (`runtimes`, e.g. R) passes the run check
+where that program is absent by refusing every run with `runtime_unavailable`. A module
+that reads the step's resources (a dataset catalog) gets them from `example_resources`.
+
 Example inputs are made per port type by `ExampleInputs`, from the registry itself, so
 the check needs no knowledge of particular modules and covers module packs too.
 """
@@ -33,7 +37,9 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
+from .errors import RUNTIME_UNAVAILABLE
 from .artifacts import read_table, write_table
+from .contract import StepRequest
 from .module import Module, ParamValues
 from .params import Param, ParamError, Struct
 from .registry import default_registry
@@ -45,8 +51,9 @@ BUILTIN_ID = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 PACK_ID = re.compile(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 # Input ports arrive as keyword arguments of run(ctx, params, **inputs).
 RESERVED_INPUT_NAMES = frozenset({"self", "ctx", "params"})
-# Input combinations tried before a module is declared unable to run.
-MAX_ATTEMPTS = 12
+# Input combinations tried before a module is declared unable to run: enough for a module
+# taking a model to reach the kind it needs (two-class, anomaly…) among all the learners.
+MAX_ATTEMPTS = 32
 
 
 def example_table(rows: int = 40, seed: int = 0) -> pd.DataFrame:
@@ -244,15 +251,12 @@ class ExampleInputs:
         if key not in self._runs:
             folder = self.folder / "runs" / f"{len(self._runs):03d}-{cls.id}"
             manifest = execute(
-                {
-                    "node": cls.id,
-                    "module": cls.id,
-                    "version": cls.version,
-                    "params": dict(cls.example_params),
-                    "inputs": {name: str(path) for name, path in inputs.items()},
-                    "output_dir": str(folder / "out"),
-                    "work_dir": str(folder / "work"),
-                }
+                StepRequest(
+                    node=cls.id, module=cls.id, version=cls.version, params=dict(cls.example_params),
+                    inputs={name: str(path) for name, path in inputs.items()},
+                    output_dir=str(folder / "out"), work_dir=str(folder / "work"),
+                    resources=cls.example_resources(self.folder / "resources" / cls.id),
+                ).to_json()
             )
             self._runs[key] = StepRun(inputs, manifest, folder / "out")
         return self._runs[key]
@@ -319,6 +323,10 @@ def check_runs(cls: type[Module], examples: ExampleInputs) -> list[str]:
     ]
     if not tried:
         return problems + ["no example inputs could be made for its input ports"]
+    if cls.spec.runtimes and all(run.error.get("code") == RUNTIME_UNAVAILABLE for run in tried):
+        # It needs a program this machine lacks (e.g. R), and says so: that is its contract
+        # here; its runs are tested where that program is (an environment image with it).
+        return problems
     if not tried[-1].completed:
         first = tried[0]
         return problems + [

@@ -1,4 +1,5 @@
-"""The step contract's result: what a step reports back, typed once for both sides.
+"""The step contract, typed once for both sides: what the host asks of a step (`StepRequest`,
+STEP.json) and what the step reports back.
 
 The runner writes a `ResultManifest` as `<output_dir>/result.json` and `::atelier::` lines
 (`StepLine`) on stdout; the host reads both with the same models. For the host they are
@@ -28,6 +29,29 @@ _RELATIVE = re.compile(r"^(?!.*(^|/)\.{1,2}(/|$))[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StepRequest(BaseModel):
+    """One step to run: its module and params, its input folders, where it writes, what it may
+    read besides (`resources`), and whether it runs a user's code. Written by the host only.
+    Keys it does not know are ignored: the fork server's own instructions (limits, sandbox)
+    travel in the same document."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    node: str
+    module: str
+    version: int | None = None
+    params: dict[str, Any] = {}
+    inputs: dict[str, str] = {}  # input port -> the folder of its artifact
+    output_dir: str
+    work_dir: str | None = None  # None: the output folder
+    resources: dict[str, Any] = {}
+    user_code: bool = False
+    trusted: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
 
 
 class StepErrorReport(_Strict):

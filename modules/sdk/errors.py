@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+# The code of a module's refusal to run where a program it needs besides Python (its
+# `runtimes`, e.g. R) is absent.
+RUNTIME_UNAVAILABLE = "runtime_unavailable"
+
 
 class ModuleError(Exception):
     """A failure the user can fix: bad data, bad params, a user script that raised."""

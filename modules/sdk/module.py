@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
@@ -54,6 +55,7 @@ class ModuleSpec:
     outputs: Mapping[str, Output]
     params: Mapping[str, Param]
     runs_user_code: bool = False
+    runtimes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +71,7 @@ class ModuleSpec:
             "outputs": [p.to_json() for p in self.outputs.values()],
             "params": [p.to_json() for p in self.params.values()],
             "runs_user_code": self.runs_user_code,
+            "runtimes": list(self.runtimes),
         }
 
     def clean_params(self, raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -143,6 +146,9 @@ class Module:
     deterministic: ClassVar[bool] = True
     replaces: ClassVar[tuple[str, ...]] = ()
     runs_user_code: ClassVar[bool] = False
+    # Programs besides Python its steps run (e.g. "R"): validation refuses the node on a
+    # compute target that does not provide one of them.
+    runtimes: ClassVar[tuple[str, ...]] = ()
     # The distribution ("name==version") of the pack that registered it; None: built in.
     pack: ClassVar[str | None] = None
     # ParamValues with which the conformance check runs this module on `example_table()`
@@ -167,6 +173,7 @@ class Module:
             outputs=MappingProxyType(_collect(getattr(cls, "Outputs", None), Output)),
             params=MappingProxyType(_collect(getattr(cls, "Params", None), Param)),
             runs_user_code=cls.runs_user_code,
+            runtimes=tuple(cls.runtimes),
         )
         _check_param_declarations(cls.id, cls.spec.params)
 
@@ -205,9 +212,22 @@ class Module:
         return params
 
     @classmethod
+    def example_resources(cls, folder: Path) -> dict[str, Any]:
+        """The step resources the conformance check runs this module with (e.g. a dataset
+        catalog it makes in `folder`); most modules need none."""
+        return {}
+
+    @classmethod
     def fetches(cls, params: ParamValues) -> Mapping[str, str]:
         """URLs the host downloads before the step runs (steps have no network), by name;
         the step finds each file at `ctx.fetched[name]`."""
+        return {}
+
+    @classmethod
+    def bound_inputs(cls, params: ParamValues) -> Mapping[str, str]:
+        """Input ports fed from an artifact already in the store (sha256 digest, by port)
+        rather than by an upstream node, e.g. a job's code snapshot; the step reads them as
+        it reads any input, and they count in its cache key."""
         return {}
 
     @classmethod

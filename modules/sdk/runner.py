@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from .artifacts import read_value, write_value
 from .context import StepContext, emit_event
-from .contract import ResultManifest
+from .contract import ResultManifest, StepRequest
 from .errors import ModuleError
 from .module import ParamValues
 from .registry import MigrationFailed, UnknownModule, UnknownVersion, default_registry
@@ -44,11 +44,13 @@ def _fail(error: dict[str, Any]) -> dict[str, Any]:
     return {"status": "failed", "outputs": {}, "metrics": {}, "warnings": [], "error": error}
 
 
-def execute(request: dict[str, Any]) -> dict[str, Any]:
-    """Run one step in this process and return its manifest (also written to disk)."""
+def execute(document: dict[str, Any]) -> dict[str, Any]:
+    """Run the step a StepRequest `document` asks for in this process and return its manifest
+    (also written to disk)."""
     started = time.perf_counter()
-    output_dir = Path(request["output_dir"])
-    work_dir = Path(request.get("work_dir") or output_dir)
+    request = StepRequest.model_validate(document)
+    output_dir = Path(request.output_dir)
+    work_dir = Path(request.work_dir or output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     work_dir.mkdir(parents=True, exist_ok=True)
     manifest = _execute(request, output_dir, work_dir)
@@ -64,12 +66,12 @@ def execute(request: dict[str, Any]) -> dict[str, Any]:
     return manifest
 
 
-def _execute(request: dict[str, Any], output_dir: Path, work_dir: Path) -> dict[str, Any]:
+def _execute(request: StepRequest, output_dir: Path, work_dir: Path) -> dict[str, Any]:
     registry = default_registry()
     try:
         # A step compiled by an older installation (a worker upgraded under a queued run)
         # runs as this one's version of the module, its params migrated.
-        resolution = registry.resolve(request["module"], request.get("version"), request.get("params") or {})
+        resolution = registry.resolve(request.module, request.version, request.params)
     except UnknownModule as exc:
         return _fail({"code": "unknown_module", "message": str(exc)})
     except (UnknownVersion, MigrationFailed) as exc:
@@ -82,20 +84,20 @@ def _execute(request: dict[str, Any], output_dir: Path, work_dir: Path) -> dict[
         return _fail({"code": "invalid_param", "message": f"param {name!r} {message}", "param": name})
 
     ctx = StepContext(
-        node=request.get("node", spec.id),
+        node=request.node,
         work_dir=work_dir,
         output_dir=output_dir,
-        resources=request.get("resources") or {},
+        resources=request.resources,
         fetched={
             port[len(FETCHED_PREFIX):]: Path(folder) / FETCHED_FILE
-            for port, folder in (request.get("inputs") or {}).items() if port.startswith(FETCHED_PREFIX)
+            for port, folder in request.inputs.items() if port.startswith(FETCHED_PREFIX)
         },
     )
     limits = TableLimits.from_resources(ctx.resources)
     try:
         inputs: dict[str, Any] = {}
         for name, decl in spec.inputs.items():
-            folder = (request.get("inputs") or {}).get(name)
+            folder = request.inputs.get(name)
             if folder is None:
                 if not decl.optional:
                     raise ModuleError(f"input {name!r} is not connected", code="missing_input", port=name)
@@ -149,9 +151,10 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m modules.sdk.runner STEP.json", file=sys.stderr)
         return 2
-    request = json.loads(Path(argv[0]).read_text())
-    os.chdir(request.get("work_dir") or request["output_dir"])
-    manifest = execute(request)
+    document = json.loads(Path(argv[0]).read_text())
+    request = StepRequest.model_validate(document)
+    os.chdir(request.work_dir or request.output_dir)
+    manifest = execute(document)
     return 0 if manifest["status"] == "completed" else 1
 
 

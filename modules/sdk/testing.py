@@ -8,6 +8,7 @@ from typing import Any
 
 from .artifacts import read_value, write_value
 from .context import StepContext
+from .contract import StepRequest
 from .errors import ModuleError
 from .module import ParamValues
 from .registry import default_registry
@@ -66,15 +67,10 @@ def run_through_runner(
             write_value(cls.spec.inputs[name].type, value, folder / "in" / name)
             input_dirs[name] = str(folder / "in" / name)
     manifest = execute(
-        {
-            "node": module_id,
-            "module": module_id,
-            "params": params or {},
-            "inputs": input_dirs,
-            "output_dir": str(folder / "out"),
-            "work_dir": str(folder / "work"),
-            "resources": resources or {},
-        }
+        StepRequest(
+            node=module_id, module=module_id, params=params or {}, inputs=input_dirs,
+            output_dir=str(folder / "out"), work_dir=str(folder / "work"), resources=resources or {},
+        ).to_json()
     )
     outputs = {}
     if manifest["status"] == "completed":

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.test import APIClient
 
 CSV = "x,y,colour\n" + "".join(f"{i},{2 * i + 0.5},{'red' if i % 2 else 'blue'}\n" for i in range(20))
 
@@ -23,38 +23,8 @@ def parquet_bytes(df: pd.DataFrame) -> bytes:
 
 
 @pytest.fixture(autouse=True)
-def data_dirs(settings, tmp_path):
-    """This test's own dataset catalog and artifact store."""
-    settings.ATELIER = {
-        **settings.ATELIER, "ARTIFACT_STORE": tmp_path / "artifacts", "DATASETS_DIR": tmp_path / "datasets",
-    }
-    return tmp_path
-
-
-@pytest.fixture
-def user(django_user_model):
-    return django_user_model.objects.create_user("ada", password="not-used")
-
-
-@pytest.fixture
-def other_user(django_user_model):
-    return django_user_model.objects.create_user("brian", password="not-used")
-
-
-def client_for(user: Any) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-@pytest.fixture
-def api(user) -> APIClient:
-    return client_for(user)
-
-
-@pytest.fixture
-def intruder(other_user) -> APIClient:
-    return client_for(other_user)
+def _own_store(store_dirs: Path) -> None:
+    """Every test here has its own dataset catalog and artifact store."""
 
 
 @pytest.fixture

@@ -15,22 +15,22 @@ from .conftest import CSV, parquet_bytes, upload
 pytestmark = pytest.mark.django_db
 
 
-def catalog(data_dirs, user, name: str, number: int):
-    return data_dirs / "datasets" / "users" / str(user.pk) / name / f"v{number}" / "table.parquet"
+def catalog(store_dirs, user, name: str, number: int):
+    return store_dirs / "datasets" / "users" / str(user.pk) / name / f"v{number}" / "table.parquet"
 
 
-def test_upload_a_csv(api, user, data_dirs, dataset):
+def test_upload_a_csv(api, user, store_dirs, dataset):
     assert dataset["name"] == "cars" and dataset["current_version"] == 1
     latest = dataset["latest"]
     assert latest["number"] == 1 and latest["rows"] == 20 and latest["columns"] == 3
     assert latest["format"] == "csv" and latest["original_filename"] == "cars.csv"
     assert latest["created_by"] == "ada" and latest["size_bytes"] > 0
     assert [c["name"] for c in latest["schema"]] == ["x", "y", "colour"]
-    stored = pd.read_parquet(catalog(data_dirs, user, "cars", 1))
+    stored = pd.read_parquet(catalog(store_dirs, user, "cars", 1))
     pd.testing.assert_frame_equal(stored, pd.read_csv(io.StringIO(CSV)))
 
 
-def test_the_same_name_makes_new_versions(api, user, data_dirs, dataset):
+def test_the_same_name_makes_new_versions(api, user, store_dirs, dataset):
     again = api.post("/api/datasets/", {"file": upload(CSV + "99,1.5,red\n"), "name": "cars"}, format="multipart")
     assert again.status_code == 201 and again.json()["id"] == dataset["id"]
     assert again.json()["current_version"] == 2 and again.json()["latest"]["rows"] == 21
@@ -40,7 +40,7 @@ def test_the_same_name_makes_new_versions(api, user, data_dirs, dataset):
     versions = api.get(f"/api/datasets/{dataset['id']}/versions/").json()["results"]
     assert [v["number"] for v in versions] == [3, 2, 1]
     assert api.get(f"/api/datasets/{dataset['id']}/versions/2/").json()["rows"] == 21
-    assert all(catalog(data_dirs, user, "cars", n).is_file() for n in (1, 2, 3))
+    assert all(catalog(store_dirs, user, "cars", n).is_file() for n in (1, 2, 3))
     assert Dataset.objects.count() == 1
 
 
@@ -100,10 +100,10 @@ def test_download_is_the_stored_parquet(api, dataset):
     pd.testing.assert_frame_equal(table, pd.read_csv(io.StringIO(CSV)))
 
 
-def test_delete_removes_the_tables(api, user, data_dirs, dataset, django_capture_on_commit_callbacks):
+def test_delete_removes_the_tables(api, user, store_dirs, dataset, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         assert api.delete(f"/api/datasets/{dataset['id']}/").status_code == 204
-    assert not (data_dirs / "datasets" / "users" / str(user.pk) / "cars").exists()
+    assert not (store_dirs / "datasets" / "users" / str(user.pk) / "cars").exists()
     assert api.get("/api/datasets/").json()["results"] == []
     assert DatasetVersion.objects.count() == 0
     # The name is free again and starts over at version 1.
@@ -144,7 +144,7 @@ def test_unusable_files_are_refused_with_what_is_wrong(api, filename, content, c
     assert Dataset.objects.count() == 0 or not DatasetVersion.objects.exists()
 
 
-def test_reading_options_say_how_delimited_text_is_read(api, data_dirs, user):
+def test_reading_options_say_how_delimited_text_is_read(api, store_dirs, user):
     latin = "name;city;score\nJosé;Zürich;1,5\nAnaïs;Besançon;2,0\n".encode("latin-1")
     refused = api.post("/api/datasets/", {"file": upload(latin, "people.csv")}, format="multipart").json()["errors"][0]
     assert refused["field"] == "encoding" and "choose its encoding" in refused["message"]
@@ -153,7 +153,7 @@ def test_reading_options_say_how_delimited_text_is_read(api, data_dirs, user):
         format="multipart",
     )
     assert response.status_code == 201, response.content
-    stored = pd.read_parquet(catalog(data_dirs, user, "people", 1))
+    stored = pd.read_parquet(catalog(store_dirs, user, "people", 1))
     assert list(stored.columns) == ["name", "city", "score"]
     assert stored["city"].tolist() == ["Zürich", "Besançon"] and stored["score"].tolist() == ["1,5", "2,0"]
     headless = api.post(
@@ -174,24 +174,24 @@ def test_parse_errors_name_the_line(api):
     assert "line 3" in latin.json()["errors"][0]["message"]
 
 
-def test_path_tricks_in_file_names_go_nowhere(api, user, data_dirs):
+def test_path_tricks_in_file_names_go_nowhere(api, user, store_dirs):
     for filename in ("../../../etc/evil.csv", "..\\..\\evil.csv", "/tmp/evil.csv"):
         response = api.post("/api/datasets/", {"file": upload(CSV, filename)}, format="multipart")
         assert response.status_code == 201, response.content
         assert response.json()["name"] == "evil"
         assert "/" not in response.json()["latest"]["original_filename"]
         assert "\\" not in response.json()["latest"]["original_filename"]
-    assert catalog(data_dirs, user, "evil", 3).is_file()
-    written = {p.relative_to(data_dirs) for p in data_dirs.rglob("*") if p.is_file()}
+    assert catalog(store_dirs, user, "evil", 3).is_file()
+    written = {p.relative_to(store_dirs) for p in store_dirs.rglob("*") if p.is_file()}
     assert all(str(p).startswith(f"datasets/users/{user.pk}/evil/") for p in written), written
 
 
 @pytest.mark.parametrize("name", ["../evil", "a/b", ".hidden", "x" * 101, "spaces here", "u1/../../x"])
-def test_bad_names_are_refused(api, data_dirs, name):
+def test_bad_names_are_refused(api, store_dirs, name):
     response = api.post("/api/datasets/", {"file": upload(CSV), "name": name}, format="multipart")
     assert response.status_code == 400, response.content
     assert response.json()["errors"][0]["field"] == "name"
-    assert not (data_dirs / "datasets").exists() or not any((data_dirs / "datasets").rglob("*.parquet"))
+    assert not (store_dirs / "datasets").exists() or not any((store_dirs / "datasets").rglob("*.parquet"))
 
 
 def test_malformed_requests(api, dataset):

@@ -3,16 +3,16 @@ a run submitted through the runs API; Export Data in that run adds a version to 
 catalog; another user's run cannot see the dataset."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
-from designer.runs import engine_config
+from designer import engine_settings
 from designer.runs.dispatch import dispatcher
 from designer.runs.models import Run
+from tests.waiting import eventually
 
 from .conftest import CSV, upload
 
@@ -41,10 +41,10 @@ def finished_run(api, document: dict[str, Any], timeout: float = 120, **body: An
     response = api.post("/api/runs/", {"pipeline": document, **body}, format="json")
     assert response.status_code == 201, response.content
     run_id = response.json()["id"]
-    deadline = time.monotonic() + timeout
-    while Run.objects.get(pk=run_id).status not in ("completed", "failed", "cancelled"):
-        assert time.monotonic() < deadline, "timed out waiting for the run to finish"
-        time.sleep(0.1)
+    eventually(
+        lambda: Run.objects.get(pk=run_id).status in ("completed", "failed", "cancelled"),
+        timeout=timeout, what=f"run {run_id} to end",
+    )
     # The terminal status is recorded before the steps' outputs: wait for the run's thread.
     dispatcher().join(timeout=60)
     return Run.objects.get(pk=run_id)
@@ -63,9 +63,9 @@ def test_a_run_reads_the_uploaded_dataset_and_exports_into_the_owners_catalog(ap
     assert table["total_rows"] == 20 and [c["name"] for c in table["columns"]] == ["x", "y", "colour"]
     assert table["rows"][:2] == [[0, 0.5, "blue"], [1, 2.5, "red"]]
     # Export Data registered into the run owner's folder, not the shared root of CLI runs.
-    exported = engine_config.datasets_dir(user) / "cars-copy" / "v1" / "table.parquet"
+    exported = engine_settings.datasets_dir(user) / "cars-copy" / "v1" / "table.parquet"
     assert exported.is_file() and len(pd.read_parquet(exported)) == 20
-    assert not (engine_config.datasets_dir(None) / "cars-copy").exists()
+    assert not (engine_settings.datasets_dir(None) / "cars-copy").exists()
     # …and it is listed, described and previewed like an upload.
     listed = {d["name"]: d for d in api.get("/api/datasets/").json()["results"]}
     assert listed["cars-copy"]["current_version"] == 1
@@ -95,9 +95,9 @@ def test_another_users_run_cannot_read_the_dataset(api, intruder, dataset):
 
 
 def test_cli_runs_use_the_shared_catalog(user):
-    shared = engine_config.step_resources()["datasets_dir"]
-    assert shared == str(engine_config.datasets_dir(None))
-    mine = engine_config.step_resources(user)["datasets_dir"]
-    assert mine == str(engine_config.datasets_dir(user)) and mine != shared
+    shared = engine_settings.step_resources()["datasets_dir"]
+    assert shared == str(engine_settings.datasets_dir(None))
+    mine = engine_settings.step_resources(user)["datasets_dir"]
+    assert mine == str(engine_settings.datasets_dir(user)) and mine != shared
     # No dataset name of the shared catalog can be a user's folder.
     assert not Path(mine).is_relative_to(shared)

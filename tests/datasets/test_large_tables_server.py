@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +17,9 @@ from django.conf import settings as django_settings
 from rest_framework.authtoken.models import Token
 
 from designer.datasets import services
-from tests.cluster import Daphne, daphne_process
+from tests.cluster import Daphne, daphne_process, database_url
 from tests.large_tables import bomb_parquet, repeated_parquet, wide_csv, wide_parquet
-from tests.runs.conftest import database_url
+from tests.waiting import eventually
 
 WEB_PROCESS_LIMIT_MB = 500
 WORKER_MEMORY_MB = 1024
@@ -66,18 +65,16 @@ class Server:
 
 
 @pytest.fixture
-def server(transactional_db: None, settings: Any, tmp_path: Path, django_user_model: Any) -> Iterator[Server]:
-    data = tmp_path / "data"
-    settings.ATELIER = {**settings.ATELIER, "DATASETS_DIR": data / "datasets", "ARTIFACT_STORE": data / "artifacts"}
+def server(transactional_db: None, store_dirs: Path, tmp_path: Path, user: Any) -> Iterator[Server]:
+    """daphne sharing this test's store and datasets (the folder's `store_dirs`)."""
     env = {
         "DJANGO_SETTINGS_MODULE": "designer.settings",
         "DATABASE_URL": database_url(),
         "DJANGO_SECRET_KEY": django_settings.SECRET_KEY,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "ATELIER_DATA_DIR": str(data),
+        "ATELIER_DATA_DIR": str(store_dirs),
         "ATELIER_TABLE_WORKER_MEMORY_MB": str(WORKER_MEMORY_MB),
     }
-    user = django_user_model.objects.create_user("ada", password="not-used")
     token = Token.objects.create(user=user)
     with daphne_process(env, tmp_path / "daphne.log") as daphne:
         yield Server(daphne, {"Authorization": f"Token {token.key}"}, user)
@@ -133,10 +130,8 @@ def test_table_workers_go_when_the_server_is_killed(server, files):
     group = [pid for pid in _processes() if _group_of(pid) == server.daphne.pid]
     assert len(group) >= 3, "daphne, the fork server and a worker"
     os.kill(server.daphne.pid, signal.SIGKILL)
-    deadline = time.monotonic() + 60
-    while any(_alive(pid) for pid in group) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not [pid for pid in group if _alive(pid)], "processes of the killed server are left running"
+    eventually(lambda: not any(_alive(pid) for pid in group), timeout=60,
+               what="the processes of the killed server to go")
 
 
 def _processes() -> list[int]:

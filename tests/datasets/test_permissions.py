@@ -57,14 +57,14 @@ def test_anonymous_clients_are_refused(dataset):
     assert Dataset.objects.count() == 1 and DatasetVersion.objects.count() == 1
 
 
-def test_lists_and_names_are_ones_own(api, intruder, user, other_user, data_dirs, dataset):
+def test_lists_and_names_are_ones_own(api, intruder, user, other_user, store_dirs, dataset):
     # The same name is another dataset for another user, stored in that user's own folder.
     theirs = intruder.post("/api/datasets/", {"file": upload(CSV + "1,2,red\n"), "name": "cars"}, format="multipart")
     assert theirs.status_code == 201 and theirs.json()["id"] != dataset["id"]
     assert theirs.json()["current_version"] == 1
     assert [d["id"] for d in api.get("/api/datasets/").json()["results"]] == [dataset["id"]]
     assert [d["id"] for d in intruder.get("/api/datasets/").json()["results"]] == [theirs.json()["id"]]
-    root = data_dirs / "datasets"
+    root = store_dirs / "datasets"
     assert (root / "users" / str(user.pk) / "cars" / "v1" / "table.parquet").is_file()
     assert (root / "users" / str(other_user.pk) / "cars" / "v1" / "table.parquet").is_file()
     assert not (root / "users" / str(user.pk) / "cars" / "v2").exists()

@@ -11,15 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 import requests
 from websockets.sync.client import connect
 
 from designer.engine.events import Status
 from designer.runs.models import Run
-from tests.cluster import Cluster, broker_url, celery_cluster, dispatch_env, point_celery_at
-from tests.realtime.conftest import Server, daphne, redis_url, user  # noqa: F401 (fixtures)
-from tests.runs.conftest import data_dir, database_url, store_dirs  # noqa: F401 (fixtures)
+from tests.cluster import Cluster, Server, broker_url, celery_cluster, daphne, database_url, dispatch_env
+from tests.waiting import eventually
 
 TIMEOUT = 60
 DATA = "x,y\n" + "".join(f"{i},{3 * i + i % 4}\n" for i in range(40))
@@ -85,26 +83,16 @@ def _run_ended(message: dict[str, Any]) -> bool:
 
 
 def wait_for_run(run_id: str, timeout: float = TIMEOUT) -> Run:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def ended() -> Run | None:
         run = Run.objects.get(pk=run_id)
-        if Status(run.status).terminal:
-            return run
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} still {Run.objects.get(pk=run_id).status} after {timeout} s")
+        return run if Status(run.status).terminal else None
 
-
-@pytest.fixture
-def distributed(transactional_db: None, settings: Any, worker_id: str, store_dirs: None) -> None:  # noqa: F811
-    """Distributed dispatch in this process, to a real Redis broker that no worker reads."""
-    settings.CELERY_BROKER_URL = broker_url(worker_id)
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
-    point_celery_at(settings.CELERY_BROKER_URL)
+    return eventually(ended, timeout=timeout, interval=0.2, what=f"run {run_id} to end")
 
 
 @pytest.fixture
 def deploy(
-    transactional_db: None, settings: Any, redis_url: str, tmp_path: Path, worker_id: str, user: Any,  # noqa: F811
+    transactional_db: None, settings: Any, redis_url: str, tmp_path: Path, worker_id: str, user: Any,
 ) -> Iterator[Callable[..., contextlib.AbstractContextManager[Deployment]]]:
     """Starts a deployment whose workers take the steps of `queues`; keyword arguments are
     environment variables of all its processes."""

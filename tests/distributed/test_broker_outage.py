@@ -10,9 +10,8 @@ from typing import Any
 import requests
 
 from designer.runs.models import Run, StepRun
-from tests.cluster import RedisServer, celery_cluster, dispatch_env
-from tests.realtime.conftest import daphne
-from tests.runs.conftest import database_url
+from tests.cluster import RedisServer, celery_cluster, daphne, database_url, dispatch_env
+from tests.waiting import eventually
 
 from .conftest import Deployment, slow, wait_for_run
 
@@ -38,10 +37,8 @@ def test_runs_go_through_a_broker_outage_and_the_api_never_answers_a_500_page(
         ) as server:
             deployment = Deployment(server=server, cluster=cluster, token=Token.objects.create(user=user).key)
             runs = [deployment.submit(slow(3, f"before {number}")) for number in range(8)]
-            deadline = time.monotonic() + 120
-            while StepRun.objects.filter(run_id__in=runs, node="sleep", status="running").count() < 2:
-                assert time.monotonic() < deadline, "the runs never got going"
-                time.sleep(0.2)
+            eventually(lambda: StepRun.objects.filter(run_id__in=runs, node="sleep", status="running").count() >= 2,
+                       timeout=120, interval=0.2, what="the runs to get going")
             finished = StepRun.objects.filter(run_id__in=runs, node="data", status="completed").first()
             assert finished is not None
 

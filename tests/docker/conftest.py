@@ -1,5 +1,5 @@
-"""A real Docker engine: the default environment's image (built once per machine), and
-backends whose containers are all gone when a test ends.
+"""A real Docker engine (the root's `docker_client`): the default environment's image
+(built once per machine), and backends whose containers are all gone when a test ends.
 
 Without a reachable engine these tests are skipped, except where ATELIER_REQUIRE_DOCKER=1
 (CI sets it): there a missing engine fails them.
@@ -9,49 +9,17 @@ from __future__ import annotations
 import os
 import textwrap
 
-import docker
-import docker.errors
 import pytest
 
 from designer.engine.artifact_store import LocalArtifactStore
 from designer.engine.compiler import compile_plan
 from designer.engine.docker_backend import LABEL, ContainerLimits, DockerBackend
-from designer.engine.environments import EnvironmentBuilder, EnvironmentSpec
 from designer.engine.events import StepLogEvent, StepStatusEvent
 from designer.engine.pipeline_file import pipeline_from_data
 from designer.engine.validation import validate_pipeline
 from modules.sdk import default_registry
 
-BASE_IMAGE = os.environ.get("ATELIER_DOCKER_BASE_IMAGE", "atelier-base:bookworm")
 IRIS = {"module": "import_data", "params": {"source": "sample", "name": "iris"}}
-
-
-@pytest.fixture(scope="session")
-def docker_client():
-    try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as exc:
-        if os.environ.get("ATELIER_REQUIRE_DOCKER") == "1":
-            pytest.fail(f"no Docker engine: {exc}")
-        pytest.skip(f"no Docker engine: {exc}")
-    return client
-
-
-@pytest.fixture(scope="session")
-def env_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("environments")
-
-
-@pytest.fixture(scope="session")
-def builder(docker_client, env_cache):
-    return EnvironmentBuilder(client=docker_client, cache_dir=env_cache)
-
-
-@pytest.fixture(scope="session")
-def default_image(builder):
-    """The default environment: built here unless .ci/run (or an earlier run) built it."""
-    return builder.ensure(EnvironmentSpec("default", BASE_IMAGE)).tag
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ import pytest
 from designer.engine.environments import EnvironmentBuilder, EnvironmentBuildError, EnvironmentSpec
 from designer.engine.events import Status
 from designer.engine.executor import Executor
+from tests.conftest import BASE_IMAGE
 
-from .conftest import BASE_IMAGE, plan_of, script
+from .conftest import plan_of, script
 
 EXTRA = "tabulate==0.9.0"
 

@@ -9,6 +9,7 @@ import time
 from designer.engine.events import Status
 from designer.engine.executor import Executor
 from designer.engine.local_backend import LocalBackend
+from tests.waiting import eventually
 
 from .conftest import IRIS, plan_of, script
 
@@ -33,11 +34,9 @@ def test_other_steps_go_on_while_a_docker_step_is_prepared(make_backend, default
     worker = threading.Thread(target=lambda: done.setdefault("result", executor.run(plan)))
     worker.start()
     try:
-        deadline = time.monotonic() + 60
-        while Status.COMPLETED not in states(events, "beside") and time.monotonic() < deadline:
-            time.sleep(0.05)
+        eventually(lambda: Status.COMPLETED in states(events, "beside"), timeout=60, what="the local step to end")
         assert states(events, "boxed")[-1] is Status.PREPARING
-        assert events.logs("beside") == ["beside ran"] and Status.COMPLETED in states(events, "beside")
+        assert events.logs("beside") == ["beside ran"]
         time.sleep(4)  # longer than the step's timeout: preparing is not the step's time
     finally:
         gate.set()
@@ -53,7 +52,7 @@ def test_cancel_while_a_docker_step_is_prepared_ends_the_run_at_once(make_backen
     gate, built = threading.Event(), threading.Event()
 
     def image():
-        gate.wait(60)
+        gate.wait()  # opened once the run has ended (or the test failed)
         built.set()
         return default_image
 
@@ -64,13 +63,11 @@ def test_cancel_while_a_docker_step_is_prepared_ends_the_run_at_once(make_backen
     worker = threading.Thread(target=lambda: done.setdefault("result", executor.run(plan)))
     worker.start()
     try:
-        deadline = time.monotonic() + 60
-        while Status.PREPARING not in states(events, "boxed") and time.monotonic() < deadline:
-            time.sleep(0.05)
-        cancelled_at = time.monotonic()
+        eventually(lambda: Status.PREPARING in states(events, "boxed"), timeout=60, what="the step to be preparing")
         executor.cancel()
-        worker.join(10)
-        assert not worker.is_alive() and time.monotonic() - cancelled_at < 5, "cancel does not wait for the image"
+        worker.join(60)
+        # Its image cannot be ready while the gate is closed: the run ended without it.
+        assert not worker.is_alive() and not built.is_set(), "cancel does not wait for the image"
     finally:
         gate.set()
     assert done["result"].status is Status.CANCELLED
@@ -78,7 +75,4 @@ def test_cancel_while_a_docker_step_is_prepared_ends_the_run_at_once(make_backen
     # The container started after the cancel is stopped and removed (the fixture checks no
     # container is left once the backend shuts down).
     assert built.wait(10)
-    deadline = time.monotonic() + 30
-    while any(store.root.glob("tmp/*")) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(store.root.glob("tmp/*")), "the abandoned step's folder is discarded"
+    eventually(lambda: not any(store.root.glob("tmp/*")), what="the abandoned step's folder to be discarded")

@@ -17,16 +17,14 @@ from django.core import serializers
 from django.db import DEFAULT_DB_ALIAS, connections
 from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
 
-from tests.cluster import broker_url, celery_cluster, dispatch_env
-from tests.realtime.conftest import daphne, redis_url  # noqa: F401 (a fixture, used by `server`)
-from tests.runs.conftest import ROOT, database_url
+from tests.cluster import ROOT, broker_url, celery_cluster, daphne, database_url, dispatch_env
+from tests.conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--no-first-run",
 ]
-PASSWORD = "e2e-password"  # a throwaway account in the test database
 TIMEOUT_MS = 15_000  # generous: CI shares two cores between the browser, the server and the steps
 
 expect.set_options(timeout=TIMEOUT_MS)
@@ -63,7 +61,7 @@ def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def server_env(redis_url: str, tmp_path: Path, worker_id: str) -> Iterator[dict[str, str]]:  # noqa: F811
+def server_env(redis_url: str, tmp_path: Path, worker_id: str) -> Iterator[dict[str, str]]:
     """Runs go to real Celery workers (two, and beat), as in the scaled deployment: this is
     the environment of every process, the server's included. The workers share the server's
     artifact store and dataset folders."""
@@ -87,7 +85,7 @@ class LiveServer:
 
 @pytest.fixture
 def server(
-    transactional_db: None, settings: Any, redis_url: str, tmp_path: Path,  # noqa: F811
+    transactional_db: None, settings: Any, redis_url: str, tmp_path: Path,
     collected_static: Path, server_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, migrated_rows: str,
 ) -> Iterator[LiveServer]:
     # Only into tables the flush left empty: what post_migrate rebuilds (content types,
@@ -118,11 +116,6 @@ def browser() -> Iterator[Browser]:
             chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             yield chromium
             chromium.close()
-
-
-@pytest.fixture
-def user(django_user_model: Any) -> Any:
-    return django_user_model.objects.create_user("ada", password=PASSWORD)
 
 
 @pytest.fixture

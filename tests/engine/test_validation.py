@@ -14,8 +14,11 @@ from modules.sdk import default_registry
 REG = default_registry()
 
 
-def validate(text, parameters=None, computes=("local",)):
-    return validate_pipeline(load_pipeline(text), registry=REG, parameters=parameters, computes=computes)
+def validate(text, parameters=None, computes=("local",), code_refused=None, runtimes=None):
+    return validate_pipeline(
+        load_pipeline(text), registry=REG, parameters=parameters, computes=computes, code_refused=code_refused,
+        runtimes=runtimes,
+    )
 
 
 def errors(text, **kw):
@@ -205,3 +208,39 @@ def test_random_graphs_give_errors_as_data_never_exceptions(nodes):
         order = [s.node for s in plan.steps]
         for step in plan.steps:
             assert all(order.index(u) < order.index(step.node) for u in step.upstream)
+
+
+PYTHON_MODEL_NODES = {
+    "cars": CARS,
+    "mine": {"module": "create_python_model"},
+    "train": {"module": "train_model", "inputs": {"model": "mine.model", "dataset": "cars.dataset"},
+              "params": {"label_column": ["price"]}, "compute": "docker"},
+    "score": {"module": "score_model", "inputs": {"model": "train.model", "dataset": "cars.dataset"}},
+    "summary": {"module": "summarize_data", "inputs": {"dataset": "score.dataset"}},
+}
+
+
+def test_a_python_models_code_runs_where_its_model_goes(pipeline_text):
+    """Train and Score Model run the code a Python model holds: where users' code may not run,
+    they are refused as Create Python Model is; the table downstream runs no code."""
+    text = pipeline_text(PYTHON_MODEL_NODES)
+    refused = {"local": "has no sandbox here"}
+    found = errors(text, computes=("local", "docker"), code_refused=refused)
+    assert {(e["node"], e["code"]) for e in found} == {("mine", "code_not_allowed"), ("score", "code_not_allowed")}
+    assert "Score Model runs your code (a model that holds it reaches it), and compute 'local' has no sandbox here" in {
+        e["message"] for e in found
+    }
+    plan = compile_plan(validate(text, computes=("local", "docker")).require())
+    assert {s.node for s in plan.steps if s.runs_user_code} == {"mine", "train", "score"}
+
+
+def test_a_module_needing_r_is_refused_where_r_is_absent_naming_where_it_runs(pipeline_text):
+    text = pipeline_text({"r": {"module": "execute_r_script"}})
+    found = only(text, computes=("local", "docker", "docker-r"), runtimes={"docker-r": ("R",)})
+    assert (found["code"], found["node"]) == ("runtime_unavailable", "r")
+    assert found["message"] == "Execute R Script needs R, which compute 'local' does not have: run it on 'docker-r'"
+    assert found["details"] == {"runtimes": ["R"], "computes": ["docker-r"]}
+    nowhere = only(text, computes=("local",))
+    assert "no compute target here has it" in nowhere["message"]
+    on_r = pipeline_text({"r": {"module": "execute_r_script", "compute": "docker-r"}})
+    assert errors(on_r, computes=("local", "docker-r"), runtimes={"docker-r": ("R",)}) == []

@@ -19,6 +19,8 @@ from modules.sdk.testing import call_module
 SAMPLE_SHAPES = {
     "automobile-price-raw": (205, 26),
     "adult-census-income": (32_561, 15),
+    "product-reviews": (600, 2),
+    "movie-ratings": (1_465, 3),
     "iris": (150, 5),
     "wine": (178, 14),
     "breast-cancer": (569, 31),
@@ -28,6 +30,8 @@ SAMPLE_SHAPES = {
 SAMPLE_LABELS = {
     "automobile-price-raw": "price",
     "adult-census-income": "income",
+    "product-reviews": "sentiment",
+    "movie-ratings": "rating",
     "iris": "class",
     "wine": "class",
     "breast-cancer": "diagnosis",

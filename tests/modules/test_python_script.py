@@ -178,7 +178,7 @@ def test_a_failure_through_the_runner_is_a_user_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("zipped", [True, False])
-def test_bundled_modules_and_files_are_next_to_the_script(tmp_path: Path, zipped: bool) -> None:
+def test_bundled_modules_and_files_are_under_script_bundle(tmp_path: Path, zipped: bool) -> None:
     bundle = make_bundle(
         tmp_path / "bundle",
         {
@@ -193,7 +193,7 @@ def test_bundled_modules_and_files_are_next_to_the_script(tmp_path: Path, zipped
         import pricing
 
         def azureml_main(dataframe1=None, dataframe2=None):
-            rates = pd.read_csv("data/rates.csv")
+            rates = pd.read_csv("./Script Bundle/data/rates.csv")
             out = dataframe1.merge(rates, on="color")
             out["taxed"] = pricing.with_tax(out["target"])
             return out,
@@ -228,7 +228,7 @@ def test_a_zip_member_outside_the_folder_is_refused(tmp_path: Path, member: str)
     assert (caught.value.code, caught.value.port) == ("unsafe_bundle", "bundle")
     assert repr(member) in caught.value.message
     assert not (tmp_path / "escaped.py").exists() and not (work / "escaped.py").exists()
-    assert not (work / "script" / "ok.py").exists()  # nothing at all is extracted
+    assert not (work / "script" / "Script Bundle" / "ok.py").exists()  # nothing at all is extracted
 
 
 def test_a_corrupt_zip_is_a_bundle_error(tmp_path: Path) -> None:
@@ -255,3 +255,218 @@ def test_open_matplotlib_figures_are_saved_as_images(tmp_path: Path) -> None:
     run = call_module(MODULE, {"script": textwrap.dedent(script)}, work_dir=tmp_path, dataset1=example_table())
     assert run.ctx.images == ["figure_1.png"]
     assert (tmp_path / "out" / "_images" / "figure_1.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("signature", "call", "expected"),
+    [
+        ("", "()", 0),
+        ("dataframe1", "(dataframe1)", 1),
+        ("df", "(df)", 1),
+        ("dataframe1=None, dataframe2=None", "(dataframe1, dataframe2)", 2),
+        ("*frames", "(*frames)", 2),
+    ],
+)
+def test_azureml_main_gets_as_many_tables_as_it_declares(signature: str, call: str, expected: int) -> None:
+    outputs = run_script(
+        f"""
+        import pandas as pd
+
+        def count(*tables):
+            return pd.DataFrame({{"tables": [len(tables)]}})
+
+        def azureml_main({signature}):
+            return count{call},
+        """,
+        dataset1=example_table(),
+        dataset2=example_table(),
+    )
+    assert outputs["dataset1"]["tables"].tolist() == [expected]
+
+
+def test_azureml_main_requiring_three_tables_is_refused() -> None:
+    with pytest.raises(ModuleError, match="must take at most two tables .* requires a, b, c"):
+        run_script("def azureml_main(a, b, c):\n    return a,\n", dataset1=example_table())
+
+
+def test_a_designer_bundle_script_runs_unchanged(tmp_path: Path) -> None:
+    """The designer's documented pattern: the bundle's module imported, its folder named."""
+    bundle = make_bundle(tmp_path / "bundle", {"my_module.py": "def double(s):\n    return s * 2\n", "factors.csv": "f\n3\n"})
+    outputs = run_script(
+        """
+        import sys
+        import pandas as pd
+        sys.path.insert(0, "./Script Bundle")
+        from my_module import double
+
+        def azureml_main(dataframe1=None, dataframe2=None):
+            factor = pd.read_csv("./Script Bundle/factors.csv")["f"][0]
+            return pd.DataFrame({"y": double(dataframe1["x1"]) * factor}),
+        """,
+        dataset1=example_table(),
+        bundle=bundle,
+    )
+    pd.testing.assert_series_equal(outputs["dataset1"]["y"], example_table()["x1"] * 2 * 3, check_names=False)
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "bomb.zip", "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for i in range(3):
+            archive.writestr(f"zeros{i}.bin", b"\0" * (4 << 20))  # 12 MB that compress to a few KB
+    assert (folder / "bomb.zip").stat().st_size < 100_000
+    work = tmp_path / "work"
+    with pytest.raises(ModuleError) as caught:
+        call_module(MODULE, {}, work_dir=work, resources={"bundle_limits": {"max_mb": 10}}, bundle=folder)
+    assert (caught.value.code, caught.value.port) == ("bundle_too_large", "bundle")
+    assert "3 files and 12.0 MB" in caught.value.message and "at most 10,000 files and 10 MB" in caught.value.message
+    assert not list((work / "script" / "Script Bundle").iterdir())
+
+
+def test_a_bundle_of_too_many_files_is_refused(tmp_path: Path) -> None:
+    bundle = make_bundle(tmp_path / "bundle", {f"f{i}.txt": "" for i in range(6)})
+    with pytest.raises(ModuleError, match="6 files .* at most 5 files"):
+        call_module(MODULE, {}, resources={"bundle_limits": {"max_files": 5}}, bundle=bundle)
+
+
+def test_an_unstorable_column_is_the_scripts_error_naming_it(tmp_path: Path) -> None:
+    script = """\
+        import pandas as pd
+
+        def azureml_main(dataframe1=None, dataframe2=None):
+            return dataframe1, pd.DataFrame({"fine": [1, 2], "mixed": [1, "two"]})
+        """
+    manifest, _ = run_through_runner(MODULE, {"script": textwrap.dedent(script)}, tmp_path, dataset1=example_table())
+    assert manifest["status"] == "failed"
+    error = manifest["error"]
+    assert (error["code"], error["param"]) == ("script_error", "script")
+    assert error["message"].startswith("column 'mixed' of table 2 returned by azureml_main cannot be stored: it holds int, str values")
+    assert error["details"] == {"column": "mixed", "table": 2}
+
+
+def test_an_interactive_backend_request_keeps_drawing_headless(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    script = """\
+        import matplotlib
+        matplotlib.use("TkAgg")
+        import matplotlib.pyplot as plt
+        plt.switch_backend("QtAgg")
+
+        def azureml_main(dataframe1=None, dataframe2=None):
+            plt.plot(dataframe1["x1"])
+            plt.show()
+            return dataframe1,
+        """
+    run = call_module(MODULE, {"script": textwrap.dedent(script)}, work_dir=tmp_path, dataset1=example_table())
+    assert run.ctx.images == ["figure_1.png"]
+    assert "matplotlib backend 'TkAgg' needs a display" in capsys.readouterr().out
+    import matplotlib
+
+    assert matplotlib.use.__module__ == "matplotlib"  # the patch ends with the script
+
+
+def test_the_azureml_run_logs_become_step_metrics_images_and_the_run_log(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    script = """\
+        import io
+        import matplotlib.pyplot as plt
+        from azureml.core import Run
+        from azureml.core.run import Run as SameRun
+
+        def azureml_main(dataframe1=None, dataframe2=None):
+            run = Run.get_context()
+            assert SameRun is Run
+            mean = float(dataframe1["x1"].mean())
+            run.log("mean_x1", mean)
+            run.parent.log("rows", len(dataframe1))
+            run.log("stage", "cleaned")
+            for loss in (0.9, 0.5, 0.25):
+                run.log("loss", loss)
+            run.log_list("accuracies", [0.5, 0.75])
+            run.log_row("per_color", color="red", n=3)
+            run.log_row("per_color", color="blue", n=4, note="late")
+            run.log_table("summary", {"metric": ["a", "b"], "value": [1, 2]})
+            run.tag("model", "baseline")
+            fig = plt.figure()
+            plt.plot([1, 2, 3])
+            run.log_image("the plot", plot=fig)
+            fig.savefig("chart.png")
+            run.upload_file("outputs/chart.png", "chart.png")
+            run.upload_file("outputs/notes.txt", io.BytesIO(b"hello"))
+            plt.close("all")
+            return dataframe1,
+        """
+    run = call_module(MODULE, {"script": textwrap.dedent(script)}, work_dir=tmp_path, dataset1=example_table())
+    ctx = run.ctx
+    assert ctx.metrics == {"mean_x1": pytest.approx(example_table()["x1"].mean()), "rows": 40.0, "loss": 0.25}
+    log = ctx.visuals["run_log"]
+    assert log["series"]["loss"] == [0.9, 0.5, 0.25]
+    assert log["series"]["stage"] == ["cleaned"]
+    assert log["series"]["accuracies"] == [0.5, 0.75]
+    assert log["tables"]["per_color"] == {"color": ["red", "blue"], "n": [3.0, 4.0], "note": [None, "late"]}
+    assert log["tables"]["summary"] == {"metric": ["a", "b"], "value": [1.0, 2.0]}
+    assert log["tags"] == {"model": "baseline"}
+    assert log["files"] == [{"name": "outputs/notes.txt", "bytes": 5}]
+    assert ctx.images == ["the_plot.png", "chart.png"]
+    for name in ctx.images:
+        assert (tmp_path / "out" / "_images" / name).read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_run_log_reaches_the_manifest_through_the_runner(tmp_path: Path) -> None:
+    script = """\
+        from modules.sdk.run_log import run
+
+        def azureml_main(dataframe1=None, dataframe2=None):
+            run.log("r2", 0.75)
+            run.log_list("steps", [1, 2])
+            return dataframe1,
+        """
+    manifest, _ = run_through_runner(MODULE, {"script": textwrap.dedent(script)}, tmp_path, dataset1=example_table())
+    assert manifest["status"] == "completed"
+    assert manifest["metrics"] == {"r2": 0.75}
+    assert manifest["visuals"]["run_log"]["series"] == {"r2": [0.75], "steps": [1.0, 2.0]}
+
+
+def test_dataset_get_by_name_points_to_import_data() -> None:
+    script = """\
+        from azureml.core import Dataset, Run
+
+        def azureml_main(dataframe1=None, dataframe2=None):
+            ws = Run.get_context().experiment.workspace
+            return Dataset.get_by_name(ws, name="churn").to_pandas_dataframe(),
+        """
+    with pytest.raises(ModuleError) as caught:
+        run_script(script)
+    message = caught.value.message
+    assert message.startswith("line 5: OfflineServiceError: Dataset.get_by_name('churn') needs the Azure ML service")
+    assert "add an Import Data module (source: dataset, name: 'churn')" in message
+
+
+def test_the_stand_in_is_gone_after_the_script() -> None:
+    run_script("import azureml.core\n\ndef azureml_main(a=None, b=None):\n    return a,\n")
+    import sys
+
+    assert not [name for name in sys.modules if name.startswith("azureml")]
+    with pytest.raises(ModuleNotFoundError):
+        import azureml.core  # noqa: F401
+
+
+def test_a_run_log_flood_is_bounded() -> None:
+    with pytest.raises(ModuleError, match="run log keeps at most 10,000 values"):
+        run_script(
+            "from azureml.core import Run\n\ndef azureml_main(a=None, b=None):\n"
+            "    run = Run.get_context()\n    for i in range(20_000):\n        run.log('i', i)\n"
+        )
+
+
+def test_the_bundle_limits_count_all_its_zips_together(tmp_path: Path) -> None:
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    for part in ("a", "b"):
+        with zipfile.ZipFile(folder / f"{part}.zip", "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(f"{part}.bin", b"\0" * (6 << 20))
+    work = tmp_path / "work"
+    with pytest.raises(ModuleError, match=r"b.zip unpacks with the bundle's other zips to 2 files and 12.0 MB"):
+        call_module(MODULE, {}, work_dir=work, resources={"bundle_limits": {"max_mb": 10}}, bundle=folder)
+    assert not (work / "script" / "Script Bundle" / "b.bin").exists()

@@ -131,6 +131,7 @@ def test_a_failure_through_the_runner_is_a_user_error(tmp_path: Path) -> None:
         "message": "the query uses table t2, but input t2 is not connected",
         "param": "query",
         "port": "t2",
+        "details": {},
     }
 
 
@@ -165,3 +166,77 @@ def test_an_operator_limit_reaches_the_step_through_the_runner(tmp_path: Path) -
         resources=limited(64), t1=example_table(),
     )
     assert manifest["status"] == "failed" and manifest["error"]["code"] == "memory_limit_exceeded"
+
+
+# --- the designer's SQLite semantics, checked against SQLite itself --------------------------
+
+
+def rows(df: pd.DataFrame) -> list[tuple]:
+    """The table's rows as Python values, a missing value as None (as sqlite3 gives it)."""
+    return [tuple(None if pd.isna(v) else v for v in row) for row in df.astype(object).itertuples(index=False, name=None)]
+
+
+def sqlite_rows(sql: str, **tables: pd.DataFrame) -> list[tuple]:
+    import sqlite3
+
+    con = sqlite3.connect(":memory:")
+    for name, df in tables.items():
+        df.to_sql(name, con, index=False)
+    return [tuple(row) for row in con.execute(sql).fetchall()]
+
+
+def test_integer_division_and_division_by_zero_are_sqlites() -> None:
+    t1 = pd.DataFrame({"a": [5, -5, 7, 1], "b": [2, 2, 0, 4]})
+    sql = "select a / b as q, a / 2.0 as f, a % 3 as m from t1"
+    out = query(sql, t1=t1)
+    assert rows(out) == sqlite_rows(sql, t1=t1)
+    assert rows(out)[:3] == [(2, 2.5, 2), (-2, -2.5, -2), (None, 3.5, 1)]
+
+
+def test_an_average_written_as_sum_over_count_is_sqlites() -> None:
+    t1 = pd.DataFrame({"g": ["x", "x", "y"], "v": [1, 2, 4]})
+    sql = "select g, sum(v) / count(*) as mean from t1 group by g order by g"
+    assert rows(query(sql, t1=t1)) == sqlite_rows(sql, t1=t1) == [("x", 1), ("y", 4)]
+
+
+def test_bracketed_names_are_names_and_lists_stay_lists() -> None:
+    t1 = pd.DataFrame({"unit price": [2.5, 4.0], "qty": [2, 3]})
+    out = query("select [unit price] * [qty] as [total], [1, 2] as pair, [t1].[qty] from [t1] -- [not a name]", t1=t1)
+    assert out["total"].tolist() == [5.0, 12.0]
+    assert [list(v) for v in out["pair"]] == [[1, 2], [1, 2]]
+    assert out["qty"].tolist() == [2, 3]
+    assert sqlite_rows("select [unit price] * [qty] from [t1]", t1=t1) == [(5.0,), (12.0,)]
+
+
+def test_brackets_in_strings_and_quoted_names_are_left_alone() -> None:
+    t1 = pd.DataFrame({"[odd]": [1]})
+    out = query("""select '[text]' as s, "[odd]" from t1""", t1=t1)
+    assert out.to_dict("records") == [{"s": "[text]", "[odd]": 1}]
+
+
+def test_sqlite_date_functions_work_on_one_argument() -> None:
+    t1 = pd.DataFrame({"d": ["2020-01-05", "2000-01-01 12:00:00"]})
+    sql = "select julianday(d) as j, unixepoch(d) as u, datetime(d) as dt, strftime('%Y-%m', CAST(d AS TIMESTAMP)) as ym from t1"
+    out = query(sql, t1=t1)
+    expected = sqlite_rows(sql.replace("CAST(d AS TIMESTAMP)", "d"), t1=t1)
+    assert rows(out) == expected
+    assert out["j"].tolist() == [2458853.5, 2451545.0]
+    assert query("select date(d) as day from t1", t1=t1)["day"].astype(str).tolist() == ["2020-01-05", "2000-01-01"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "equivalent"),
+    [
+        ("select date(d, '+1 day') from t1", "CAST(x AS DATE) + INTERVAL 1 DAY"),
+        ("select date('now')", "date('now') is current_date"),
+        ("select datetime('now')", "datetime('now') is current_timestamp"),
+        ("select time(d) from t1", "CAST(x AS TIME)"),
+        ("select julianday(d, 'start of month') from t1", "julianday(x) takes one argument"),
+        ("select strftime('%Y', d) from t1", "strftime(CAST(x AS TIMESTAMP), format)"),
+    ],
+)
+def test_sqlite_date_forms_duckdb_lacks_are_refused_naming_the_equivalent(sql: str, equivalent: str) -> None:
+    error = sql_error(sql, t1=pd.DataFrame({"d": ["2020-01-05"]}))
+    assert error.code == "sql_error"
+    assert "SQLite date functions are written in DuckDB as" in error.message
+    assert equivalent in error.message

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rest_framework.test import APIClient
 
 from designer.pipelines import services
 from designer.pipelines.models import Pipeline
@@ -26,23 +25,6 @@ def document(name: str = "regression", **nodes: Any) -> dict[str, Any]:
         },
         "layout": {"typed": {"x": 40, "y": 40}, "split": {"x": 40, "y": 160}},
     }
-
-
-@pytest.fixture
-def user(django_user_model):
-    return django_user_model.objects.create_user("ada", password="lovelace-1815")
-
-
-@pytest.fixture
-def other_user(django_user_model):
-    return django_user_model.objects.create_user("brian", password="kernighan-1942")
-
-
-@pytest.fixture
-def api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

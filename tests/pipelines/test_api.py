@@ -35,7 +35,7 @@ def test_create_from_a_name_starts_an_empty_graph(api):
     assert response.status_code == 201
     body = response.json()
     assert body["name"] == "churn" and body["current_version"] == 1
-    assert body["document"] == {"format": "atelier/pipeline@1", "name": "churn"}
+    assert body["document"] == {"format": "atelier/pipeline@1", "name": "churn", "nodes": {}}
 
 
 def test_create_from_a_document_keeps_its_layout_and_takes_a_new_name(api):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from designer.pipelines.models import Pipeline, PipelineVersion
-from designer.runs import services as run_services
+from designer.runs import execution
 from designer.runs.models import Run
 
 pytestmark = pytest.mark.django_db
@@ -26,12 +26,6 @@ SAVED = {
                "params": {"columns": ["coefficient_of_determination"]}},
     },
 }
-
-
-@pytest.fixture
-def store_dirs(settings, tmp_path):
-    settings.ATELIER = {**settings.ATELIER, "ARTIFACT_STORE": tmp_path / "artifacts", "DATASETS_DIR": tmp_path / "datasets"}
-    return tmp_path
 
 
 @pytest.fixture
@@ -68,7 +62,7 @@ def test_an_old_pipeline_validates_and_runs(api, saved_last_year, store_dirs):
     assert response.status_code == 201, response.json()
     run = Run.objects.get(pk=response.json()["id"])
     assert run.pipeline["nodes"]["evaluate"]["version"] == 2
-    run_services.run_execute(run=run)
+    execution.run_execute(run=run)
     run.refresh_from_db()
     assert run.status == "completed", {s.node: s.error for s in run.steps.all() if s.error}
     assert run.steps.get(node="evaluate").module_version == 2

@@ -30,13 +30,6 @@ def endpoints(pipeline: Pipeline) -> list[tuple[str, str, Any, int]]:
     ]
 
 
-@pytest.fixture
-def intruder(other_user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(other_user)
-    return client
-
-
 def test_another_user_gets_404_everywhere(intruder, pipeline):
     for method, url, body, _ in endpoints(pipeline):
         response = getattr(intruder, method)(url, body, format="json")

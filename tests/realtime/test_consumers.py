@@ -25,9 +25,9 @@ from designer.realtime import publish
 from designer.realtime.routing import websocket_urlpatterns
 from designer.realtime.schemas import run_message, user_run_message
 from designer.runs.models import Run
-from designer.runs.services import run_record_event
+from designer.runs.recording import run_record_event
+from tests.cluster import Server
 
-from .conftest import Server
 
 TIMEOUT = 10
 
@@ -95,7 +95,7 @@ def test_snapshot_first_then_every_kind_of_event_in_sequence_order(server, user,
                StepProgressEvent(node="train", fraction=0.5, message="half way"),
                StepMetricEvent(node="train", name="r2", value=0.93),
                StepStatusEvent(node="train", status=Status.FAILED, started_at=started, finished_at=started + 2,
-                               duration_s=2.0, error={"code": "module_error", "message": "boom", "node": "train"}),
+                               duration_s=2.0, error={"code": "module_error", "message": "boom", "origin": "module", "node": "train"}),
                RunStatusEvent(Status.FAILED))
         events = receive(ws, 6)
         assert [e["seq"] for e in events] == [3, 4, 5, 6, 7, 8]
@@ -144,14 +144,15 @@ def test_crossed_or_lost_publications_are_filled_from_the_database(server, user,
     with subscribe(server, f"/ws/runs/{run.pk}/", owner_cookie) as ws:
         assert receive(ws, 1)[0]["seq"] == 0
         late = []
-        monkeypatch.setattr(publish, "publish_run_event", late.append)
+        monkeypatch.setattr(publish, "publish_run_event", lambda **publication: late.append(publication))
         record(run, RunStatusEvent(Status.RUNNING), a_step_running())
         monkeypatch.undo()
         record(run, StepLogEvent(node="split", lines=["x"]))
         assert [e["seq"] for e in receive(ws, 3)] == [1, 2, 3]
         # The held-back publications arrive after all: already sent, so dropped.
-        for event in late:
-            publish.publish_run_event(event)
+        assert len(late) == 2, "held back"
+        for publication in late:
+            publish.publish_run_event(**publication)
         record(run, StepLogEvent(node="split", lines=["y"]))
         assert [e["seq"] for e in receive(ws, 1)] == [4]
         assert_silent(ws)

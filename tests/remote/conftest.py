@@ -11,21 +11,20 @@ from typing import Any
 
 import pytest
 
-from tests.realtime.conftest import Server, daphne, redis_url, server, user  # noqa: F401 (fixtures)
-from tests.runs.conftest import ROOT
+from tests.cluster import ROOT, Server, daphne
 
 SAMPLES = ROOT / "designer" / "samples"
 
 
 @pytest.fixture
-def http_only_server(transactional_db: None, settings: Any, redis_url: str, tmp_path: Path) -> Iterator[Server]:  # noqa: F811
+def http_only_server(transactional_db: None, settings: Any, redis_url: str, tmp_path: Path) -> Iterator[Server]:
     """Like `server`, serving tests/remote/asgi_http_only.py: no WebSockets."""
     with daphne("tests.remote.asgi_http_only:application", settings, redis_url, tmp_path) as running:
         yield running
 
 
 @pytest.fixture
-def token(user: Any) -> str:  # noqa: F811
+def token(user: Any) -> str:
     from rest_framework.authtoken.models import Token
 
     return Token.objects.create(user=user).key
@@ -43,7 +42,7 @@ def submit_command(file: str | Path, url: str, token: str | None, *args: str) ->
 
 
 @pytest.fixture
-def submit(server: Server, token: str) -> Callable[..., subprocess.CompletedProcess]:  # noqa: F811
+def submit(server: Server, token: str) -> Callable[..., subprocess.CompletedProcess]:
     """Runs submit_pipeline against `server` to its end."""
 
     def run(file: str | Path, *args: str, token: str | None = token, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,8 @@ from typing import Any
 import pytest
 
 from designer.runs.models import Run
-from tests.runs.conftest import ROOT
+from tests.cluster import ROOT
+from tests.waiting import eventually
 
 from .conftest import SAMPLES, submit_command
 
@@ -161,10 +161,11 @@ def test_ctrl_c_cancels_the_run_on_the_server_and_waits_for_its_end(
     argv, env = submit_command(file, server.origin, token, "--json")
     process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 120
-        while not Run.objects.filter(steps__node="sleepy", steps__status="running").exists():
-            assert time.monotonic() < deadline and process.poll() is None
-            time.sleep(0.2)
+        def sleepy_running() -> bool:
+            assert process.poll() is None, "submit_pipeline ended before its step ran"
+            return Run.objects.filter(steps__node="sleepy", steps__status="running").exists()
+
+        eventually(sleepy_running, timeout=120, what="the sleepy step to run")
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=120)
     finally:

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from designer.runs import selectors, services
+from designer.pipelines import validation
+from designer.runs import execution, selectors, services
 from designer.runs.models import Run, RunEvent, StepRun
 from designer.samples import SAMPLES_DIR
 from modules.sdk.artifacts import read_table
@@ -63,7 +64,7 @@ def finished(api, store_dirs):
 
     def run(**body) -> Run:
         run = Run.objects.get(pk=submit(api, **body)["id"])
-        services.run_execute(run=run)
+        execution.run_execute(run=run)
         return run
 
     return run
@@ -272,7 +273,7 @@ def test_rerun_keeps_the_snapshot_and_reuses_every_step(api, finished):
     again = Run.objects.get(pk=response.json()["id"])
     assert again.pk != first.pk and again.plan == first.plan and again.pipeline == first.pipeline
     assert again.source == "api" and again.status == "queued"
-    services.run_execute(run=again)
+    execution.run_execute(run=again)
     assert again.status == "completed"
     assert set(again.steps.values_list("status", flat=True)) == {"reused"}
     # The list says so without opening the runs.
@@ -296,7 +297,7 @@ def test_rerun_from_an_unknown_node_is_404(api):
 def test_rerun_from_forces_the_node_and_everything_downstream():
     from designer.engine.compiler import Plan
 
-    plan = Plan.from_json(services.pipeline_prepare(document=document())[1].to_json())
+    plan = Plan.from_json(validation.pipeline_prepare(document=document())[1].to_json())
     assert set(services._downstream_of(plan, "py")) == {"py", "pick", "train", "score", "evaluate"}
     assert services._downstream_of(plan, "evaluate") == ("evaluate",)
 

@@ -10,7 +10,7 @@ from django.core.wsgi import get_wsgi_application
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import response_schema_conformance
 
-from designer.runs import services
+from designer.runs import execution, services
 from designer.samples import SAMPLES_DIR
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_app
 def test_an_executed_runs_answers_match_the_schema(user, store_dirs, in_test_transaction):
     document = yaml.safe_load((SAMPLES_DIR / "iris-multiclass.yaml").read_text())
     run = services.run_submit(user=user, document=document)
-    services.run_execute(run=run)
+    execution.run_execute(run=run)
     assert run.status == "completed"
     headers = {"Authorization": f"Token {Token.objects.create(user=user).key}"}
     step = {"run_id": str(run.pk), "node": "score"}

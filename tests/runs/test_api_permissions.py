@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from designer.pipelines.models import Pipeline
-from designer.runs import services
+from designer.runs import execution, services
 from designer.runs.models import Run
 
 from .test_api import NODES, document
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def owned_run(user, store_dirs) -> Run:
     run = services.run_submit(user=user, document=document())
-    services.run_execute(run=run)
+    execution.run_execute(run=run)
     assert run.status == "completed"
     return run
 
@@ -40,9 +40,7 @@ def endpoints(run: Run) -> list[tuple[str, str, int]]:
     ]
 
 
-def test_another_user_gets_404_everywhere(api, other_user, owned_run):
-    intruder = APIClient()
-    intruder.force_authenticate(other_user)
+def test_another_user_gets_404_everywhere(api, intruder, owned_run):
     for method, url, _ in endpoints(owned_run):
         response = getattr(intruder, method)(url)
         assert response.status_code == 404, (method, url, response.status_code)

@@ -12,7 +12,7 @@ import pytest
 from designer.runs.models import Run, RunEvent, StepRun
 from designer.samples import SAMPLES_DIR, sample_pipeline_files
 
-from .conftest import ROOT
+from tests.cluster import ROOT, database_url
 
 CARS = {"module": "import_data", "params": {"source": "sample", "name": "automobile-price-raw"}}
 
@@ -224,8 +224,6 @@ def test_a_csv_in_the_wrong_encoding(manage, write_pipeline, tmp_path):
 
 
 def test_ctrl_c_cancels_the_running_steps(data_dir, manage, write_pipeline):
-    from .conftest import database_url
-
     path = write_pipeline({"cars": CARS, "slow": {
         "module": "execute_python_script", "inputs": {"dataset1": "cars.dataset"},
         "params": {"script": "import time\ndef azureml_main(dataframe1=None, dataframe2=None):\n"

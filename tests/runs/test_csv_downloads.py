@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from designer.datasets import services as dataset_services
-from designer.runs import services
+from designer.runs import execution
 from designer.runs.models import Run
 from modules.sdk.testing import call_module
 
@@ -37,7 +37,7 @@ def output_url(api, store_dirs) -> str:
                         format="json")
     assert response.status_code == 201, response.json()
     run = Run.objects.get(pk=response.json()["id"])
-    services.run_execute(run=run)
+    execution.run_execute(run=run)
     return f"/api/runs/{run.pk}/steps/typed/outputs/dataset/download/"
 
 

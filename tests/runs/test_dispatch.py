@@ -2,13 +2,13 @@
 process after the request commits, and can be cancelled while they run."""
 from __future__ import annotations
 
-import time
 from typing import Callable
 
 import pytest
 
 from designer.runs.dispatch import dispatcher
 from designer.runs.models import Run, StepRun
+from tests.waiting import eventually
 
 from .test_api import NODES, document
 
@@ -29,13 +29,6 @@ def threads_end_with_the_test(store_dirs):
     dispatcher().join(timeout=60)
 
 
-def wait_for(condition: Callable[[], bool], *, timeout: float = 120, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
 def terminal(run_id: str) -> Callable[[], bool]:
     return lambda: Run.objects.get(pk=run_id).status in ("completed", "failed", "cancelled")
 
@@ -44,7 +37,7 @@ def test_a_submitted_run_completes_in_the_background(api):
     response = api.post("/api/runs/", {"pipeline": document()}, format="json")
     assert response.status_code == 201
     run_id = response.json()["id"]
-    wait_for(terminal(run_id), what="the run to finish")
+    eventually(terminal(run_id), timeout=120, what="the run to finish")
     run = Run.objects.get(pk=run_id)
     assert run.status == "completed" and run.started_at and run.finished_at
     assert set(run.steps.values_list("status", flat=True)) == {"completed"}
@@ -53,7 +46,7 @@ def test_a_submitted_run_completes_in_the_background(api):
 
     # Rerun from a node: it and what is downstream run again; what is upstream is reused.
     again = api.post(f"/api/runs/{run_id}/rerun-from/train/").json()["id"]
-    wait_for(terminal(again), what="the rerun to finish")
+    eventually(terminal(again), timeout=120, what="the rerun to finish")
     statuses = dict(StepRun.objects.filter(run_id=again).values_list("node", "status"))
     assert statuses == {
         "typed": "reused", "py": "reused", "algo": "reused", "pick": "reused",
@@ -66,12 +59,12 @@ def test_cancel_a_running_run(api):
     nodes = {**NODES, "slow": {"module": "execute_python_script", "inputs": {"dataset1": "typed.dataset"},
                                "params": {"script": SLEEPER}}}
     run_id = api.post("/api/runs/", {"pipeline": document(nodes)}, format="json").json()["id"]
-    wait_for(lambda: StepRun.objects.get(run_id=run_id, node="slow").status == "running", what="the step to start")
-    started = time.monotonic()
+    eventually(lambda: StepRun.objects.get(run_id=run_id, node="slow").status == "running", timeout=120,
+               what="the step to start")
     response = api.post(f"/api/runs/{run_id}/cancel/")
     assert response.status_code == 200, response.json()
-    wait_for(terminal(run_id), timeout=60, what="the run to stop")
-    assert time.monotonic() - started < 60  # well before the step's two minutes of sleep
+    # A patience shorter than the step's two minutes of sleep: the cancel stopped it.
+    eventually(terminal(run_id), timeout=60, what="the run to stop")
     run = Run.objects.get(pk=run_id)
     assert run.status == "cancelled"
     slow = run.steps.get(node="slow")
@@ -82,6 +75,6 @@ def test_cancel_a_running_run(api):
 def test_a_failing_pipeline_fails_cleanly_in_the_background(api):
     nodes = {"typed": {"module": "enter_data_manually", "params": {"data": "a,b\n1,2\n3,4,5\n"}}}
     run_id = api.post("/api/runs/", {"pipeline": document(nodes)}, format="json").json()["id"]
-    wait_for(terminal(run_id), what="the run to finish")
+    eventually(terminal(run_id), timeout=120, what="the run to finish")
     run = Run.objects.get(pk=run_id)
     assert run.status == "failed" and run.steps.get().error["node"] == "typed"

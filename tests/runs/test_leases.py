@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from designer.engine.events import Status, StepStatusEvent
-from designer.runs import dispatch, leases, services
+from designer.pipelines import validation
+from designer.runs import dispatch, execution, leases, recording, services
 from designer.runs.models import Run, RunEvent, RunSource, StepRun
 
 DATA = "x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(20))
@@ -41,7 +42,7 @@ def ago(seconds: float) -> dt.datetime:
 
 def record(user: Any, *, driver: str = "", seen_at: dt.datetime | None = None, source: str = RunSource.API,
            force_rerun: bool = False) -> Run:
-    doc, plan = services.pipeline_prepare(document={"format": "atelier/pipeline@1", "name": "leases", "nodes": NODES})
+    doc, plan = validation.pipeline_prepare(document={"format": "atelier/pipeline@1", "name": "leases", "nodes": NODES})
     run = services.run_create(doc=doc, plan=plan, source=source, user=user, force_rerun=force_rerun)
     Run.objects.filter(pk=run.pk).update(driver=driver, driver_seen_at=seen_at)
     run.refresh_from_db()
@@ -89,8 +90,8 @@ def test_a_run_is_taken_over_once_and_its_old_driver_can_no_longer_write(user: A
     assert not leases.take_over(orphan), "another process already took it"
     run.refresh_from_db()
     assert run.driver == str(leases.this_process())
-    with pytest.raises(services.RunNotDriven):
-        services.run_record_event(run_id=run.pk, event=StepStatusEvent("data", Status.RUNNING), driver=old)
+    with pytest.raises(recording.RunNotDriven):
+        recording.run_record_event(run_id=run.pk, event=StepStatusEvent("data", Status.RUNNING), driver=old)
     run.refresh_from_db()
     assert run.last_seq == 0 and not RunEvent.objects.filter(run=run).exists()
 
@@ -115,11 +116,11 @@ def test_runs_that_cannot_be_resumed_fail_as_interrupted(user: Any, settings: An
 @pytest.mark.django_db(transaction=True)
 def test_a_resumed_run_reuses_what_ended_and_runs_the_rest_again(user: Any, store_dirs: Any) -> None:
     earlier = record(user)
-    services.run_execute(run=earlier)  # the cache now holds both steps' outputs
+    execution.run_execute(run=earlier)  # the cache now holds both steps' outputs
     # A run that forces every step: its process stopped after `data` ended, mid-`pick`.
     run = record(user, driver=str(ended_process()), seen_at=ago(0), force_rerun=True)
-    services.run_record_event(run_id=run.pk, event=StepStatusEvent("data", Status.COMPLETED))
-    services.run_record_event(run_id=run.pk, event=StepStatusEvent("pick", Status.RUNNING))
+    recording.run_record_event(run_id=run.pk, event=StepStatusEvent("data", Status.COMPLETED))
+    recording.run_record_event(run_id=run.pk, event=StepStatusEvent("pick", Status.RUNNING))
 
     assert dispatch.runs_recover() == 1
     dispatch.dispatcher().join(timeout=120)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from designer.engine.table_views import HISTOGRAM_BINS, column_statistics
-from designer.runs.outputs import PreviewError, class_curves, table_preview
+from designer.tables.previews import PreviewError, class_curves, table_preview
 from modules.sdk.artifacts import write_table
 from modules.sdk.schema import roles_of, set_roles
 

@@ -6,10 +6,10 @@ import pytest
 import yaml
 from rest_framework.test import APIClient
 
-from designer.runs import selectors, services
+from designer.runs import execution, selectors, services
 from designer.runs.models import Run
-from designer.runs.outputs import class_curves
 from designer.samples import SAMPLES_DIR
+from designer.tables.previews import class_curves
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def iris_run(user, store_dirs) -> Run:
     document = yaml.safe_load((SAMPLES_DIR / "iris-multiclass.yaml").read_text())
     run = services.run_submit(user=user, document=document)
-    services.run_execute(run=run)
+    execution.run_execute(run=run)
     assert run.status == "completed"
     return run
 
@@ -52,9 +52,7 @@ def test_what_is_not_a_multiclass_scored_table_is_refused(api, iris_run):
     assert api.get(curves_url(iris_run, "ghost", "dataset")).status_code == 404
 
 
-def test_only_the_owner_reaches_it(iris_run, other_user):
-    intruder = APIClient()
-    intruder.force_authenticate(other_user)
+def test_only_the_owner_reaches_it(iris_run, intruder):
     response = intruder.get(curves_url(iris_run))
     assert response.status_code == 404 and response.json()["errors"][0]["code"] == "not_found"
     assert APIClient().get(curves_url(iris_run)).status_code in (401, 403)

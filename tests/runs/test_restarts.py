@@ -22,10 +22,9 @@ from websockets.sync.client import connect
 
 from designer.engine.events import Status
 from designer.runs.models import Run, RunEvent, StepRun
-from tests.cluster import Daphne, start_daphne
+from tests.cluster import ROOT, Daphne, database_url, start_daphne
 from tests.distributed.conftest import slow
-
-from .conftest import ROOT, database_url
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -95,13 +94,6 @@ def servers(settings: Any, tmp_path: Path, user: Any) -> Iterator[Servers]:
                 server.stop()
 
 
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
 def step_running(run_id: str, node: str) -> Callable[[], bool]:
     return lambda: StepRun.objects.filter(run_id=run_id, node=node, status="running").exists()
 
@@ -116,7 +108,7 @@ def test_a_server_killed_mid_run_five_times_leaves_every_run_ended(servers: Serv
     for kill in range(5):
         run_id = servers.submit(server, slow(4, f"run {kill}"))
         runs.append(run_id)
-        wait_until(step_running(run_id, "sleep"), "the slow step to run")
+        eventually(step_running(run_id, "sleep"), timeout=90, what="the slow step to run")
         # A client follows the run up to here, then loses its server with it.
         with connect(f"ws://127.0.0.1:{server.port}/ws/runs/{run_id}/", origin=f"http://127.0.0.1:{server.port}",
                      additional_headers={"Authorization": f"Token {servers.token}"}, open_timeout=10) as ws:
@@ -125,7 +117,7 @@ def test_a_server_killed_mid_run_five_times_leaves_every_run_ended(servers: Serv
         server = servers.start()
 
     for run_id in runs:
-        wait_until(run_ended(run_id), f"run {run_id} to end")
+        eventually(run_ended(run_id), timeout=90, what=f"run {run_id} to end")
     statuses = {run_id: Run.objects.get(pk=run_id).status for run_id in runs}
     assert set(statuses.values()) == {"completed"}, statuses
     assert not Run.objects.filter(status__in=["queued", "running"]).exists()
@@ -154,8 +146,8 @@ def test_runs_that_cannot_be_resumed_end_as_interrupted(servers: Servers, tmp_pa
         command = subprocess.Popen([sys.executable, "manage.py", "run_pipeline", str(pipeline)], cwd=ROOT,
                                    env={**os.environ, **servers.env}, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_until(lambda: StepRun.objects.filter(run__source="cli", node="sleep", status="running").exists(),
-                   "the command's slow step to run")
+        eventually(lambda: StepRun.objects.filter(run__source="cli", node="sleep", status="running").exists(),
+                   timeout=90, what="the command's slow step to run")
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(command.pid, signal.SIGKILL)
@@ -164,12 +156,12 @@ def test_runs_that_cannot_be_resumed_end_as_interrupted(servers: Servers, tmp_pa
     # …and one of a server that does not resume runs, killed mid-step.
     server = servers.start(ATELIER_RESUME_RUNS="false")
     by_server = servers.submit(server, slow(60, "server"))
-    wait_until(step_running(by_server, "sleep"), "the server's slow step to run")
+    eventually(step_running(by_server, "sleep"), timeout=90, what="the server's slow step to run")
     server.kill()
     servers.start(ATELIER_RESUME_RUNS="false")
 
     for run_id, says in ((by_command.pk, "the run_pipeline command"), (by_server, "ATELIER_RESUME_RUNS=false")):
-        wait_until(run_ended(run_id), f"run {run_id} to end")
+        eventually(run_ended(run_id), timeout=90, what=f"run {run_id} to end")
         assert Run.objects.get(pk=run_id).status == "failed"
         steps = {s.node: s for s in StepRun.objects.filter(run_id=run_id)}
         assert steps["data"].status in ("completed", "reused"), "what ended before stays as it ended"
@@ -184,18 +176,18 @@ def test_a_live_server_takes_over_from_one_that_died_and_cancels_runs_of_another
     first, second = servers.start(), servers.start()
     kept = servers.submit(first, slow(12, "kept"))
     cancelled = servers.submit(first, slow(60, "cancelled"))
-    wait_until(step_running(kept, "sleep"), "a slow step to run")
-    wait_until(step_running(cancelled, "sleep"), "the other slow step to run")
+    eventually(step_running(kept, "sleep"), timeout=90, what="a slow step to run")
+    eventually(step_running(cancelled, "sleep"), timeout=90, what="the other slow step to run")
 
     # Cancelled through the other server: the one running it stops it at its next heartbeat.
     assert servers.cancel(second, cancelled).status_code == 200
-    wait_until(run_ended(cancelled), "the cancelled run to end")
+    eventually(run_ended(cancelled), timeout=90, what="the cancelled run to end")
     assert Run.objects.get(pk=cancelled).status == "cancelled"
     assert StepRun.objects.get(run_id=cancelled, node="sleep").status == "cancelled"
 
     assert not Status(Run.objects.get(pk=kept).status).terminal, "the test is too slow for its own timing"
     first.kill()
-    wait_until(run_ended(kept), "the run of the dead server to end")
+    eventually(run_ended(kept), timeout=90, what="the run of the dead server to end")
     run = Run.objects.get(pk=kept)
     assert run.status == "completed"
     assert run.driver.split("|")[2] == str(second.process.pid), "the live server finished it"

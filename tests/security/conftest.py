@@ -12,15 +12,14 @@ from typing import Any, Iterator
 
 import pytest
 from django.conf import settings as django_settings
-from rest_framework.test import APIClient
 
+from designer import engine_settings
 from designer.compute import backends as compute_backends
 from designer.datasets.services import dataset_upload
 from designer.engine.local_backend import sandbox_unavailable
-from designer.runs import engine_config
 from designer.runs.dispatch import dispatcher
 from designer.runs.models import Run, RunEvent
-from tests.docker.conftest import builder, default_image, docker_client, env_cache  # noqa: F401 (fixtures)
+from tests.conftest import client_for
 from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,12 +51,6 @@ def compute(request: pytest.FixtureRequest, settings: Any, tmp_path: Path) -> st
 def runs_end_with_the_test() -> Iterator[None]:
     yield
     dispatcher().join(timeout=120)  # the database is flushed after the test
-
-
-def client_for(user: Any) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture
@@ -148,10 +141,10 @@ def probe_results(run: Run, node: str = "hostile") -> dict[str, str]:
 def victims_things(victor: Any, compute: str) -> dict[str, Path]:
     """Victor's uploaded dataset, and an artifact of his run in the shared store."""
     version = dataset_upload(user=victor, file=io.BytesIO(b"secret,value\nvictor,42\n"), filename="private.csv")
-    table = engine_config.datasets_dir(victor) / "private" / f"v{version.number}" / "table.parquet"
+    table = engine_settings.datasets_dir(victor) / "private" / f"v{version.number}" / "table.parquet"
     run = finished(submit(victor, {"mine": {**IRIS, "params": {"source": "sample", "name": "wine"}}}))
     assert run.status == "completed"
     digest = run.steps.get(node="mine").outputs["dataset"]["artifact"]
-    artifact = engine_config.artifact_store().path(digest) / "table.parquet"
+    artifact = engine_settings.artifact_store().path(digest) / "table.parquet"
     return {"table": table, "datasets": table.parents[2], "artifact": artifact,
             "store": Path(django_settings.ATELIER["ARTIFACT_STORE"])}

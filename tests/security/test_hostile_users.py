@@ -18,9 +18,10 @@ from django.db import connection
 
 from designer.datasets.models import Dataset
 from modules.sdk.registry import PACKS_ENV
+from tests.conftest import client_for
 from tests.engine.test_executor import processes_with
 
-from .conftest import CANARY, IRIS, client_for, finished, logs, probe_results, probes, script, submit
+from .conftest import CANARY, IRIS, finished, logs, probe_results, probes, script, submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -237,11 +238,8 @@ def test_a_forged_result_is_refused_with_a_clear_step_error(mallory, victims_thi
     assert not [p for p in store.rglob("*") if p.is_file() and p.read_bytes() == victim_bytes]
 
 
-def test_without_a_sandbox_only_staff_run_code_on_local_compute(settings, tmp_path, mallory, django_user_model):
-    settings.ATELIER = {
-        **settings.ATELIER, "ARTIFACT_STORE": tmp_path / "artifacts", "DATASETS_DIR": tmp_path / "datasets",
-        "LOCAL_SANDBOX": "off",
-    }
+def test_without_a_sandbox_only_staff_run_code_on_local_compute(settings, store_dirs, mallory, django_user_model):
+    settings.ATELIER = {**settings.ATELIER, "LOCAL_SANDBOX": "off"}
     document = {"format": "atelier/pipeline@1", "name": "p",
                 "nodes": {"iris": IRIS, "mine": script("return dataframe1,")}}
     refused = client_for(mallory).post("/api/runs/", {"pipeline": document}, format="json")

@@ -14,8 +14,7 @@ import pytest
 import requests
 from django.test import Client
 
-from tests.cluster import daphne_process
-from tests.runs.conftest import ROOT, database_url
+from tests.cluster import ROOT, daphne_process, database_url
 
 
 def manage(data: Path, *args: str, secret: str = "") -> str:

@@ -18,6 +18,11 @@ export interface ModuleNodeData extends Record<string, unknown> {
 
 export type ModuleFlowNode = Node<ModuleNodeData, "module">;
 
+/** The fields a file sets: a null (allowed in files) means the same as leaving it out. */
+function present<T extends object>(fields: T): { [K in keyof T]?: NonNullable<T[K]> } {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value != null)) as { [K in keyof T]?: NonNullable<T[K]> };
+}
+
 /** Everything of a pipeline file except its nodes and layout. */
 export type DocumentMeta = Omit<PipelineDocument, "nodes" | "layout">;
 
@@ -40,10 +45,10 @@ export function documentToFlow(doc: PipelineDocument): { meta: DocumentMeta; nod
   const nodes: ModuleFlowNode[] = [];
   const edges: Edge[] = [];
   Object.entries(fileNodes ?? {}).forEach(([id, node], index) => {
-    const { inputs, params, module, ...rest } = node;
+    const { inputs, params, module, version, ...rest } = node;
     // Nodes without a saved position go on a grid; auto-layout can tidy them.
     const position = layout?.[id] ?? { x: 40 + (index % 4) * 260, y: 40 + Math.floor(index / 4) * 140 };
-    nodes.push({ id, type: "module", position: { ...position }, data: { module, params: { ...(params ?? {}) }, ...rest } });
+    nodes.push({ id, type: "module", position: { ...position }, data: { module, params: { ...(params ?? {}) }, ...present({ version, ...rest }) } });
     for (const [port, ref] of Object.entries(inputs ?? {})) {
       const parsed = parseRef(ref);
       if (parsed) edges.push(makeEdge(parsed[0], parsed[1], id, port));

@@ -125,6 +125,9 @@ export function Home() {
     <div className="home">
       <header className="home-header">
         <h1>Atelier</h1>
+        <nav aria-label="Sections">
+          <a href="/jobs/" onClick={(e) => { e.preventDefault(); navigate("/jobs/"); }}>Jobs and experiments</a>
+        </nav>
         <span className="spacer" />
         <span className="muted">{document.getElementById("root")?.dataset.username}</span>
         <form method="post" action="/logout/">

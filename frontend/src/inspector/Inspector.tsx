@@ -9,6 +9,8 @@ import { connectionProblem } from "../canvas/ports";
 import type { ModuleFlowNode } from "../canvas/graph";
 import { useEditor } from "../canvas/store";
 import type { GraphError, ModuleSpec, PipelineParameter } from "../types";
+
+type ParameterType = NonNullable<PipelineParameter["type"]>;
 import { ComputeSelect } from "../ui/ComputeSelect";
 import { Markdown } from "../ui/Markdown";
 import { ParamField, paramApplies } from "./ParamField";
@@ -261,7 +263,7 @@ function PipelineInspector({ readOnly }: { readOnly?: boolean }) {
     setMeta({ parameters: next }, `parameter:${name}`);
   };
   const [newName, setNewName] = useState("");
-  const [newType, setNewType] = useState<PipelineParameter["type"]>("float");
+  const [newType, setNewType] = useState<ParameterType>("float");
 
   return (
     <section aria-label="Pipeline settings">
@@ -338,7 +340,7 @@ function PipelineInspector({ readOnly }: { readOnly?: boolean }) {
             }}
           >
             <input aria-label="New parameter name" placeholder="new_parameter" value={newName} onChange={(e) => setNewName(e.target.value)} />
-            <select aria-label="New parameter type" value={newType} onChange={(e) => setNewType(e.target.value as PipelineParameter["type"])}>
+            <select aria-label="New parameter type" value={newType} onChange={(e) => setNewType(e.target.value as ParameterType)}>
               <option value="float">float</option>
               <option value="int">int</option>
               <option value="string">string</option>

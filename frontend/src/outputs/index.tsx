@@ -6,17 +6,17 @@
  */
 import { useMemo, useState } from "react";
 import { api } from "../api";
-import type { StepRun } from "../types";
+import { SUCCEEDED_STEP_STATUSES, type StepRun } from "../types";
 import { Evaluation, MetricsTable } from "./Evaluation";
 import { Images } from "./Images";
 import { PortOutput } from "./PortOutput";
+import { RunLog } from "./RunLog";
+import { parseRunLog } from "./runLog";
 import { Tabs, type Tab } from "./Tabs";
 import { splitEvaluation } from "./transforms";
 import { useRequest } from "./useRequest";
 import "./outputs.css";
 
-/** Steps in these states have their outputs in the store. */
-const HAS_OUTPUTS = new Set(["completed", "reused"]);
 /** Steps in these states never will. */
 const NO_OUTPUTS: Record<string, string> = { failed: "failed", cancelled: "was cancelled", skipped: "was skipped" };
 const EVALUATE_MODEL = "evaluate_model";
@@ -32,7 +32,7 @@ export interface OutputsPanelProps {
 }
 
 export function OutputsPanel({ runId, node, step }: OutputsPanelProps) {
-  if (!HAS_OUTPUTS.has(step.status)) {
+  if (!SUCCEEDED_STEP_STATUSES.includes(step.status)) {
     return (
       <section className="outputs-panel" aria-label={`Outputs of ${node}`}>
         <p className="outputs-note">
@@ -84,6 +84,7 @@ function CompletedOutputs({ runId, node, step }: OutputsPanelProps) {
 function MetricsTabs({ runId, node, tab }: { runId: string; node: string; tab: string }) {
   const { data, error } = useRequest(() => api.runs.metrics(runId, node), `${runId}/${node}`);
   const evaluations = useMemo(() => (data ? splitEvaluation(data.metrics, data.visuals) : []), [data]);
+  const runLog = useMemo(() => (data ? parseRunLog(data.visuals) : null), [data]);
   if (error) {
     return (
       <p role="alert" className="outputs-error">
@@ -103,6 +104,7 @@ function MetricsTabs({ runId, node, tab }: { runId: string; node: string; tab: s
         </ul>
       )}
       {tab === EVALUATION_TAB ? <Evaluation runId={runId} node={node} evaluations={evaluations} /> : <MetricsTable evaluations={evaluations} />}
+      {tab === METRICS_TAB && runLog && <RunLog log={runLog} />}
     </>
   );
 }

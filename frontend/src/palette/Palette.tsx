@@ -27,6 +27,7 @@ const CATEGORY_ORDER = [
   "Data Input and Output",
   "Data Transformation",
   "Python Language",
+  "R Language",
   "Machine Learning Algorithms",
   "Model Training",
   "Model Scoring and Evaluation",
@@ -160,8 +161,16 @@ function SampleItem({ name, onAdd, disabled }: { name: string; onAdd: Props["onA
   );
 }
 
+/** The node a dataset becomes on the canvas: a table is read by Import Data; a file dataset
+ * (an uploaded zip) by Import File Dataset, whose output wires to a Script Bundle port. */
+export function datasetDrop(dataset: Pick<Dataset, "name" | "kind">): PaletteDrop {
+  return dataset.kind === "files"
+    ? { module: "import_file_dataset", params: { name: dataset.name } }
+    : { module: "import_data", params: { source: "dataset", name: dataset.name } };
+}
+
 function DatasetItem({ dataset, onAdd, disabled }: { dataset: Dataset; onAdd: Props["onAdd"]; disabled?: boolean }) {
-  const drop = { module: "import_data", params: { source: "dataset", name: dataset.name } };
+  const drop = datasetDrop(dataset);
   const drag = useDragToCanvas(drop, onAdd, dataset.name);
   return (
     <li className="palette-item">
@@ -248,9 +257,11 @@ function Datasets({ samples, onAdd, disabled }: { samples: string[]; onAdd: Prop
     const name = file.name.replace(/\.[^.]+$/, "");
     try {
       const dataset = await api.datasets.upload(file, name, reading);
-      toast("info", `Dataset ${dataset.name} uploaded; it was added to the canvas as Import Data.`);
+      const drop = datasetDrop(dataset);
+      const as = drop.module === "import_data" ? "Import Data" : "Import File Dataset";
+      toast("info", `Dataset ${dataset.name} uploaded; it was added to the canvas as ${as}.`);
       await refresh();
-      onAdd({ module: "import_data", params: { source: "dataset", name: dataset.name } });
+      onAdd(drop);
     } catch (e) {
       const advice = uploadAdvice(e instanceof ApiError ? e.errors.map((item) => item.code) : [], file.size);
       if (advice?.openReadingOptions) setOptionsOpen(true);
@@ -277,7 +288,7 @@ function Datasets({ samples, onAdd, disabled }: { samples: string[]; onAdd: Prop
         <input
           ref={fileInput}
           type="file"
-          accept=".csv,.tsv,.txt,.parquet,.json"
+          accept=".csv,.tsv,.txt,.parquet,.json,.zip"
           aria-label="Upload dataset"
           className="visually-hidden"
           disabled={uploading || disabled}

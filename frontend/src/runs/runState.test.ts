@@ -2,13 +2,13 @@ import { describe, expect, it } from "vitest";
 import { applyRunMessage, parseRunMessage, type LiveRun } from "./runState";
 
 const start: LiveRun = { id: "r", status: "queued", seq: 0, steps: {}, logs: {}, outputs: {} };
-const step = { reused: false, started_at: null, finished_at: null, duration_s: null, error: null, cache_key: null, reused_from: null };
+const step = { reused: false, started_at: null, finished_at: null, duration_s: null, error: null, cache_key: null, reused_from: null, placement: null };
 
 describe("live run state", () => {
   it("takes a snapshot, then events in order", () => {
     let run = applyRunMessage(start, {
       type: "snapshot", seq: 2, run: { id: "r", status: "running", created_at: 0, started_at: 0, finished_at: null },
-      steps: { a: { status: "running", reused: false, started_at: 0, finished_at: null, duration_s: null, error: null } },
+      steps: { a: { status: "running", reused: false, started_at: 0, finished_at: null, duration_s: null, error: null, placement: {} } },
     });
     expect(run.steps.a.status).toBe("running");
     run = applyRunMessage(run, { type: "step_progress", seq: 3, at: 0, node: "a", fraction: 0.5, message: "half" });

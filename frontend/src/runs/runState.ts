@@ -4,7 +4,7 @@
  * sequence number is a duplicate from a reconnect and is dropped, so a stale event never
  * overwrites a final state.
  */
-import type { OutputInfo, RunDetail, RunMessage, RunStatus, StepError, StepStatus } from "../types";
+import { STARTED_STEP_STATUSES, type OutputInfo, type RunDetail, type RunMessage, type RunStatus, type StepError, type StepStatus } from "../types";
 
 export interface LiveStep {
   status: StepStatus;
@@ -72,7 +72,7 @@ export function applyRunMessage(run: LiveRun, message: RunMessage): LiveRun {
       return { ...next, status: message.status };
     case "step_status": {
       const before = run.steps[message.node] ?? emptyStep();
-      const finished = message.status !== "running" && message.status !== "preparing";
+      const finished = !STARTED_STEP_STATUSES.includes(message.status);
       return {
         ...next,
         steps: {

@@ -5,11 +5,9 @@
  */
 import { useEffect } from "react";
 import { api, runSocketUrl } from "../api";
-import { TERMINAL_RUN_STATUSES } from "../types";
+import { FINISHED_STEP_STATUSES, TERMINAL_RUN_STATUSES } from "../types";
 import { parseRunMessage } from "./runState";
 import { useRunView } from "./runStore";
-
-const FINISHED_STEP = new Set(["completed", "reused", "failed", "cancelled", "skipped"]);
 
 export function useRunSocket(runId: string | null) {
   useEffect(() => {
@@ -45,7 +43,7 @@ export function useRunSocket(runId: string | null) {
         useRunView.getState().apply(message);
         if (
           message.type === "snapshot" ||
-          (message.type === "step_status" && FINISHED_STEP.has(message.status)) ||
+          (message.type === "step_status" && FINISHED_STEP_STATUSES.includes(message.status)) ||
           message.type === "run_status"
         ) {
           refreshDetail();

@@ -15,6 +15,9 @@ _HERE = Path(__file__).parent
 _CSV = {
     "automobile-price-raw": ("automobile-price-raw.csv", "price"),
     "adult-census-income": ("adult-census-income.csv", "income"),
+    # Generated for Atelier by generate.py (see README.md).
+    "product-reviews": ("product-reviews.csv", "sentiment"),
+    "movie-ratings": ("movie-ratings.csv", "rating"),
 }
 
 

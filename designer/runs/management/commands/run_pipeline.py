@@ -27,7 +27,8 @@ class Command(BaseCommand):
         from designer.engine.errors import PipelineInvalid
         from django.db import transaction
 
-        from designer.runs import leases, services
+        from designer.pipelines import validation
+        from designer.runs import execution, leases, services
         from designer.runs.console import LiveConsole, print_errors, print_summary
         from designer.runs.models import RunSource
 
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         live = sys.stderr if as_json else self.stdout
         text = read_pipeline_file(options["file"])
         try:
-            doc, plan = services.pipeline_prepare(
+            doc, plan = validation.pipeline_prepare(
                 text=text, parameters=parse_params(options["param"]), compute=options["compute"]
             )
         except PipelineInvalid as exc:
@@ -54,7 +55,7 @@ class Command(BaseCommand):
             # Recorded as this process's run: if it is killed, a server ends the run as interrupted.
             leases.claim(run_id=run.pk)
         live.write(f"Run {run.pk}: {doc.name}, {len(plan.steps)} steps\n")
-        result = services.run_execute(run=run, on_event=LiveConsole(live, verbose=options["verbosity"] > 1))
+        result = execution.run_execute(run=run, on_event=LiveConsole(live, verbose=options["verbosity"] > 1))
         if as_json:
             self.stdout.write(json.dumps(result.summary()))
         else:

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 
 from designer.engine.errors import PipelineInvalid
 from designer.engine.pipeline_file import load_pipeline
-from designer.runs import services
+from designer.pipelines import validation
 from designer.runs.console import print_errors
 
 from ._pipeline_args import parse_params, read_pipeline_file
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         text = read_pipeline_file(options["file"])
         try:
             doc = load_pipeline(text)
-            errors = services.pipeline_validate(doc=doc, parameters=parse_params(options["param"])).errors
+            errors = validation.pipeline_validate(doc=doc, parameters=parse_params(options["param"])).errors
         except PipelineInvalid as exc:
             errors = exc.errors
         if options["json"]:

@@ -29,7 +29,7 @@ from designer.engine.table_workers import TableWorkerOutOfMemory
 from modules.sdk import ModuleError
 from modules.sdk.artifacts import TABLE_FILE
 
-from . import engine_config
+from designer import engine_settings
 
 __all__ = ["MAX_PAGE_ROWS", "PreviewError", "TableUnavailable", "class_curves", "table_csv", "table_preview",
            "table_statistics"]
@@ -54,7 +54,7 @@ class TableUnavailable(APIException):
 def in_table_worker(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """`fn(*args, **kwargs)` run in a table worker, its refusals as TableUnavailable."""
     try:
-        return engine_config.table_workers().run(fn, *args, **kwargs)
+        return engine_settings.table_workers().run(fn, *args, **kwargs)
     except TableWorkerOutOfMemory as exc:
         raise TableUnavailable(exc.message, "out_of_memory") from None
     except ModuleError as exc:  # TableTooLarge, or a file that is not a readable table
@@ -76,7 +76,7 @@ def table_statistics(*, folder: Path) -> dict[str, Any]:
     key = _statistics_key(folder / TABLE_FILE)
     statistics = cache.get(key)
     if statistics is None:
-        statistics = in_table_worker(table_views.stored_table_statistics, folder, limits=engine_config.table_limits())
+        statistics = in_table_worker(table_views.stored_table_statistics, folder, limits=engine_settings.table_limits())
         cache.set(key, statistics)
     return statistics
 
@@ -89,7 +89,7 @@ def table_preview(*, folder: Path, offset: int = 0, limit: int = 100, sort: str 
     statistics = cache.get(key)
     page = in_table_worker(
         table_views.table_page, folder, offset=offset, limit=limit, sort=sort, statistics=statistics is None,
-        limits=engine_config.table_limits(),
+        limits=engine_settings.table_limits(),
     )
     if statistics is None:
         statistics = page["statistics"]
@@ -100,7 +100,7 @@ def table_preview(*, folder: Path, offset: int = 0, limit: int = 100, sort: str 
 def class_curves(*, folder: Path) -> dict[str, Any]:
     """One-vs-rest evaluation of every class of the multiclass scored table in `folder`
     (table_views.class_curves)."""
-    return in_table_worker(table_views.class_curves, folder, limits=engine_config.table_limits())
+    return in_table_worker(table_views.class_curves, folder, limits=engine_settings.table_limits())
 
 
 def table_csv(*, folder: Path, escape_formulas: bool) -> IO[bytes]:
@@ -109,7 +109,7 @@ def table_csv(*, folder: Path, escape_formulas: bool) -> IO[bytes]:
     try:
         in_table_worker(
             table_views.table_csv_write, folder, Path(name), escape_formulas=escape_formulas,
-            limits=engine_config.table_limits(),
+            limits=engine_settings.table_limits(),
         )
         return os.fdopen(handle, "rb")
     except BaseException:
