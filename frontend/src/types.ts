@@ -45,7 +45,8 @@ export type ParamSpec =
   | (ParamBase & { type: "int" | "float"; default: number | string | null; min: number | null; max: number | null })
   // `labels`: what people read for each choice (absent from older servers: the value is shown).
   | (ParamBase & { type: "choice"; default: string | null; choices: string[]; labels?: Record<string, string> })
-  | (ParamBase & { type: "string"; default: string | null })
+  // `suggestions`: values to pick from (a sample's name); any text is still accepted.
+  | (ParamBase & { type: "string"; default: string | null; suggestions?: string[] })
   | (ParamBase & { type: "code"; default: string | null; language: "python" | "sql" | string })
   | (ParamBase & { type: "columns"; default: ColumnSelector | string | null; kinds: ColumnKind[]; multiple: boolean })
   | (ParamBase & { type: "struct"; default: Record<string, unknown> | null; fields: ParamSpec[] })

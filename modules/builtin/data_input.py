@@ -88,7 +88,7 @@ class ImportData(Module):
                     "path": "A file on the server"},
         )
         name = String(default="automobile-price-raw", help="Sample or registered dataset name",
-                      when={"source": ("sample", "dataset")})
+                      when={"source": ("sample", "dataset")}, suggestions=SAMPLE_NAMES)
         version = String(default="latest", help="Dataset version number, or latest", when={"source": ("dataset",)})
         url = String(default="", help="http(s) address of the file", when={"source": ("url",)})
         path = String(default="", help="File path relative to a configured data root", when={"source": ("path",)})

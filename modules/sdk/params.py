@@ -137,6 +137,11 @@ class String(Param):
 
     kind: ClassVar[str] = "string"
     max_length: int = 10_000
+    # Values the canvas offers to pick from (any text is still accepted): the samples' names.
+    suggestions: tuple[str, ...] = ()
+
+    def _json_extra(self) -> dict[str, Any]:
+        return {"suggestions": list(self.suggestions)} if self.suggestions else {}
 
     def _clean(self, value: Any) -> str:
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):

@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from designer.pipelines.services import pipeline_create
 from designer.runs.models import Run
+from modules.builtin.samples import SAMPLE_NAMES
 from tests.waiting import eventually
 
 from .canvas_actions import expect_status, node, select_node
@@ -323,3 +324,20 @@ def test_a_step_without_progress_reports_shows_how_long_it_has_run(page: Page, s
     expect(page.get_by_label("progress of slow")).to_have_count(0)
     page.get_by_role("button", name="Cancel run").click()
     expect(page.get_by_label("run status")).to_have_attribute("data-status", "cancelled", timeout=60_000)
+
+
+def test_sample_datasets_are_in_the_palette_and_picked_in_import_data(page: Page, server: LiveServer, user: Any) -> None:
+    # Samples could be picked nowhere: Import Data's name was a free-text box.
+    pipeline = pipeline_create(user=user, name="samples")
+    page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
+    datasets = page.get_by_role("group").filter(has=page.get_by_text("Datasets", exact=True)).first
+    expect(datasets.get_by_role("button", name="Add sample iris")).to_be_visible()
+    datasets.get_by_role("button", name="Add sample iris").click()
+    select_node(page, "import_data")
+    expect(page.get_by_label("Source", exact=True).locator("option:checked")).to_have_text("A sample dataset")
+    name = page.get_by_label("Name", exact=True)
+    expect(name).to_have_value("iris")
+    # The field offers every sample to pick from.
+    options = page.locator(f"datalist#{name.get_attribute('list')} option".replace(":", "\\:"))
+    expect(options).to_have_count(len(SAMPLE_NAMES))
+    expect(options.first).to_have_attribute("value", SAMPLE_NAMES[0])

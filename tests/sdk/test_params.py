@@ -111,7 +111,8 @@ def test_choices_carry_labels_and_params_say_when_they_apply() -> None:
     value = named(String(when={"mode": ("mean",)}), "value")
     assert value.to_json()["when"] == {"mode": ["mean"]}
     # A param that always applies says nothing: older canvases read the same JSON.
-    assert "when" not in named(String()).to_json()
+    assert "when" not in named(String()).to_json() and "suggestions" not in named(String()).to_json()
+    assert named(String(suggestions=("iris", "wine"))).to_json()["suggestions"] == ["iris", "wine"]
     # Only the canvas reads `when`: cleaning ignores it.
     assert value.clean("x") == "x"
 

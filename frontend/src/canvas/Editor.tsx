@@ -20,6 +20,7 @@ import { useToasts } from "../ui/toasts";
 import { Canvas, FIT_VIEW } from "./Canvas";
 import { autoLayout } from "./layout";
 import { DEFAULT_SIZE, freeSpot } from "./placement";
+import { connectionProblem } from "./ports";
 import { ShortcutHelp, useShortcuts } from "./shortcuts";
 import { useEditor } from "./store";
 import { Toolbar } from "./Toolbar";
@@ -29,6 +30,32 @@ const VALIDATE_DELAY_MS = 500;
 export function describeError(e: GraphError): string {
   const where = [e.node, e.port ?? e.param].filter(Boolean).join(" · ");
   return where ? `${where}: ${e.message}` : e.message;
+}
+
+// How near (on screen) a free input must be to the drop point for a dropped module to be wired to it.
+const WIRE_DISTANCE_PX = 120;
+
+/** A module dropped just above a free input that takes one of its outputs (outputs are at
+ * a module's bottom, inputs at the top) is wired to it, the nearest such input: one drag
+ * instead of a drag and a wiring. */
+function wireToNearbyInput(id: string, at: { x: number; y: number }) {
+  const { nodes, edges, specs, connect } = useEditor.getState();
+  const outputs = specs[nodes.find((n) => n.id === id)?.data.module ?? ""]?.outputs ?? [];
+  let best: { distance: number; output: string; target: string; input: string } | null = null;
+  for (const handle of document.querySelectorAll<HTMLElement>(".react-flow__handle.target")) {
+    const box = handle.getBoundingClientRect();
+    const centre = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    const distance = Math.hypot(centre.x - at.x, centre.y - at.y);
+    if (centre.y <= at.y || distance > WIRE_DISTANCE_PX || (best && distance >= best.distance)) continue;
+    const target = handle.dataset.nodeid ?? "";
+    const input = handle.dataset.handleid ?? "";
+    // The same rules as a wire drawn by hand: the type, a free input, no cycle.
+    const output = outputs.find(
+      (p) => connectionProblem({ source: id, sourceHandle: p.name, target, targetHandle: input }, nodes, edges, specs) === null,
+    );
+    if (output) best = { distance, output: output.name, target, input };
+  }
+  if (best) connect(id, best.output, best.target, best.input);
 }
 
 export function EditorPage({ pipelineId, modules }: { pipelineId: number; modules: ModuleSpec[] }) {
@@ -121,6 +148,7 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
       }
       const id = editor.addNode(drop.module, position);
       for (const [name, value] of Object.entries(drop.params ?? {})) useEditor.getState().setParam(id, name, value);
+      if (at) wireToNearbyInput(id, at);
       // Placed where there was room, which may be off screen: bring it into view, at the same zoom.
       const box = canvasBox.current?.querySelector(".canvas")?.getBoundingClientRect();
       const corner = flowToScreenPosition(position);

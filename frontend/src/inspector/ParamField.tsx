@@ -145,6 +145,26 @@ export function ParamField({ spec, value, onChange, errors, columns, readOnly }:
       );
       break;
     }
+    case "string":
+      control = (
+        <>
+          <input
+            type="text"
+            {...common}
+            list={spec.suggestions ? `${id}-suggestions` : undefined}
+            value={String(current ?? "")}
+            onChange={(e) => onChange(e.target.value)}
+          />
+          {spec.suggestions && (
+            <datalist id={`${id}-suggestions`}>
+              {spec.suggestions.map((value) => (
+                <option key={value} value={value} />
+              ))}
+            </datalist>
+          )}
+        </>
+      );
+      break;
     default:
       control = (
         <input type="text" {...common} value={String(current ?? "")} onChange={(e) => onChange(e.target.value)} />

@@ -61,6 +61,8 @@ export function Palette({ modules, onAdd, readOnly }: Props) {
         onChange={(e) => setQuery(e.target.value)}
       />
       <div className="palette-groups">
+        {/* Data first: a pipeline starts from it. */}
+        <Datasets samples={sampleNames(modules)} onAdd={onAdd} disabled={readOnly} />
         {groups.map(([category, specs]) => (
           <details key={category} open className="palette-group">
             <summary>{category}</summary>
@@ -72,7 +74,6 @@ export function Palette({ modules, onAdd, readOnly }: Props) {
           </details>
         ))}
         {!groups.length && <p className="muted">No module matches “{query}”.</p>}
-        <Datasets onAdd={onAdd} disabled={readOnly} />
       </div>
     </aside>
   );
@@ -139,6 +140,23 @@ function PaletteItem({ spec, onAdd, disabled }: { spec: ModuleSpec; onAdd: Props
         </p>
         <Markdown text={spec.help} />
       </Help>
+    </li>
+  );
+}
+
+/** The sample datasets Import Data offers (its `name` param's suggestions). */
+function sampleNames(modules: ModuleSpec[]): string[] {
+  const name = modules.find((m) => m.id === "import_data")?.params.find((p) => p.name === "name");
+  return name?.type === "string" ? (name.suggestions ?? []) : [];
+}
+
+function SampleItem({ name, onAdd, disabled }: { name: string; onAdd: Props["onAdd"]; disabled?: boolean }) {
+  const drag = useDragToCanvas({ module: "import_data", params: { source: "sample", name } }, onAdd, name);
+  return (
+    <li className="palette-item">
+      <button type="button" className="palette-module" aria-label={`Add sample ${name}`} disabled={disabled} {...drag}>
+        {name} <span className="muted">sample</span>
+      </button>
     </li>
   );
 }
@@ -216,7 +234,8 @@ function ReadingOptions({ reading, onChange, open, onToggle }: {
   );
 }
 
-function Datasets({ onAdd, disabled }: { onAdd: Props["onAdd"]; disabled?: boolean }) {
+/** Datasets to drag onto the canvas (each an Import Data already set): the samples and yours. */
+function Datasets({ samples, onAdd, disabled }: { samples: string[]; onAdd: Props["onAdd"]; disabled?: boolean }) {
   const [datasets, setDatasets] = useState<Dataset[]>([]);
   const [uploading, setUploading] = useState(false);
   const [reading, setReading] = useState<UploadReading>(DEFAULT_READING);
@@ -255,8 +274,11 @@ function Datasets({ onAdd, disabled }: { onAdd: Props["onAdd"]; disabled?: boole
 
   return (
     <details open className="palette-group">
-      <summary>My datasets</summary>
+      <summary>Datasets</summary>
       <ul>
+        {samples.map((name) => (
+          <SampleItem key={name} name={name} onAdd={onAdd} disabled={disabled} />
+        ))}
         {datasets.map((d) => (
           <DatasetItem key={d.id} dataset={d} onAdd={onAdd} disabled={disabled} />
         ))}
