@@ -84,6 +84,9 @@ def run_submit(
     `document` (`pipeline_version`: the version it is), then hand it to the dispatcher once
     the transaction commits."""
     doc, plan = pipeline_prepare(text=text, document=document, parameters=parameters, compute=compute, user=user)
+    refused = _bound_refused(plan, user=user, job=job)
+    if refused:
+        raise PipelineInvalid(refused)
     with transaction.atomic():
         run = run_create(
             doc=doc, plan=plan, source=source, user=user, force_rerun=force_rerun, pipeline_version=pipeline_version,
@@ -91,6 +94,25 @@ def run_submit(
         )
         dispatch.dispatcher().submit(run_id=run.pk)
     return run
+
+
+def _bound_refused(plan: Plan, *, user: User | None, job: Mapping[str, Any] | None) -> list[GraphError]:
+    """A stored artifact a step reads by its digest (a job's code snapshot) must be one the
+    user may read: the snapshot of the job being submitted, or of one of their jobs. Any
+    other digest is refused like one that does not exist (it may be another user's data)."""
+    if user is None:
+        return []  # the operator at the command line reads the whole store anyway
+    submitted = ((job or {}).get("snapshot") or {}).get("digest")
+    refused = []
+    for step in plan.steps:
+        for port, digest in step.bound.items():
+            if digest == submitted or Run.objects.filter(created_by=user, job__snapshot__digest=digest).exists():
+                continue
+            refused.append(GraphError(
+                "snapshot_not_found", f"none of your jobs has the code snapshot {digest[:12]}…: submit the code as a job",
+                node=step.node, port=port,
+            ))
+    return refused
 
 
 def _run_copy(*, run: Run, user: User, force_rerun: bool, force_nodes: Iterable[str] = ()) -> Run:

@@ -164,6 +164,37 @@ def test_a_dataset_input_of_someone_else_is_not_found(api, other_user, code, sto
     assert run.status == "failed" and error["code"] == "unknown_dataset" and "theirs" in error["message"]
 
 
+def run_script_pipeline(digest: str) -> dict:
+    return {"format": "atelier/pipeline@1", "name": "theirs", "nodes": {
+        "job": {"module": "run_script", "params": {"script": "train.py", "snapshot": digest}},
+    }}
+
+
+def test_a_code_snapshot_is_read_only_by_its_owners_runs(api, user, other_user, code, store_dirs):
+    """A step reads a stored artifact by its digest only when it is one of the user's jobs'
+    snapshots: another user's snapshot, or any other artifact (here another user's table),
+    is refused at submission like a digest that does not exist."""
+    from designer import engine_settings
+
+    theirs = jobs.job_submit(user=other_user, doc=load_job(JOB), folder=code({"train.py": TRAIN}))
+    their_snapshot = theirs.job["snapshot"]["digest"]
+    their_table = engine_settings.artifact_store().put_folder(code({"secret.csv": "a,b\n1,2\n"}, name="secret"))
+    intruder = APIClient()
+    intruder.force_authenticate(user)
+    for digest in (their_snapshot, their_table):
+        response = intruder.post("/api/runs/", {"pipeline": run_script_pipeline(digest)}, format="json")
+        assert response.status_code == 400, response.json()
+        error = errors_of(response)[0]
+        assert (error["code"], error["node"], error["port"]) == ("snapshot_not_found", "job", "code")
+    assert not Run.objects.filter(created_by=user).exists()
+
+    # Their own job's snapshot runs again in a pipeline of theirs.
+    mine = APIClient()
+    mine.force_authenticate(other_user)
+    again = mine.post("/api/runs/", {"pipeline": run_script_pipeline(their_snapshot)}, format="json")
+    assert again.status_code == 201, again.json()
+
+
 def test_the_sample_job_file_is_valid():
     doc = load_job((SAMPLE_JOB / "job.yaml").read_text())
     assert doc.entry[0] == "train.py" and doc.experiment == "adult-income"
