@@ -136,7 +136,7 @@ class ParamSpecSerializer(serializers.Serializer):
     type = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]
     required = serializers.BooleanField()  # type: ignore[assignment]
-    default = serializers.JSONField(allow_null=True)
+    default = serializers.JSONField()  # any JSON value, null included
     help = serializers.CharField()
     when = serializers.DictField(
         child=serializers.ListField(child=serializers.JSONField()), required=False,

@@ -43,8 +43,9 @@ class ColumnStatisticsSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     missing = serializers.IntegerField()
     unique = serializers.IntegerField()
-    min = serializers.JSONField(allow_null=True)
-    max = serializers.JSONField(allow_null=True)
+    # Any JSON value, null included (allow_null would make OpenAPI 3.1's oneOf ambiguous).
+    min = serializers.JSONField()
+    max = serializers.JSONField()
     mean = serializers.FloatField(allow_null=True)
     std = serializers.FloatField(allow_null=True)
     top_values = TopValueSerializer(many=True)

@@ -17,8 +17,9 @@ from designer.engine.validation import validate_pipeline
 from modules.builtin.r_script import DEFAULT_SCRIPT
 from modules.sdk import default_registry
 from modules.sdk.artifacts import read_table
+from tests.conftest import BASE_IMAGE
 
-from .conftest import BASE_IMAGE, IRIS
+from .conftest import IRIS
 
 R_SCRIPT = textwrap.dedent("""\
     azureml_main <- function(dataframe1, dataframe2){

@@ -34,5 +34,8 @@ def test_an_old_pipeline_opens_upgraded_and_says_so(page: Page, server: LiveServ
     expect(page.locator('[data-param="column_names"] select')).to_have_value("metric_keys")
     select_node(page, "forest")
     expect(page.locator('[data-param="trainer_mode"] select')).to_have_value("single_parameter")
+    # Ranges apply to the parameter range mode only, and show once it is chosen.
+    expect(page.locator('[data-param="n_trees_range"]')).to_have_count(0)
+    page.locator('[data-param="trainer_mode"] select').select_option("parameter_range")
     expect(page.locator('[data-param="n_trees_range"] input')).to_have_value("1; 8; 32")
     page.screenshot(path=str(screenshots / "upgraded-pipeline.png"))

@@ -8,15 +8,14 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from .canvas_actions import drag_module, node, wire
+from .canvas_actions import drag_module, new_pipeline, node, wire
 from .conftest import LIVE_DATABASE, LiveServer
 
 pytestmark = LIVE_DATABASE
 
 
 def test_an_uploaded_zip_wires_to_the_script_bundle_port(page: Page, server: LiveServer, tmp_path: Path) -> None:
-    page.get_by_role("button", name="New pipeline").click()
-    page.wait_for_url("**/pipelines/*/")
+    new_pipeline(page, "bundle")
 
     bundle = tmp_path / "helpers.zip"
     with zipfile.ZipFile(bundle, "w") as archive:
