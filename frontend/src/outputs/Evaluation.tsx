@@ -13,18 +13,21 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
-import { cloneElement, type ReactElement, type ReactNode } from "react";
+import { cloneElement, useState, type ReactElement, type ReactNode } from "react";
 import { api } from "../api";
 import { classCurves } from "./api";
 import {
   confusionHeat,
   formatNumber,
+  liftPoints,
   metricRows,
   modelNames,
   precisionRecallPoints,
   rocPoints,
   sharedRange,
+  thresholdTable,
   zipPoints,
+  type AtThreshold,
   type ConfusionMatrix,
   type ClusterSummary,
   type ModelEvaluation,
@@ -123,6 +126,13 @@ function ModelCharts({
     charts.push(
       <CurveChart key="pr" title="Precision-recall curve" points={precisionRecallPoints(visuals.precision_recall)} x="Recall" y="Precision" color={color} />,
     );
+  }
+  const thresholds = evaluation.task === "binary" ? thresholdTable(visuals.roc, visuals.confusion_matrix) : [];
+  if (thresholds.length > 0) {
+    charts.push(
+      <CurveChart key="lift" title="Lift curve" points={liftPoints(thresholds)} x="Share of rows, highest scores first" y="Lift" color={color} unitY={false} />,
+    );
+    charts.push(<ThresholdSlider key="threshold" table={thresholds} />);
   }
   if (visuals.confusion_matrix) charts.push(<ConfusionTable key="confusion" confusion={visuals.confusion_matrix} />);
   if (visuals.predicted_vs_actual) {
@@ -238,18 +248,50 @@ function ChartFigure({ title, summary, children }: { title: string; summary: str
   );
 }
 
-function CurveChart({ title, points, x, y, color, chance }: { title: string; points: Point[]; x: string; y: string; color: string; chance?: [Point, Point] }) {
+function CurveChart({ title, points, x, y, color, chance, unitY = true }: { title: string; points: Point[]; x: string; y: string; color: string; chance?: [Point, Point]; unitY?: boolean }) {
   return (
     <ChartFigure title={title} summary={`${y} against ${x.toLowerCase()}, ${points.length} points`}>
       <LineChart data={points} margin={{ top: 8, right: 16, bottom: 24, left: 8 }}>
         <CartesianGrid strokeDasharray="3 3" />
         <XAxis type="number" dataKey="x" domain={UNIT} tickCount={6} label={{ value: x, position: "insideBottom", offset: -12 }} />
-        <YAxis type="number" domain={UNIT} tickCount={6} width={56} label={{ value: y, angle: -90, position: "insideLeft", offset: 0, style: { textAnchor: "middle" } }} />
+        <YAxis type="number" domain={unitY ? UNIT : [0, "auto"]} tickCount={6} width={56} label={{ value: y, angle: -90, position: "insideLeft", offset: 0, style: { textAnchor: "middle" } }} />
         <Tooltip formatter={(value) => formatNumber(Number(value))} labelFormatter={(value) => `${x} ${formatNumber(Number(value))}`} />
         {chance && <ReferenceLine segment={chance} stroke="var(--outputs-muted)" strokeDasharray="4 4" />}
         <Line type="linear" dataKey="y" name={y} stroke={color} dot={false} strokeWidth={2} isAnimationActive={false} />
       </LineChart>
     </ChartFigure>
+  );
+}
+
+/** The scored labels a two-class model would give at another threshold: a slider over the
+ * ROC curve's thresholds, with the confusion counts and metrics at the chosen one. */
+function ThresholdSlider({ table }: { table: AtThreshold[] }) {
+  // Thresholds come highest first; the slider goes from low to high.
+  const ordered = [...table].reverse();
+  const [index, setIndex] = useState(() => {
+    const half = ordered.findIndex((row) => row.threshold >= 0.5);
+    return half === -1 ? ordered.length - 1 : half;
+  });
+  const row = ordered[Math.min(index, ordered.length - 1)];
+  return (
+    <figure className="outputs-figure threshold-slider">
+      <figcaption>Threshold</figcaption>
+      <label>
+        <span>Rows scoring at least <strong>{formatNumber(row.threshold)}</strong> are positive</span>
+        <input
+          type="range" min={0} max={ordered.length - 1} step={1} value={index} aria-label="Threshold"
+          onChange={(e) => setIndex(Number(e.target.value))}
+        />
+      </label>
+      <table className="outputs-metrics" aria-label="Metrics at the threshold">
+        <tbody>
+          <tr><th scope="row">True positives</th><td>{row.truePositives}</td><th scope="row">False positives</th><td>{row.falsePositives}</td></tr>
+          <tr><th scope="row">False negatives</th><td>{row.falseNegatives}</td><th scope="row">True negatives</th><td>{row.trueNegatives}</td></tr>
+          <tr><th scope="row">Accuracy</th><td>{formatNumber(row.accuracy)}</td><th scope="row">Precision</th><td>{formatNumber(row.precision)}</td></tr>
+          <tr><th scope="row">Recall</th><td>{formatNumber(row.recall)}</td><th scope="row">F1 score</th><td>{formatNumber(row.f1)}</td></tr>
+        </tbody>
+      </table>
+    </figure>
   );
 }
 

@@ -8,9 +8,11 @@ import {
   formatCell,
   formatMeta,
   formatNumber,
+  liftPoints,
   metricLabel,
   metricRows,
   modelNames,
+  nearestThreshold,
   nextSort,
   pageWindow,
   parseSort,
@@ -18,6 +20,7 @@ import {
   rocPoints,
   sharedRange,
   splitEvaluation,
+  thresholdTable,
   upstreamOutput,
   zipPoints,
 } from "./transforms";
@@ -228,5 +231,38 @@ describe("chart series", () => {
     expect(heat[0]).toEqual({ label: "<=50K", total: 100, cells: [{ count: 90, share: 0.9 }, { count: 10, share: 0.1 }, { count: 0, share: 0 }] });
     expect(heat[1].cells.map((c) => c.share)).toEqual([0.25, 0.75, 0]);
     expect(heat[2]).toMatchObject({ total: 0, cells: [{ count: 0, share: 0 }, { count: 0, share: 0 }, { count: 0, share: 0 }] });
+  });
+});
+
+describe("a two-class model at another threshold", () => {
+  // Positives score 0.9 and 0.4, negatives 0.6 and 0.1 (scikit-learn's roc_curve of them; its
+  // first threshold, +inf, arrives as null).
+  const roc = {
+    threshold: [null, 0.9, 0.6, 0.4, 0.1],
+    true_positive_rate: [0, 0.5, 0.5, 1, 1],
+    false_positive_rate: [0, 0, 0.5, 0.5, 1],
+  };
+  const confusion = { labels: ["no", "yes"], matrix: [[1, 1], [0, 2]] };
+
+  it("counts and scores each threshold as calling rows at or above it positive", () => {
+    const table = thresholdTable(roc, confusion);
+    expect(table.map((r) => r.threshold)).toEqual([0.9, 0.6, 0.4, 0.1]);
+    expect(table[2]).toMatchObject({ truePositives: 2, falsePositives: 1, falseNegatives: 0, trueNegatives: 1, accuracy: 0.75, recall: 1 });
+    expect(table[2].precision).toBeCloseTo(2 / 3);
+    expect(table[2].f1).toBeCloseTo(0.8);
+    expect(nearestThreshold(table, 0.55)?.threshold).toBe(0.6);
+  });
+
+  it("draws the lift of the highest-scoring rows over a random pick", () => {
+    const lift = liftPoints(thresholdTable(roc, confusion));
+    expect(lift.map((p) => p.x)).toEqual([0.25, 0.5, 0.75, 1]);
+    expect(lift[0].y).toBeCloseTo(2);
+    expect(lift[2].y).toBeCloseTo(4 / 3);
+    expect(lift[3].y).toBeCloseTo(1);
+  });
+
+  it("has nothing to offer without thresholds or two classes", () => {
+    expect(thresholdTable({}, confusion)).toEqual([]);
+    expect(thresholdTable(roc, { labels: ["a"], matrix: [[3]] })).toEqual([]);
   });
 });

@@ -340,3 +340,83 @@ export function confusionHeat(confusion: ConfusionMatrix): HeatRow[] {
     return { label, total, cells: counts.map((count) => ({ count, share: total ? count / total : 0 })) };
   });
 }
+
+// -- a two-class model at another threshold -------------------------------------------------------
+
+/** What a two-class model gives when rows scoring at least a threshold are called positive:
+ * the counts of the confusion matrix and the metrics made from them. */
+export interface AtThreshold {
+  threshold: number;
+  truePositives: number;
+  falsePositives: number;
+  falseNegatives: number;
+  trueNegatives: number;
+  accuracy: number | null;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+}
+
+/** How many rows of each class were evaluated: [negatives, positives] (the confusion
+ * matrix's rows are the true classes, the positive class second). */
+export function classCounts(confusion: ConfusionMatrix | undefined): [number, number] | null {
+  const rows = confusion?.matrix;
+  if (!rows || rows.length !== 2) return null;
+  return [rows[0][0] + rows[0][1], rows[1][0] + rows[1][1]];
+}
+
+const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
+
+/** The ROC curve's points as thresholds (highest first, as scikit-learn gives them), each with
+ * its counts and metrics; empty without the curve's thresholds or the class counts. */
+export function thresholdTable(roc: Curve | undefined, confusion: ConfusionMatrix | undefined): AtThreshold[] {
+  const counts = classCounts(confusion);
+  const thresholds = roc?.threshold ?? [];
+  if (!counts) return [];
+  const [negatives, positives] = counts;
+  const out: AtThreshold[] = [];
+  thresholds.forEach((threshold, i) => {
+    const tpr = roc?.true_positive_rate?.[i];
+    const fpr = roc?.false_positive_rate?.[i];
+    // scikit-learn's first threshold is +inf (nothing called positive): not a choice to offer.
+    if (threshold == null || !Number.isFinite(threshold) || tpr == null || fpr == null) return;
+    const truePositives = Math.round(tpr * positives);
+    const falsePositives = Math.round(fpr * negatives);
+    const falseNegatives = positives - truePositives;
+    const trueNegatives = negatives - falsePositives;
+    const precision = ratio(truePositives, truePositives + falsePositives);
+    const recall = ratio(truePositives, positives);
+    out.push({
+      threshold, truePositives, falsePositives, falseNegatives, trueNegatives,
+      accuracy: ratio(truePositives + trueNegatives, positives + negatives),
+      precision, recall,
+      f1: precision != null && recall != null && precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : null,
+    });
+  });
+  return out;
+}
+
+/** The lift curve: for the rows scoring highest (x: their share of all rows), how many times
+ * more positives they hold than rows picked at random (y). */
+export function liftPoints(table: AtThreshold[]): Point[] {
+  if (table.length === 0) return [];
+  const { truePositives, falseNegatives, falsePositives, trueNegatives } = table[0];
+  const positives = truePositives + falseNegatives;
+  const total = positives + falsePositives + trueNegatives;
+  if (positives === 0 || total === 0) return [];
+  return table
+    .filter((row) => row.truePositives + row.falsePositives > 0)
+    .map((row) => ({
+      x: (row.truePositives + row.falsePositives) / total,
+      y: row.truePositives / (row.truePositives + row.falsePositives) / (positives / total),
+    }));
+}
+
+/** The row of `table` whose threshold is nearest to `threshold`. */
+export function nearestThreshold(table: AtThreshold[], threshold: number): AtThreshold | null {
+  let best: AtThreshold | null = null;
+  for (const row of table) {
+    if (best === null || Math.abs(row.threshold - threshold) < Math.abs(best.threshold - threshold)) best = row;
+  }
+  return best;
+}
