@@ -1,8 +1,10 @@
 """Showing a run in a terminal: live step states while it runs, then a summary."""
 from __future__ import annotations
 
+import json
+import sys
 import time
-from typing import Protocol, TextIO
+from typing import NoReturn, Protocol, TextIO
 
 from designer.engine.errors import GraphError
 from designer.engine.events import Event, Status, StepLogEvent, StepStatusEvent
@@ -78,8 +80,20 @@ def print_summary(result: RunResult, stream: Writable) -> None:
     stream.flush()
 
 
-def print_errors(errors: list[GraphError], stream: TextIO) -> None:
+def print_errors(errors: list[GraphError], stream: Writable) -> None:
     stream.write(f"The pipeline has {len(errors)} error{'s' if len(errors) != 1 else ''}:\n")
     for error in errors:
         stream.write(f"  - {error.describe()}  [{error.code}]\n")
     stream.flush()
+
+
+def exit_invalid(errors: list[GraphError], *, as_json: bool, stdout: Writable, live: Writable) -> NoReturn:
+    """End a run command whose pipeline cannot run: with --json its outcome on `stdout` (a
+    failed run that never started), else the errors on `live`; exit code 1."""
+    if as_json:
+        stdout.write(json.dumps({
+            "run_id": None, "status": "failed", "steps": {}, "metrics": {}, "errors": [e.to_json() for e in errors],
+        }))
+    else:
+        print_errors(errors, live)
+    sys.exit(1)

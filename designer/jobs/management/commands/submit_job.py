@@ -73,7 +73,7 @@ class Command(submit_pipeline.Command):
         from designer.jobs import services as jobs
         from designer.pipelines.validation import pipeline_prepare
         from designer.runs import execution, leases, services
-        from designer.runs.console import LiveConsole, print_errors, print_summary
+        from designer.runs.console import LiveConsole, exit_invalid, print_summary
         from designer.runs.models import RunKind, RunSource
 
         as_json = options["json"]
@@ -83,14 +83,7 @@ class Command(submit_pipeline.Command):
             prepared = jobs.job_prepare(doc=doc, folder=folder, compute=options["compute"])
             pipeline, plan = pipeline_prepare(document=prepared.document)
         except PipelineInvalid as exc:
-            if as_json:
-                self.stdout.write(json.dumps({
-                    "run_id": None, "status": "failed", "steps": {}, "metrics": {},
-                    "errors": [e.to_json() for e in exc.errors],
-                }))
-            else:
-                print_errors(exc.errors, live)
-            sys.exit(1)
+            exit_invalid(exc.errors, as_json=as_json, stdout=self.stdout, live=live)
         snapshot = prepared.job["snapshot"]
         with transaction.atomic():
             run = services.run_create(

@@ -29,7 +29,7 @@ class Command(BaseCommand):
 
         from designer.pipelines import validation
         from designer.runs import execution, leases, services
-        from designer.runs.console import LiveConsole, print_errors, print_summary
+        from designer.runs.console import LiveConsole, exit_invalid, print_summary
         from designer.runs.models import RunSource
 
         as_json = options["json"]
@@ -41,14 +41,7 @@ class Command(BaseCommand):
                 text=text, parameters=parse_params(options["param"]), compute=options["compute"]
             )
         except PipelineInvalid as exc:
-            if as_json:
-                self.stdout.write(json.dumps({
-                    "run_id": None, "status": "failed", "steps": {}, "metrics": {},
-                    "errors": [e.to_json() for e in exc.errors],
-                }))
-            else:
-                print_errors(exc.errors, live)
-            sys.exit(1)
+            exit_invalid(exc.errors, as_json=as_json, stdout=self.stdout, live=live)
 
         with transaction.atomic():
             run = services.run_create(doc=doc, plan=plan, source=RunSource.CLI, force_rerun=options["force_rerun"])
