@@ -34,6 +34,7 @@ import ctypes
 import json
 import os
 import platform
+import re
 import sys
 from typing import Any
 
@@ -115,6 +116,18 @@ def die_with_parent() -> None:
     prctl(PR_SET_PDEATHSIG, 9)
 
 
+def _mount_points_under(folder: str) -> list[str]:
+    """The mount points below `folder` in this mount namespace, outermost first."""
+    points = []
+    with open("/proc/self/mountinfo", "rb") as mounts:
+        for line in mounts:
+            # The fifth field, with space, tab, newline and backslash escaped in octal.
+            point = os.fsdecode(re.sub(rb"\\([0-7]{3})", lambda escape: bytes([int(escape[1], 8)]), line.split()[4]))
+            if point.startswith(folder + "/"):
+                points.append(point)
+    return sorted(set(points), key=lambda point: point.count("/"))
+
+
 def enter_step_namespaces(folder: str, *, tmp_mb: int) -> None:
     """In the step's reaper, before it forks the step: the namespaces and the view of one
     step whose folders (in/, out/, work/) are `folder` under /atelier/steps."""
@@ -123,8 +136,15 @@ def enter_step_namespaces(folder: str, *, tmp_mb: int) -> None:
     _bind(f"{folder}/in", IN_DIR, read_only=True)
     _bind(f"{folder}/out", OUT_DIR, read_only=False)
     _bind(f"{folder}/work", WORK_DIR, read_only=False)
+    # What the sandbox bound under /tmp (Python, when it is installed there) stays, above
+    # the step's fresh /tmp: held open before that tmpfs covers it, then bound again.
+    kept = [(target, os.open(target, os.O_PATH)) for target in _mount_points_under("/tmp")]
     for target in ("/tmp", "/dev/shm"):
         _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
+    for target, handle in kept:
+        os.makedirs(target, exist_ok=True)
+        _bind(f"/proc/self/fd/{handle}", target, read_only=True)
+        os.close(handle)
     for hidden in (STEPS_DIR, SOCKET_DIR):
         _mount("tmpfs", hidden, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "size=4k,mode=000")
     # The sandbox's root is a tmpfs the server's steps share: read-only for the step, so that

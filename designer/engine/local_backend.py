@@ -266,12 +266,14 @@ class _SandboxedServer(_StepServer):
             # namespace only.
             "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP",
             "--hostname", "atelier", *_system_binds(),
+            # /tmp before the binds: Python installed under /tmp stays visible above it.
+            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         ]
         for index, (how, source, target) in enumerate(binds):
             args += [how, f"/tmp/stage/{index}" if staged else source, target]
         for folder in (IN_DIR, OUT_DIR, WORK_DIR):
             args += ["--dir", folder]
-        args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/"]
+        args += ["--chdir", "/"]
         for name, value in {**_SANDBOX_ENV, **code_environment()}.items():
             args += ["--setenv", name, value]
         args += ["--", sys.executable, *python_args]
@@ -499,13 +501,17 @@ class LocalBackend:
     ) -> None:
         self.capacity = capacity
         self.limits = limits
-        if sandbox and sandbox_unavailable():
-            raise ForkServerError(f"local steps cannot be sandboxed: {sandbox_unavailable()}")
+        # Required but missing: each step fails with the reason (an infrastructure error), rather
+        # than every run, whatever its compute, failing to start.
+        missing = sandbox_unavailable() if sandbox else None
+        self.refused = f"local steps cannot be sandboxed: {missing}" if missing else None
         self.sandboxed = sandbox_unavailable() is None if sandbox is None else sandbox
         self.scratch_dir = Path(scratch_dir) if scratch_dir is not None else _default_scratch()
         self.scratch_dir.mkdir(parents=True, exist_ok=True)
 
     def start(self, request: dict[str, Any], step_dir: Path) -> LocalStepHandle:
+        if self.refused:
+            raise ForkServerError(self.refused)
         if not self.sandboxed and request.get("user_code") and not request.get("trusted"):
             # Validation says so first; this holds even for a run recorded before.
             raise ForkServerError(f"this step runs your code, and {UNSANDBOXED_REASON}")

@@ -2,13 +2,18 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
+from designer.engine.local_backend import sandbox_unavailable
 from designer.runs.models import Run, RunEvent, StepRun
 from designer.samples import SAMPLES_DIR, sample_pipeline_files
 
@@ -230,8 +235,6 @@ def test_ctrl_c_cancels_the_running_steps(data_dir, manage, write_pipeline):
         "module": "execute_python_script", "inputs": {"dataset1": "cars.dataset"},
         "params": {"script": "import time\ndef azureml_main(dataframe1=None, dataframe2=None):\n"
                              "    print('sleeping', flush=True)\n    time.sleep(120)\n"}}})
-    import os
-
     process = subprocess.Popen(
         [sys.executable, "manage.py", "run_pipeline", path, "-v", "2"], cwd=ROOT, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
@@ -250,3 +253,39 @@ def test_ctrl_c_cancels_the_running_steps(data_dir, manage, write_pipeline):
     assert run.status == "cancelled"
     assert StepRun.objects.get(run=run, node="slow").status == "cancelled"
     assert no_half_written_artifacts(data_dir)
+
+
+def test_a_python_installed_under_tmp_runs_sandboxed(data_dir, write_pipeline):
+    """The sandbox covers /tmp with a fresh one, twice (the step server's, then each step's):
+    a Python whose prefix is under /tmp (a checkout there) must stay visible above both."""
+    if sandbox_unavailable():
+        pytest.skip(f"no sandbox for local steps: {sandbox_unavailable()}")
+    under_tmp = Path(tempfile.mkdtemp(dir="/tmp"))
+    (under_tmp / "venv").symlink_to(sys.prefix, target_is_directory=True)
+    path = write_pipeline({"cars": CARS, "head": {
+        "module": "execute_python_script", "inputs": {"dataset1": "cars.dataset"},
+        "params": {"script": "import sys\ndef azureml_main(dataframe1=None, dataframe2=None):\n"
+                             "    print('prefix', sys.prefix, flush=True)\n    return dataframe1.head(3),\n"}}})
+    try:
+        done = subprocess.run(
+            [str(under_tmp / "venv" / "bin" / "python"), "manage.py", "run_pipeline", path, "-v", "2"], cwd=ROOT,
+            capture_output=True, text=True, timeout=300,
+            env={**os.environ, "DATABASE_URL": database_url(), "ATELIER_DATA_DIR": str(data_dir),
+                 "ATELIER_LOCAL_SANDBOX": "required"},
+        )
+    finally:
+        shutil.rmtree(under_tmp)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"prefix {under_tmp}/venv" in done.stdout
+
+
+def test_a_required_sandbox_that_is_missing_fails_the_steps_with_the_reason(data_dir, manage, write_pipeline):
+    path = write_pipeline({"cars": CARS})
+    no_bwrap = data_dir / "bin"  # a PATH where bubblewrap is not installed
+    no_bwrap.mkdir()
+    summary = outcome(manage("run_pipeline", path, "--json",
+                             env={"PATH": str(no_bwrap), "ATELIER_LOCAL_SANDBOX": "required"}))
+    assert summary["status"] == "failed"
+    error = summary["steps"]["cars"]["error"]
+    assert "local steps cannot be sandboxed" in error["message"] and "bubblewrap" in error["message"]
+    assert Run.objects.get().status == "failed"
