@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from modules.sdk import Code, Input, Module, ModuleError, Output, ParamValues, PortType, StepContext, register
 from modules.sdk.headless_plots import headless_plots
-from modules.sdk.run_log import logging_to, offline_azureml
+from modules.sdk.run_log import record_run_log, script_api
 
 SCRIPT_NAME = "script.py"
 ENTRY_POINT = "azureml_main"
@@ -143,8 +143,10 @@ class ExecutePythonScript(Module):
         bundle_dir = script_dir / BUNDLE_FOLDER
         if bundle is not None:
             unpack_bundle(bundle, bundle_dir, BundleLimits.from_resources(ctx.resources))
-        with _script_environment(script_dir, bundle_dir), logging_to(ctx), offline_azureml(), headless_plots():
-            with user_code_errors(script_dir):
+        run_log = ctx.work_dir / "run_log"
+        (run_log / "uploads").mkdir(parents=True, exist_ok=True)
+        with _script_environment(script_dir, bundle_dir), script_api(run_log, run_log / "uploads"), headless_plots():
+            with _recording_run_log(ctx, run_log), user_code_errors(script_dir):
                 module = load_script(params.script, script_dir)
                 main = getattr(module, ENTRY_POINT, None)
                 if not callable(main):
@@ -206,6 +208,15 @@ def _declared_tables(main: Any) -> int:
             param="script",
         )
     return min(len(positional), 2)
+
+
+@contextlib.contextmanager
+def _recording_run_log(ctx: StepContext, folder: Path) -> Iterator[None]:
+    """What the script logged is the step's, whether it returned or failed."""
+    try:
+        yield
+    finally:
+        record_run_log(ctx, folder, folder / "uploads")
 
 
 @contextlib.contextmanager

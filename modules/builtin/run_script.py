@@ -19,9 +19,10 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from modules.jobs import ERROR_ENV, LAUNCHER, RUN_LOG_ENV
+from modules.jobs import ERROR_ENV, LAUNCHER
 from modules.sdk import Code, Input, Module, ModuleError, Output, ParamValues, PortType, StepContext, String, register
 from modules.sdk.artifacts import TABLE_FILE
+from modules.sdk.run_log import RUN_LOG_ENV, RUN_LOG_FILE, UPLOADS_ENV, record_run_log
 
 from .data_input import dataset_version_dir, resolve_data_path
 from .samples import SAMPLE_NAMES, sample_path
@@ -32,9 +33,6 @@ JOB_FOLDER = "job"
 OUTPUT_FOLDERS = ("outputs", "logs")
 # Where the run API and the launcher leave what the step reads back (the job's ./.atelier).
 STATE_FOLDER = ".atelier"
-# Recorded from a run log at most: a script logging in a loop must not fill the manifest.
-MAX_SERIES_POINTS = 10_000
-MAX_LOG_RECORDS = 100_000
 
 
 def parse_bindings(text: str) -> dict[str, str]:
@@ -121,11 +119,11 @@ class RunScript(Module):
         state = job / STATE_FOLDER
         ctx.log(f"running python {shlex.join([script, *arguments])}")
         sys.stdout.flush()
-        env = {**os.environ, RUN_LOG_ENV: str(state / "run_log.jsonl"), ERROR_ENV: str(state / "error.json"),
-               "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg"}
+        env = {**os.environ, RUN_LOG_ENV: str(state / RUN_LOG_FILE), UPLOADS_ENV: str(job / "outputs"),
+               ERROR_ENV: str(state / "error.json"), "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg"}
         # The script's output goes straight to the step's: its log lines arrive live.
         returncode = subprocess.call([sys.executable, str(LAUNCHER), script, *arguments], cwd=job, env=env)
-        _record_run_log(ctx, state)
+        record_run_log(ctx, state, job / "outputs")
         if returncode != 0:
             raise _script_failure(state / "error.json", returncode)
         return {folder: job / folder for folder in OUTPUT_FOLDERS}
@@ -236,45 +234,3 @@ def _script_failure(error_file: Path, returncode: int) -> ModuleError:
         details={"file": str(file)[:500] if file else None, "line": line if isinstance(line, int) else None,
                  "exception": str(report.get("exception", ""))[:200]},
     )
-
-
-def _record_run_log(ctx: StepContext, state: Path) -> None:
-    """What the script logged through the run API, recorded with the step: the last value of
-    each metric, each metric's series, rows, tables and tags as chart data, images."""
-    path = state / "run_log.jsonl"
-    if not path.is_file():
-        return
-    series: dict[str, list[Any]] = {}
-    rows: dict[str, list[dict[str, Any]]] = {}
-    tables: dict[str, Any] = {}
-    tags: dict[str, str] = {}
-    with path.open(errors="replace") as handle:
-        for count, line in enumerate(handle):
-            if count >= MAX_LOG_RECORDS:
-                ctx.warn(f"the run log has more than {MAX_LOG_RECORDS} records; the rest was not recorded")
-                break
-            try:
-                record = json.loads(line)
-                kind, name = record["kind"], str(record["name"])[:200]
-            except (ValueError, KeyError, TypeError):
-                continue  # the script's own process wrote the file: a broken line is dropped
-            if kind == "metric":
-                values = series.setdefault(name, [])
-                if len(values) < MAX_SERIES_POINTS:
-                    values.append(record.get("value"))
-                if isinstance(record.get("value"), (int, float)):
-                    # Already sent live by the script's process (the run API's metric line).
-                    ctx.metrics[name] = float(record["value"])
-            elif kind == "row":
-                rows.setdefault(name, []).append(record.get("value"))
-            elif kind == "table":
-                tables[name] = record.get("value")
-            elif kind == "tag":
-                tags[name] = str(record.get("value"))[:1000]
-            elif kind == "image":
-                image = state / "images" / Path(str(record.get("file"))).name
-                if image.is_file():
-                    ctx.image(name, image.read_bytes())
-    log = {"series": series, "rows": rows, "tables": tables, "tags": tags}
-    if any(log.values()):
-        ctx.visual("run_log", log)

@@ -14,7 +14,8 @@ import runpy
 import sys
 import traceback
 
-_API_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "api")
+# modules/sdk/script_api (modules.sdk.run_log.SCRIPT_API_DIR, which this file cannot import).
+_API_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sdk", "script_api")
 
 
 def _is_own(filename: str, root: str) -> bool:

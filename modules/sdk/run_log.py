@@ -1,194 +1,173 @@
-"""What a user's script logs about its run: metrics, series, tables, images, tags, files.
+"""What a user's script logged about its run, recorded with its step.
 
-The one logging API for code that users write (Execute Python Script today; jobs can use
-the same): a script calls `run.log("rmse", 0.3)` (`from modules.sdk.run_log import run`), or
-the Azure ML SDK's `Run.get_context().log(...)` through the offline stand-in in
-`modules/sdk/stand_ins/azureml` (see `offline_azureml`). Whatever is logged becomes the
-step's own records through its StepContext:
+Scripts log through one API (`script_api/`: `from atelier import run`, or the Azure ML
+SDK's `Run.get_context()` through the `azureml` stand-in beside it), in a job's own
+process (Run Script) or in the step's (Execute Python Script). The API appends JSON lines
+to a run log file; when the script ends, `record_run_log` turns them into the step's
+records:
 
-- a number logged with `log` is a step metric (the last value logged under a name);
-  every value logged under that name, numbers or not, is kept as a series;
-- `log_list`, `log_row` and `log_table` keep series and tables; `tag` keeps tags; all of
-  them are the step's `run_log` visual;
-- `log_image` (a PNG file or a matplotlib figure) is a step image; `upload_file` of a PNG
-  is one too, other files are listed by name and size in the visual.
+- a number logged with `log` is a step metric (the last value logged under a name; it
+  also went out live); every value logged under a name, `log_list`'s too, is a series;
+- `log_row` and `log_table` keep tables (a new column is empty in earlier rows); `tag`
+  keeps tags; all of them are the step's `run_log` visual;
+- `log_image` is a step image; so is a PNG given to `upload_file`, whose other files are
+  listed by name and size.
 
-What a script logs is untrusted like anything else a step reports: names and sizes are
-bounded here (and the host bounds the manifest again).
+The file is written by the user's code: every line is untrusted, and what is kept is
+bounded here whatever the API itself enforces.
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import math
+import os
 import sys
-from numbers import Real
 from pathlib import Path
-from typing import IO, Any, Iterator, Mapping
+from typing import Any, Iterator
 
 from .context import StepContext
 
 VISUAL = "run_log"
+# Put first on a script's sys.path: `atelier` and `azureml`.
+SCRIPT_API_DIR = Path(__file__).resolve().parent / "script_api"
+RUN_LOG_ENV = "ATELIER_RUN_LOG"
+UPLOADS_ENV = "ATELIER_RUN_UPLOADS"
+RUN_LOG_FILE = "run_log.jsonl"
+MAX_RECORDS = 20_000
+MAX_VALUES = 20_000
 MAX_NAME = 200
-# Bounds on what one step keeps, so a script looping over `log` cannot grow the manifest
-# past what the host reads.
-MAX_VALUES = 10_000
 MAX_TEXT = 1_000
 MAX_TAGS = 100
-# Where the offline `azureml` package lives: put first on sys.path by `offline_azureml`.
-STAND_INS = Path(__file__).resolve().parent / "stand_ins"
-
-
-class RunLogError(ValueError):
-    """A call the log cannot record (bad name, too much data); raised in the user's script."""
-
-
-def _name(name: Any) -> str:
-    text = str(name)
-    if not text or len(text) > MAX_NAME:
-        raise RunLogError(f"a logged name must have 1 to {MAX_NAME} characters, got {len(text)}")
-    return text
+MAX_FILES = 1_000
+_PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def _value(value: Any) -> Any:
-    """A JSON-safe value: finite numbers stay numbers; anything else is its text, shortened."""
-    if isinstance(value, bool):
+    if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, Real):
-        number = float(value)
-        return number if math.isfinite(number) else None
+    if isinstance(value, (int, float)):
+        return float(value) if math.isfinite(value) else None
     return str(value)[:MAX_TEXT]
 
 
-class RunLog:
-    """The log of one step's script, written into `ctx` as it is called."""
+class _Log:
+    """The run log being read, within its bounds."""
 
-    def __init__(self, ctx: StepContext) -> None:
-        self._ctx = ctx
-        self._series: dict[str, list[Any]] = {}
-        self._tables: dict[str, dict[str, list[Any]]] = {}
-        self._tags: dict[str, str] = {}
-        self._files: list[dict[str, Any]] = []
-        self._kept = 0
+    def __init__(self) -> None:
+        self.series: dict[str, list[Any]] = {}
+        self.tables: dict[str, dict[str, list[Any]]] = {}
+        self.tags: dict[str, str] = {}
+        self.files: list[dict[str, Any]] = []
+        self.metrics: dict[str, float] = {}
+        self.images: list[tuple[str, Path]] = []
+        self.values = 0
 
-    def log(self, name: str, value: Any, description: str = "") -> None:
-        """Record `value` under `name`; a number is the step's metric `name` (the last one wins)."""
-        name = _name(name)
-        kept = _value(value)
-        self._append(name, [kept])
-        if isinstance(kept, float):
-            self._ctx.metric(name, kept)
+    def take(self, count: int) -> bool:
+        self.values += count
+        return self.values <= MAX_VALUES
 
-    def log_list(self, name: str, value: list[Any], description: str = "") -> None:
-        name = _name(name)
-        self._append(name, [_value(v) for v in value])
+    def add(self, record: dict[str, Any], folder: Path, uploads: Path | None) -> None:
+        kind, name, value = record.get("kind"), str(record.get("name"))[:MAX_NAME], record.get("value")
+        if kind == "metric" and self.take(1):
+            kept = _value(value)
+            self.series.setdefault(name, []).append(kept)
+            if isinstance(kept, float):
+                self.metrics[name] = kept
+        elif kind == "list" and isinstance(value, list) and self.take(len(value)):
+            self.series.setdefault(name, []).extend(_value(v) for v in value)
+        elif kind == "row" and isinstance(value, dict) and self.take(len(value)):
+            table = self.tables.setdefault(name, {})
+            height = max((len(column) for column in table.values()), default=0)
+            for column in value:
+                table.setdefault(str(column)[:MAX_NAME], [None] * height)
+            for column, values in table.items():
+                values.append(_value(value.get(column)))
+        elif kind == "table" and isinstance(value, dict):
+            columns = {str(k)[:MAX_NAME]: v for k, v in value.items() if isinstance(v, list)}
+            if self.take(sum(map(len, columns.values()))):
+                table = self.tables.setdefault(name, {})
+                for column, values in columns.items():
+                    table.setdefault(column, []).extend(_value(v) for v in values)
+        elif kind == "tag" and (name in self.tags or len(self.tags) < MAX_TAGS):
+            self.tags[name] = str(value)[:MAX_TEXT]
+        elif kind == "image":
+            self._image(name, folder / "images" / Path(str(record.get("file"))).name)
+        elif kind == "file" and uploads is not None and len(self.files) < MAX_FILES:
+            path = uploads / str(record.get("file"))
+            if not _inside(path, uploads):
+                return
+            if _is_png(path):
+                self._image(Path(name).name, path)
+            else:
+                self.files.append({"name": name, "bytes": path.stat().st_size})
 
-    def log_row(self, name: str, description: str = "", **row: Any) -> None:
-        """Add a row (column=value) to the table `name`; a new column is empty in earlier rows."""
-        table = self._table(_name(name))
-        height = max((len(column) for column in table.values()), default=0)
-        self._count(1 + len(row))
-        for column in row:
-            table.setdefault(_name(column), [None] * height)
-        for column, values in table.items():
-            values.append(_value(row[column]) if column in row else None)
-
-    def log_table(self, name: str, value: Mapping[str, list[Any]], description: str = "") -> None:
-        """Add the columns of `value` ({column: [values]}) to the table `name`."""
-        table = self._table(_name(name))
-        for column, values in value.items():
-            converted = [_value(v) for v in values]
-            self._count(len(converted))
-            table.setdefault(_name(column), []).extend(converted)
-
-    def log_image(self, name: str, path: str | Path | None = None, plot: Any = None, description: str = "") -> None:
-        """A PNG file (`path`) or a matplotlib figure or pyplot (`plot`) as a step image."""
-        name = _name(name)
-        if (path is None) == (plot is None):
-            raise RunLogError("log_image needs either path or plot")
-        if path is not None:
-            self._ctx.image(name, Path(path).read_bytes())
-        else:
-            self._ctx.image(name, plot.gcf() if hasattr(plot, "gcf") else plot)
-
-    def tag(self, key: str, value: Any = None) -> None:
-        if len(self._tags) >= MAX_TAGS and key not in self._tags:
-            raise RunLogError(f"a step keeps at most {MAX_TAGS} tags")
-        self._tags[_name(key)] = "" if value is None else str(value)[:MAX_TEXT]
-        self._publish()
-
-    def upload_file(self, name: str, path_or_stream: str | Path | IO[bytes]) -> None:
-        """A PNG becomes a step image; another file is listed (name, bytes) but not kept."""
-        name = _name(name)
-        if isinstance(path_or_stream, (str, Path)):
-            data = Path(path_or_stream).read_bytes()
-        else:
-            data = path_or_stream.read()
-            data = data.encode() if isinstance(data, str) else data
-        if data.startswith(b"\x89PNG\r\n\x1a\n"):
-            self._ctx.image(Path(name).name, data)
-        else:
-            self._count(1)
-            self._files.append({"name": name, "bytes": len(data)})
-            self._ctx.log(f"upload_file({name!r}): {len(data)} bytes, listed in the run log (only images are kept)")
-        self._publish()
-
-    def _append(self, name: str, values: list[Any]) -> None:
-        self._count(len(values))
-        self._series.setdefault(name, []).extend(values)
-        self._publish()
-
-    def _table(self, name: str) -> dict[str, list[Any]]:
-        table = self._tables.setdefault(name, {})
-        self._publish()
-        return table
-
-    def _count(self, values: int) -> None:
-        self._kept += values
-        if self._kept > MAX_VALUES:
-            raise RunLogError(f"a step's run log keeps at most {MAX_VALUES:,} values")
-
-    def _publish(self) -> None:
-        # The same dicts: later appends show without publishing again.
-        self._ctx.visual(VISUAL, {"series": self._series, "tables": self._tables, "tags": self._tags, "files": self._files})
+    def _image(self, name: str, path: Path) -> None:
+        if _is_png(path):
+            self.images.append((name, path))
 
 
-class _CurrentRun:
-    """`run`: the log of the step running now (a script imports it once, at its top)."""
-
-    _active: RunLog | None = None
-
-    def __getattr__(self, attribute: str) -> Any:
-        if _CurrentRun._active is None:
-            raise RuntimeError("the run log is only available while a step runs a script")
-        return getattr(_CurrentRun._active, attribute)
-
-
-run: Any = _CurrentRun()
-
-
-def current_log() -> RunLog | None:
-    return _CurrentRun._active
-
-
-@contextlib.contextmanager
-def logging_to(ctx: StepContext) -> Iterator[RunLog]:
-    """While the block runs, `run` (and the azureml stand-in's Run) log into `ctx`."""
-    previous, _CurrentRun._active = _CurrentRun._active, RunLog(ctx)
+def _inside(path: Path, folder: Path) -> bool:
+    """A regular file under `folder`, reached without links (the script wrote both)."""
     try:
-        yield _CurrentRun._active
-    finally:
-        _CurrentRun._active = previous
+        return path.resolve().is_relative_to(folder.resolve()) and not path.is_symlink() and path.is_file()
+    except OSError:
+        return False
+
+
+def _is_png(path: Path) -> bool:
+    if path.is_symlink() or not path.is_file():
+        return False
+    with path.open("rb") as handle:
+        return handle.read(len(_PNG)) == _PNG
+
+
+def record_run_log(ctx: StepContext, folder: Path, uploads: Path | None = None) -> None:
+    """Record what the script logged into `folder`'s run log (and uploaded into `uploads`)
+    as the step's metrics, images and `run_log` visual."""
+    path = folder / RUN_LOG_FILE
+    if path.is_symlink() or not path.is_file():
+        return
+    log = _Log()
+    with path.open(errors="replace") as handle:
+        for count, line in enumerate(handle):
+            if count >= MAX_RECORDS or log.values > MAX_VALUES:
+                ctx.warn(f"the run log holds more than {MAX_VALUES:,} values; the rest was not recorded")
+                break
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # the script's own process wrote the file: a broken line is dropped
+            if isinstance(record, dict):
+                log.add(record, folder, uploads)
+    # Metrics already went out live, as the API's structured lines.
+    ctx.metrics.update(log.metrics)
+    for name, image in log.images:
+        ctx.image(name, image.read_bytes())
+    if log.series or log.tables or log.tags or log.files:
+        ctx.visual(VISUAL, {"series": log.series, "tables": log.tables, "tags": log.tags, "files": log.files})
 
 
 @contextlib.contextmanager
-def offline_azureml() -> Iterator[None]:
-    """`import azureml.core` finds the offline stand-in while the block runs (and is forgotten
-    after, so a warm worker's next script imports it fresh)."""
-    sys.path.insert(0, str(STAND_INS))
+def script_api(folder: Path, uploads: Path | None = None) -> Iterator[None]:
+    """While the block runs a script in this process, `atelier` and `azureml` import from
+    `script_api/` and log into `folder` (which must exist); both are forgotten after, so a
+    warm process's next script imports them fresh."""
+    saved = {name: os.environ.get(name) for name in (RUN_LOG_ENV, UPLOADS_ENV)}
+    os.environ[RUN_LOG_ENV] = str(folder / RUN_LOG_FILE)
+    os.environ.pop(UPLOADS_ENV, None)
+    if uploads is not None:
+        os.environ[UPLOADS_ENV] = str(uploads)
+    sys.path.insert(0, str(SCRIPT_API_DIR))
     try:
         yield
     finally:
         with contextlib.suppress(ValueError):
-            sys.path.remove(str(STAND_INS))
-        for name in [m for m in sys.modules if m == "azureml" or m.startswith("azureml.")]:
+            sys.path.remove(str(SCRIPT_API_DIR))
+        for name in [m for m in sys.modules if m.split(".")[0] in ("atelier", "azureml")]:
             del sys.modules[name]
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -415,7 +415,7 @@ def test_the_azureml_run_logs_become_step_metrics_images_and_the_run_log(tmp_pat
 
 def test_the_run_log_reaches_the_manifest_through_the_runner(tmp_path: Path) -> None:
     script = """\
-        from modules.sdk.run_log import run
+        from atelier import run
 
         def azureml_main(dataframe1=None, dataframe2=None):
             run.log("r2", 0.75)
@@ -447,7 +447,7 @@ def test_the_stand_in_is_gone_after_the_script() -> None:
     run_script("import azureml.core\n\ndef azureml_main(a=None, b=None):\n    return a,\n")
     import sys
 
-    assert not [name for name in sys.modules if name.startswith("azureml")]
+    assert not [name for name in sys.modules if name.split(".")[0] in ("azureml", "atelier")]
     with pytest.raises(ModuleNotFoundError):
         import azureml.core  # noqa: F401
 

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from modules.jobs import API_DIR
+from modules.sdk.run_log import SCRIPT_API_DIR
 from modules.sdk.testing import run_through_runner
 
 
@@ -63,12 +63,15 @@ def test_metrics_series_rows_tables_tags_and_images_are_recorded(tmp_path: Path)
         run.upload_file("models/model.bin", "model.bin")
     """})
     assert manifest["status"] == "completed", manifest["error"]
-    assert manifest["metrics"] == {"loss": 0.25, "accuracy": 0.8}
+    # A list is a series (a chart), not a metric: only `log` of a number is.
+    assert manifest["metrics"] == {"loss": 0.25}
     log = manifest["visuals"]["run_log"]
     assert log["series"]["loss"] == [0.9, 0.5, 0.25] and log["series"]["note"] == ["not a number"]
-    assert log["rows"]["per_class"] == [{"label": "a", "f1": 0.5}]
+    assert log["series"]["accuracy"] == [0.6, 0.8]
+    assert log["tables"]["per_class"] == {"label": ["a"], "f1": [0.5]}
     assert log["tables"]["confusion"] == {"actual": [0, 1], "predicted": [0, 0]}
     assert log["tags"] == {"stage": "baseline"}
+    assert log["files"] == [{"name": "models/model.bin", "bytes": 1}]
     assert manifest["images"] == ["curve.png"]
     assert (outputs["outputs"] / "models" / "model.bin").read_text() == "m"
 
@@ -85,7 +88,8 @@ def test_an_azure_ml_v1_script_runs_unchanged(tmp_path: Path) -> None:
         run.complete()
     """})
     assert manifest["status"] == "completed", manifest["error"]
-    assert manifest["metrics"] == {"alpha": 0.03, "errors": 1.0}
+    assert manifest["metrics"] == {"alpha": 0.03}
+    assert manifest["visuals"]["run_log"]["series"] == {"alpha": [0.03], "errors": [3, 2, 1]}
 
 
 def test_an_exception_names_the_scripts_file_and_line_not_the_runners(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
@@ -148,7 +152,7 @@ def test_outside_atelier_the_run_api_prints_instead(tmp_path: Path) -> None:
     script = tmp_path / "train.py"
     script.write_text("from atelier import run\nrun.log('loss', 0.5)\nrun.tag('a', 'b')\n")
     done = subprocess.run(
-        [sys.executable, str(script)], env={"PYTHONPATH": str(API_DIR)}, capture_output=True, text=True, check=True,
+        [sys.executable, str(script)], env={"PYTHONPATH": str(SCRIPT_API_DIR)}, capture_output=True, text=True, check=True,
     )
     lines = [json.loads(line.split("] ", 1)[1]) for line in done.stdout.splitlines()]
     assert lines == [{"kind": "metric", "name": "loss", "value": 0.5}, {"kind": "tag", "name": "a", "value": "b"}]

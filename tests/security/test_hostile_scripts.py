@@ -17,7 +17,7 @@ from .conftest import IRIS, ROOT, finished, logs, probe_results, probes, submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-STAND_IN = ROOT / "modules" / "sdk" / "stand_ins" / "azureml" / "core" / "__init__.py"
+STAND_IN = ROOT / "modules" / "sdk" / "script_api" / "azureml" / "core" / "__init__.py"
 
 
 def digest(path: Path) -> str:
@@ -40,7 +40,7 @@ def test_a_script_cannot_write_outside_its_folders(mallory, compute):
         "above its work folder": "open('../../escaped.py', 'w').write('x')",
         "into its Script Bundle input": "open('/atelier/in/bundle/files.zip', 'r+b').write(b'poisoned')",
         "into the azureml stand-in": (
-            "open('/opt/atelier/modules/sdk/stand_ins/azureml/core/__init__.py', 'a').write('POISON = 1')"
+            "open('/opt/atelier/modules/sdk/script_api/azureml/core/__init__.py', 'a').write('POISON = 1')"
         ),
         "into the project's stand-in": f"open({str(STAND_IN)!r}, 'a').write('POISON = 1')",
     }
