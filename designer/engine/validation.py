@@ -294,6 +294,10 @@ def validate_pipeline(
             if ran:
                 inputs[port] = ran[0]
                 graph.add_edge(ran[0][0], node_id)
+            if ran and served:
+                # As it runs, a file lists the data an input takes in a run first.
+                listed = {**upgraded_nodes[node_id].inputs, port: [".".join(ran[0]), ".".join(served[0])]}
+                upgraded_nodes[node_id] = upgraded_nodes[node_id].model_copy(update={"inputs": listed})
         for port, decl in spec.inputs.items():
             if not decl.optional and port not in node.inputs:
                 errors.append(GraphError(
