@@ -10,7 +10,6 @@ request reaches run. The response holds each Web Service Output's table by its n
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from typing import Any, Collection, Mapping
 
 import networkx as nx
@@ -114,7 +113,7 @@ def serving_plan(
 
 def store_table(store: ArtifactStore, table: pd.DataFrame, limits: TableLimits = TableLimits()) -> str:
     """Put a request's table into the store as a table artifact; its digest."""
-    folder = store.new_step_dir(f"request-{uuid.uuid4().hex}", "table")
+    folder = store.new_step_dir("request", "table")
     write_table(table, folder, limits)
     return store.put_folder(folder)
 
