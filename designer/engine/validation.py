@@ -259,7 +259,7 @@ def validate_pipeline(
                 ))
                 continue
             refs = [given] if isinstance(given, str) else given
-            if len(refs) != 2 and not isinstance(given, str):
+            if not isinstance(given, str) and len(given) != 2:
                 errors.append(GraphError(
                     "too_many_sources",
                     f"input {port!r} lists {len(refs)} sources; an input takes one, or two when one of them "
