@@ -61,7 +61,8 @@ def compile_plan(
     resources: Mapping[str, Any] | None = None,
     environment_of: EnvironmentOf | None = None,
 ) -> Plan:
-    """`environment_of(compute)` names the environment a compute target runs steps in."""
+    """`environment_of(compute)` names the environment a compute target runs steps in. The plan
+    is a pipeline run's: Web Service Inputs are not steps and their edges are inactive."""
     named = environment_of or (lambda _compute: local_environment_id())
     environments: dict[str, str] = {}
 
@@ -75,6 +76,8 @@ def compile_plan(
     for node_id in nx.lexicographical_topological_sort(resolved.graph):
         node = resolved.nodes[node_id]
         spec = node.module.spec
+        if spec.request_input:
+            continue  # never a step: a request's table is bound where it feeds (engine/serving.py)
         fingerprint = node.module.fingerprint(node.params, resources or {})
         steps.append(PlanStep(
             node=node_id,

@@ -3,6 +3,10 @@
 `load_pipeline(text)` returns a `PipelineDoc` or raises `PipelineInvalid` with errors
 that name the node and key at fault. Unknown keys are errors, never dropped, and so is a
 key given twice (in YAML the second would silently win; for an input it means two edges).
+
+A node's input names its upstream output as `NODE.PORT`. It may list two, `[NODE.PORT,
+NODE.PORT]`, only when one of them is a Web Service Input: the other feeds the input in a
+pipeline run, the Web Service Input when the pipeline serves requests (validation says so).
 """
 from __future__ import annotations
 
@@ -40,7 +44,8 @@ class SettingsDoc(_Strict):
 class NodeDoc(_Strict):
     module: str
     version: int | None = None
-    inputs: dict[str, str] = Field(default_factory=dict)
+    # port -> NODE.PORT, or [NODE.PORT, NODE.PORT] when one of them is a Web Service Input
+    inputs: dict[str, str | list[str]] = Field(default_factory=dict)
     params: dict[str, Any] = Field(default_factory=dict)
     compute: str | None = None
     comment: str | None = None
@@ -116,7 +121,9 @@ def _duplicate_errors(data: Any, path: tuple[str, ...] = ()) -> list[GraphError]
         for key in getattr(data, "duplicates", []):
             if len(path) == 3 and path[0] == "nodes" and path[2] == "inputs":
                 errors.append(GraphError(
-                    "duplicate_input_edge", f"input {key!r} has two edges; an input takes one",
+                    "duplicate_input_edge",
+                    f"input {key!r} has two edges; an input takes one, or a list of two when one of them is "
+                    "a Web Service Input",
                     node=path[1], port=key,
                 ))
             else:

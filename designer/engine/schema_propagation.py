@@ -42,4 +42,11 @@ def propagate_schemas(
         schemas[node_id] = {
             port: inferred.get(port) or known.get((node_id, port)) for port in node.module.spec.outputs
         }
+    # A Web Service Input's table has the columns of the data wired beside it: the request
+    # takes that data's place (its edges are not in the graph, so this comes after the walk).
+    for node in resolved.nodes.values():
+        for port, (request, request_port) in node.requests.items():
+            if port in node.inputs and schemas[request].get(request_port) is None:
+                source, source_port = node.inputs[port]
+                schemas[request][request_port] = schemas[source].get(source_port)
     return schemas, errors

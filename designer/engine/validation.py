@@ -12,8 +12,9 @@ from typing import Any, Collection, Mapping
 
 import networkx as nx
 
+from modules.builtin import web_service
 from modules.sdk import Module, ParamValues, Registry
-from modules.sdk.types import ESTIMATOR_PORT_TYPES
+from modules.sdk.types import ESTIMATOR_PORT_TYPES, PortType
 
 from .errors import GraphError, PipelineInvalid
 from .module_versions import NodeUpgrade, node_upgrade, resolve_node, upgraded_node
@@ -33,6 +34,9 @@ class ResolvedNode:
     compute: str
     force_rerun: bool
     timeout: float | None
+    # port -> the request input (Web Service Input node, port) that feeds it instead of
+    # `inputs` when the pipeline serves requests; inactive in a pipeline run.
+    requests: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def version(self) -> int:
@@ -154,12 +158,14 @@ def validate_pipeline(
     unavailable: Mapping[str, str] | None = None,
     code_refused: Mapping[str, str] | None = None,
     runtimes: Mapping[str, Collection[str]] | None = None,
+    serving: bool = False,
 ) -> Validation:
     """`computes` are the compute targets steps may run on; `unavailable` those that exist
     but cannot run steps now, with the reason (told apart from a name that is wrong);
     `code_refused` those where modules that run users' code may not run, with the reason;
     `runtimes` the programs besides Python (e.g. "R") each compute target provides (none
-    where it is not named)."""
+    where it is not named). `serving`: validated to serve requests, where an input a Web
+    Service Input feeds alone has its data (in a pipeline run it has none, an error)."""
     values, errors = _resolve_parameters(doc, parameters or {})
 
     def compute_error(name: str, what: str, node: str | None = None) -> GraphError:
@@ -243,7 +249,8 @@ def validate_pipeline(
                     errors.append(GraphError("unknown_param", f"param {name!r} {message}", node=node_id, param=name))
 
         inputs: dict[str, tuple[str, str]] = {}
-        for port, ref in node.inputs.items():
+        requests: dict[str, tuple[str, str]] = {}
+        for port, given in node.inputs.items():
             if port not in spec.inputs:
                 errors.append(GraphError(
                     "unknown_port",
@@ -251,41 +258,46 @@ def validate_pipeline(
                     node=node_id, port=port,
                 ))
                 continue
-            source, _, source_port = ref.partition(".")
-            if not source or not source_port:
+            refs = [given] if isinstance(given, str) else given
+            if not isinstance(given, str) and len(given) != 2:
                 errors.append(GraphError(
-                    "bad_reference", f"input {port!r} must name an upstream output as NODE.PORT, got {ref!r}",
+                    "too_many_sources",
+                    f"input {port!r} lists {len(refs)} sources; an input takes one, or two when one of them "
+                    "is a Web Service Input",
                     node=node_id, port=port,
                 ))
                 continue
-            if source not in doc.nodes:
+            found = [_source(port, ref, node_id, spec.inputs[port].type, doc, modules, errors) for ref in refs]
+            if None in found:
+                continue
+            served = [source for source in found if source and modules[source[0]].spec.request_input]
+            ran = [source for source in found if source and not modules[source[0]].spec.request_input]
+            if len(found) == 2 and len(served) != 1:
                 errors.append(GraphError(
-                    "unknown_node", f"input {port!r} refers to node {source!r}, which does not exist",
+                    "too_many_sources",
+                    f"input {port!r} has two sources, {refs[0]} and {refs[1]}; an input takes one, or two "
+                    "when one of them is a Web Service Input (its data when the pipeline serves requests) "
+                    "and the other the data it takes in a pipeline run",
                     node=node_id, port=port,
                 ))
                 continue
-            source_cls = modules.get(source)
-            if source_cls is None:
-                continue  # the unknown module is reported on its own node
-            out = source_cls.spec.outputs.get(source_port)
-            if out is None:
-                errors.append(GraphError(
-                    "unknown_port",
-                    f"input {port!r} refers to {ref!r}, but {source_cls.spec.id} has no output {source_port!r} "
-                    f"(outputs: {', '.join(source_cls.spec.outputs) or 'none'})",
-                    node=node_id, port=port,
-                ))
-                continue
-            expected = spec.inputs[port].type
-            if not expected.accepts(out.type):
-                errors.append(GraphError(
-                    "type_mismatch",
-                    f"input {port!r} takes a {expected.value}, but {ref} is a {out.type.value}",
-                    node=node_id, port=port, details={"expected": expected.value, "got": out.type.value},
-                ))
-                continue
-            inputs[port] = (source, source_port)
-            graph.add_edge(source, node_id)
+            if served:
+                requests[port] = served[0]
+                if not ran and not serving:
+                    request_spec = modules[served[0][0]].spec
+                    errors.append(GraphError(
+                        "request_input_alone",
+                        f"{request_spec.name} {served[0][0]!r} feeds {spec.name}'s {port} only when the "
+                        f"pipeline serves requests; wire the data {port} takes in a pipeline run to it too",
+                        node=node_id, port=port, details={"request_input": served[0][0]},
+                    ))
+            if ran:
+                inputs[port] = ran[0]
+                graph.add_edge(ran[0][0], node_id)
+            if ran and served:
+                # As it runs, a file lists the data an input takes in a run first.
+                listed = {**upgraded_nodes[node_id].inputs, port: [".".join(ran[0]), ".".join(served[0])]}
+                upgraded_nodes[node_id] = upgraded_nodes[node_id].model_copy(update={"inputs": listed})
         for port, decl in spec.inputs.items():
             if not decl.optional and port not in node.inputs:
                 errors.append(GraphError(
@@ -294,7 +306,7 @@ def validate_pipeline(
                 ))
         nodes[node_id] = ResolvedNode(
             id=node_id, module=cls, params=ParamValues(cleaned), inputs=inputs, compute=compute,
-            force_rerun=node.force_rerun, timeout=node.timeout or doc.settings.step_timeout,
+            force_rerun=node.force_rerun, timeout=node.timeout or doc.settings.step_timeout, requests=requests,
         )
 
     if code_refused:
@@ -308,6 +320,7 @@ def validate_pipeline(
                     node=node_id,
                 ))
 
+    errors += _web_service_name_errors(nodes)
     for cycle in _cycles(graph):
         errors.append(GraphError(
             "cycle", f"nodes {' -> '.join([*cycle, cycle[0]])} form a cycle", node=cycle[0], details={"nodes": cycle},
@@ -322,6 +335,73 @@ def validate_pipeline(
         doc = doc.model_copy(update={"nodes": upgraded_nodes})
         resolved = ResolvedGraph(doc=doc, nodes=nodes, graph=graph, parameters=values, upgrades=upgrades)
     return Validation(errors=errors, resolved=resolved, upgrades=upgrades)
+
+
+def _web_service_name_errors(nodes: Mapping[str, ResolvedNode]) -> list[GraphError]:
+    """A request names each Web Service Input's table, and a response each Web Service
+    Output's: names must be given, and unique among each kind."""
+    errors = []
+    for module_id in (web_service.INPUT_ID, web_service.OUTPUT_ID):
+        seen: dict[str, str] = {}
+        for node_id, node in nodes.items():
+            if node.module.spec.id != module_id or "name" not in node.params:
+                continue
+            name, what = node.params["name"], node.module.spec.name
+            if not name or not name.strip():
+                errors.append(GraphError(
+                    "invalid_param", f"Name of a {what} is required: the request names its table by it",
+                    node=node_id, param="name",
+                ))
+            elif name in seen:
+                errors.append(GraphError(
+                    "duplicate_name", f"Name {name!r} is taken by {what} {seen[name]!r}: each {what} has its own",
+                    node=node_id, param="name", details={"other": seen[name]},
+                ))
+            else:
+                seen[name] = node_id
+    return errors
+
+
+def _source(
+    port: str, ref: str, node_id: str, expected: PortType, doc: PipelineDoc, modules: Mapping[str, type[Module]],
+    errors: list[GraphError],
+) -> tuple[str, str] | None:
+    """The upstream (node, output port) `ref` names for input `port`, or None after adding
+    the reason to `errors` (nothing for a node whose module is unknown: that is reported
+    on its own node)."""
+    source, _, source_port = ref.partition(".")
+    if not source or not source_port:
+        errors.append(GraphError(
+            "bad_reference", f"input {port!r} must name an upstream output as NODE.PORT, got {ref!r}",
+            node=node_id, port=port,
+        ))
+        return None
+    if source not in doc.nodes:
+        errors.append(GraphError(
+            "unknown_node", f"input {port!r} refers to node {source!r}, which does not exist",
+            node=node_id, port=port,
+        ))
+        return None
+    source_cls = modules.get(source)
+    if source_cls is None:
+        return None
+    out = source_cls.spec.outputs.get(source_port)
+    if out is None:
+        errors.append(GraphError(
+            "unknown_port",
+            f"input {port!r} refers to {ref!r}, but {source_cls.spec.id} has no output {source_port!r} "
+            f"(outputs: {', '.join(source_cls.spec.outputs) or 'none'})",
+            node=node_id, port=port,
+        ))
+        return None
+    if not expected.accepts(out.type):
+        errors.append(GraphError(
+            "type_mismatch",
+            f"input {port!r} takes a {expected.value}, but {ref} is a {out.type.value}",
+            node=node_id, port=port, details={"expected": expected.value, "got": out.type.value},
+        ))
+        return None
+    return source, source_port
 
 
 def user_code_nodes(nodes: Mapping[str, ResolvedNode]) -> set[str]:

@@ -156,6 +156,9 @@ class ModuleSpecSerializer(serializers.Serializer):
     inputs = PortSpecSerializer(many=True)
     outputs = PortSpecSerializer(many=True)
     params = ParamSpecSerializer(many=True)
+    request_input = serializers.BooleanField(
+        help_text="a Web Service Input: never a step; it feeds an input beside the data that input takes in a run",
+    )
 
 
 # -- requests ------------------------------------------------------------------------------

@@ -19,16 +19,17 @@ from designer.engine.validation import Validation, validate_pipeline
 
 def pipeline_validate(
     *, doc: PipelineDoc, parameters: Mapping[str, Any] | None = None, compute: str | None = None,
-    user: User | None = None,
+    user: User | None = None, serving: bool = False,
 ) -> Validation:
     """Validate the whole graph, including the columns params name where they can be known,
-    for a run by `user` (None: the operator at the command line)."""
+    for a run by `user` (None: the operator at the command line); `serving`: to serve
+    requests rather than run (engine.validation.validate_pipeline)."""
     if compute:
         doc = doc.model_copy(update={"settings": doc.settings.model_copy(update={"default_compute": compute})})
     validation = validate_pipeline(
         doc, registry=engine_settings.registry(), parameters=parameters, computes=compute_targets(),
         unavailable=unavailable_compute_targets(), code_refused=code_refused(user),
-        runtimes=compute_runtimes(),
+        runtimes=compute_runtimes(), serving=serving,
     )
     if validation.resolved is not None:
         _, column_errors = propagate_schemas(validation.resolved)

@@ -5,20 +5,27 @@ from __future__ import annotations
 import time
 from typing import Any, Iterable, Mapping
 
+import pandas as pd
 from django.contrib.auth.models import User
 from django.db import transaction
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
+from designer import engine_settings
+from designer.compute.availability import environment_of
 from designer.engine.compiler import Plan
 from designer.engine.errors import GraphError, PipelineInvalid
 from designer.engine.events import ACTIVE, RunStatusEvent, Status, StepStatusEvent
 from designer.engine.pipeline_file import PipelineDoc, pipeline_from_data
+from designer.engine.serving import serve
 from designer.engine.step_errors import StepError
+from designer.pipelines.models import Pipeline
+from designer.pipelines.selectors import pipeline_get, version_document, version_get
 from designer.pipelines.services import pipeline_create
-from designer.pipelines.validation import pipeline_prepare
+from designer.pipelines.validation import pipeline_prepare, pipeline_validate
 
 from . import dispatch
+from .execution import executor_build
 from .models import Run, RunKind, RunSource, StepRun
 from .recording import run_record_event
 
@@ -180,3 +187,23 @@ def run_cancel(*, run: Run) -> Run:
             run_record_event(run_id=run.pk, event=RunStatusEvent(Status.CANCELLED))
     run.refresh_from_db()
     return run
+
+
+def pipeline_serve(
+    *, pipeline: Pipeline, user: User, inputs: Mapping[str, pd.DataFrame], version: int | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Serve one request with a pipeline of `user`'s (its current version, or `version`):
+    `inputs` holds a table per Web Service Input, by its name; the answer holds a table per
+    Web Service Output, by its name. It runs what leads to the Web Service Outputs, as the
+    owner's steps on the pipeline's compute, reusing from the cache what the request does
+    not change (the last run's trained models); it is not recorded as a run. Raises
+    PipelineInvalid when the pipeline cannot serve or the request does not fit it, and
+    engine.serving.ServingFailed when a step fails."""
+    pipeline = pipeline_get(user=user, pipeline_id=pipeline.pk)  # another user's pipeline is not found
+    document, _ = version_document(version=version_get(pipeline=pipeline, number=version))
+    resolved = pipeline_validate(doc=pipeline_from_data(document), user=user, serving=True).require()
+    return serve(
+        resolved, inputs, executor=executor_build(lambda _event: None, user=user),
+        resources=engine_settings.step_resources(user), environment_of=environment_of,
+        limits=engine_settings.table_limits(),
+    )

@@ -65,6 +65,8 @@ export interface ModuleSpec {
   inputs: PortSpec[];
   outputs: PortSpec[];
   params: ParamSpec[];
+  /** A Web Service Input: never a step of a run; it may feed an input beside the data that input takes in a run. */
+  request_input: boolean;
 }
 
 // -- the pipeline file (format atelier/pipeline@1) ----------------------------------------

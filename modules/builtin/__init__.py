@@ -20,4 +20,5 @@ from . import (  # noqa: F401
     text,
     training,
     transformation,
+    web_service,
 )

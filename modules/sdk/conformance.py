@@ -16,8 +16,9 @@
    or fails with a ModuleError.
 
 A module that needs a program besides Python (`runtimes`, e.g. R) passes the run check
-where that program is absent by refusing every run with `runtime_unavailable`. A module
-that reads the step's resources (a dataset catalog) gets them from `example_resources`.
+where that program is absent by refusing every run with `runtime_unavailable`. A request
+input (`Module.request_input`, Web Service Input) is never a step: only its spec is checked.
+A module that reads the step's resources (a dataset catalog) gets them from `example_resources`.
 
 Example inputs are made per port type by `ExampleInputs`, from the registry itself, so
 the check needs no knowledge of particular modules and covers module packs too.
@@ -88,6 +89,8 @@ def check_module(cls: type[Module], *, examples: "ExampleInputs | None" = None) 
     problems = check_spec(cls)
     if problems:
         return problems  # running a malformed module would only add noise
+    if cls.spec.request_input:
+        return []  # never a step: nothing of it runs (see Module.request_input)
     if examples is not None:
         return check_runs(cls, examples)
     with tempfile.TemporaryDirectory(prefix="atelier-conformance-") as folder:
@@ -132,6 +135,8 @@ def check_spec(cls: type[Module]) -> list[str]:
     except (TypeError, ValueError) as exc:
         problems.append(f"spec.to_json() is not JSON: {exc}")
     problems += _example_params_problems(cls)
+    if spec.request_input and (spec.inputs or [o.type for o in spec.outputs.values()] != [PortType.DATAFRAME]):
+        problems.append("is a request input, so it takes no input and has one table output")
     try:
         inspect.signature(cls.run).bind(None, None, None, **dict.fromkeys(spec.inputs))
     except TypeError as exc:

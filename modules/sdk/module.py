@@ -56,6 +56,7 @@ class ModuleSpec:
     params: Mapping[str, Param]
     runs_user_code: bool = False
     runtimes: tuple[str, ...] = ()
+    request_input: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -72,6 +73,7 @@ class ModuleSpec:
             "params": [p.to_json() for p in self.params.values()],
             "runs_user_code": self.runs_user_code,
             "runtimes": list(self.runtimes),
+            "request_input": self.request_input,
         }
 
     def clean_params(self, raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -149,6 +151,11 @@ class Module:
     # Programs besides Python its steps run (e.g. "R"): validation refuses the node on a
     # compute target that does not provide one of them.
     runtimes: ClassVar[tuple[str, ...]] = ()
+    # True: the module marks where a request's table enters the pipeline when it serves
+    # requests (Web Service Input). It is never a step: in a pipeline run its edges are
+    # inactive, and when the pipeline serves, the request's table is bound to the inputs it
+    # feeds. It declares no inputs and one table output, and does not implement `run`.
+    request_input: ClassVar[bool] = False
     # The distribution ("name==version") of the pack that registered it; None: built in.
     pack: ClassVar[str | None] = None
     # ParamValues with which the conformance check runs this module on `example_table()`
@@ -174,6 +181,7 @@ class Module:
             params=MappingProxyType(_collect(getattr(cls, "Params", None), Param)),
             runs_user_code=cls.runs_user_code,
             runtimes=tuple(cls.runtimes),
+            request_input=cls.request_input,
         )
         _check_param_declarations(cls.id, cls.spec.params)
 

@@ -54,7 +54,9 @@ nodes:
 """
     errors = errors_of(text)
     assert errors == [{
-        "code": "duplicate_input_edge", "message": "input 'dataset' has two edges; an input takes one",
+        "code": "duplicate_input_edge",
+        "message": "input 'dataset' has two edges; an input takes one, or a list of two when one of them is a Web "
+                   "Service Input",
         "node": "s", "port": "dataset",
     }]
 

@@ -170,3 +170,24 @@ def test_example_params_must_be_valid_and_cover_required_params() -> None:
     problems = check_spec(NeedsText)
     assert "example_params['count'] must be an integer, got text 'many'" in problems
     assert any(p.startswith("example_params['typo'] is not a param") for p in problems)
+
+
+def test_a_request_input_takes_no_input_has_one_table_output_and_is_never_run() -> None:
+    class TakesInput(Doubler):
+        id = "testpack.takes_input"
+        request_input = True
+
+    assert check_spec(TakesInput) == ["is a request input, so it takes no input and has one table output"]
+
+    class Request(Module):
+        id = "testpack.request"
+        name = "Request"
+        category = "Test"
+        help = "Where a request's table enters."
+        request_input = True
+
+        class Outputs:
+            dataset = Output(type=PortType.DATAFRAME)
+
+    # It has no run: checking it runs nothing, so it has no problems.
+    assert check_module(Request) == []

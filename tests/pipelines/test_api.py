@@ -211,6 +211,24 @@ def test_validate_the_current_version_a_version_or_a_draft(api, pipeline):
     }
 
 
+def test_validate_a_web_service_input_beside_the_data_or_alone(api, pipeline):
+    url = f"/api/pipelines/{pipeline.pk}/validate/"
+    typed = {"module": "import_data", "params": {"source": "sample", "name": "iris"}}
+    beside = document(typed=typed, request={"module": "web_service_input"}, split={
+        "module": "split_data", "inputs": {"dataset": ["request.dataset", "typed.dataset"]},
+    })
+    result = api.post(url, {"document": beside}, format="json").json()
+    assert result["valid"] is True
+    # The request's columns are those of the data beside it.
+    assert result["schemas"]["request"] == result["schemas"]["typed"] != {"dataset": None}
+
+    alone = document(typed=typed, request={"module": "web_service_input"}, split={
+        "module": "split_data", "inputs": {"dataset": "request.dataset"},
+    })
+    result = api.post(url, {"document": alone}, format="json").json()
+    assert [(e["code"], e["node"], e["port"]) for e in result["errors"]] == [("request_input_alone", "split", "dataset")]
+
+
 def test_samples_are_listed_and_start_drafts(api):
     samples = api.get("/api/pipelines/samples/").json()
     automobile = next(s for s in samples if s["slug"] == "automobile-price-regression")

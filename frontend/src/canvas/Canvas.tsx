@@ -105,11 +105,18 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
   const nodes = useEditor((s) => s.nodes);
   const rawEdges = useEditor((s) => s.edges);
   const validation = useEditor((s) => s.validation);
-  // An edge into an input the server finds wrong (e.g. a type mismatch from a file) is drawn red.
+  // As one string, so that moving nodes (a new nodes array each frame) keeps the edges as they are.
+  const requestNodes = useEditor((s) => s.nodes.filter((n) => s.specs[n.data.module]?.request_input).map((n) => n.id).join(" "));
+  // An edge into an input the server finds wrong (e.g. a type mismatch from a file) is drawn red;
+  // a Web Service Input's, which carries data only when the pipeline serves, dashed.
   const edges = useMemo(() => {
     const bad = new Set(validation?.errors.filter((e) => e.node && e.port).map((e) => `${e.node}.${e.port}`));
-    return bad.size ? rawEdges.map((e) => (bad.has(e.id) ? { ...e, className: "edge-error" } : e)) : rawEdges;
-  }, [rawEdges, validation]);
+    const requests = new Set(requestNodes.split(" ").filter(Boolean));
+    if (!bad.size && !requests.size) return rawEdges;
+    return rawEdges.map((e) =>
+      bad.has(e.id) ? { ...e, className: "edge-error" } : requests.has(e.source) ? { ...e, className: "edge-request" } : e,
+    );
+  }, [rawEdges, validation, requestNodes]);
   const onNodesChange = useEditor((s) => s.onNodesChange);
   const onEdgesChange = useEditor((s) => s.onEdgesChange);
   const beginDrag = useEditor((s) => s.beginDrag);

@@ -49,7 +49,7 @@ function wireToNearbyInput(id: string, at: { x: number; y: number }) {
     if (centre.y <= at.y || distance > WIRE_DISTANCE_PX || (best && distance >= best.distance)) continue;
     const target = handle.dataset.nodeid ?? "";
     const input = handle.dataset.handleid ?? "";
-    // The same rules as a wire drawn by hand: the type, a free input, no cycle.
+    // The same rules as a wire drawn by hand: the type, a free input (or a Web Service Input beside its data), no cycle.
     const output = outputs.find(
       (p) => connectionProblem({ source: id, sourceHandle: p.name, target, targetHandle: input }, nodes, edges, specs) === null,
     );

@@ -38,6 +38,7 @@ export const ModuleNode = memo(function ModuleNode({ id, data, selected }: NodeP
   const spec = useEditor((s) => s.specs[data.module]);
   const validation = useEditor((s) => s.validation);
   const step = useRunView((s) => s.run?.steps[id]);
+  const runShown = useRunView((s) => s.run !== null);
   const errors = validation?.errors.filter((e) => e.node === id) ?? [];
   const status = step?.status;
   const className = [
@@ -61,6 +62,14 @@ export const ModuleNode = memo(function ModuleNode({ id, data, selected }: NodeP
           <span className={`badge badge-${status}`}>{STATUS_LABEL[status]}</span>
           {status === "reused" && <span className="reused-note">outputs reused from an earlier run</span>}
           {step?.durationS != null && status !== "reused" && <span className="duration">{formatSeconds(step.durationS)}</span>}
+        </div>
+      )}
+      {!status && runShown && spec?.request_input && (
+        // Not a step of a run: its edges carry a request's table only when the pipeline serves.
+        <div className="module-node-status" aria-label={`status of ${id}`} data-status="serves-requests">
+          <span className="badge badge-serves" title="Not a step of a pipeline run: the data beside it feeds its inputs">
+            serves requests only
+          </span>
         </div>
       )}
       {status === "running" &&

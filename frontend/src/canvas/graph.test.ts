@@ -28,6 +28,18 @@ describe("pipeline file <-> canvas", () => {
     expect(flowToDocument(meta, nodes, edges)).toEqual(doc);
   });
 
+  it("round-trips an input fed by its data and by a Web Service Input, as two edges", () => {
+    const doc = {
+      format: "atelier/pipeline@1" as const, name: "t",
+      nodes: { a: { module: "import_data" }, r: { module: "web_service_input" }, s: { module: "select_columns", inputs: { dataset: ["a.dataset", "r.dataset"] } } },
+      layout: { a: { x: 0, y: 0 }, r: { x: 200, y: 0 }, s: { x: 0, y: 100 } },
+    };
+    const { meta, nodes, edges } = documentToFlow(doc);
+    expect(edges.map((e) => [e.id, e.source])).toEqual([["s.dataset", "a"], ["s.dataset~r", "r"]]);
+    // Whatever order the canvas holds them in, the file lists the first edge first.
+    expect(flowToDocument(meta, nodes, [...edges].reverse())).toEqual(doc);
+  });
+
   it("places nodes without a layout on a grid", () => {
     const { nodes } = documentToFlow({ ...doc, layout: undefined });
     expect(new Set(nodes.map((n) => `${n.position.x},${n.position.y}`)).size).toBe(nodes.length);

@@ -1,7 +1,9 @@
 /**
  * The pipeline file <-> the canvas's nodes and edges. A node's id is its id in the file; an
  * edge's handles are port names, and its id is its target input (`node.port`), which is
- * what makes "one edge per input" hold by construction.
+ * what makes "one edge per input" hold by construction. The one exception, an input fed
+ * both by its data in a run and by a Web Service Input (`[a.port, b.port]` in the file),
+ * gives its second edge the id `node.port~source`.
  */
 import type { Edge, Node } from "@xyflow/react";
 import type { PipelineDocument, PipelineNode } from "../types";
@@ -30,8 +32,15 @@ export function edgeId(target: string, targetPort: string): string {
   return `${target}.${targetPort}`;
 }
 
-export function makeEdge(source: string, sourcePort: string, target: string, targetPort: string): Edge {
-  return { id: edgeId(target, targetPort), source, sourceHandle: sourcePort, target, targetHandle: targetPort };
+/** `beside`: the input's second edge (see above). */
+export function makeEdge(source: string, sourcePort: string, target: string, targetPort: string, beside = false): Edge {
+  const id = beside ? `${edgeId(target, targetPort)}~${source}` : edgeId(target, targetPort);
+  return { id, source, sourceHandle: sourcePort, target, targetHandle: targetPort };
+}
+
+/** Whether `edge` is its input's second edge, beside the first. */
+export function isBeside(edge: Edge): boolean {
+  return edge.id !== edgeId(edge.target, edge.targetHandle ?? "");
 }
 
 /** `upstream.port` -> [upstream, port]; node ids never hold a dot. */
@@ -49,9 +58,11 @@ export function documentToFlow(doc: PipelineDocument): { meta: DocumentMeta; nod
     // Nodes without a saved position go on a grid; auto-layout can tidy them.
     const position = layout?.[id] ?? { x: 40 + (index % 4) * 260, y: 40 + Math.floor(index / 4) * 140 };
     nodes.push({ id, type: "module", position: { ...position }, data: { module, params: { ...(params ?? {}) }, ...present({ version, ...rest }) } });
-    for (const [port, ref] of Object.entries(inputs ?? {})) {
-      const parsed = parseRef(ref);
-      if (parsed) edges.push(makeEdge(parsed[0], parsed[1], id, port));
+    for (const [port, given] of Object.entries(inputs ?? {})) {
+      (Array.isArray(given) ? given : [given]).forEach((ref, n) => {
+        const parsed = parseRef(ref);
+        if (parsed) edges.push(makeEdge(parsed[0], parsed[1], id, port, n > 0));
+      });
     }
   });
   return { meta, nodes, edges };
@@ -64,10 +75,12 @@ export function flowToDocument(meta: DocumentMeta, nodes: ModuleFlowNode[], edge
     const { module, params, version, comment, compute, force_rerun, timeout } = node.data;
     const out: PipelineNode = { module };
     if (version !== undefined) out.version = version;
-    const inputs: Record<string, string> = {};
-    for (const edge of edges) {
-      if (edge.target === node.id && edge.targetHandle) inputs[edge.targetHandle] = `${edge.source}.${edge.sourceHandle}`;
+    const refs: Record<string, string[]> = {};
+    // The first edge of an input first, so that a file reads the same after a round trip.
+    for (const edge of [...edges].sort((a, b) => Number(isBeside(a)) - Number(isBeside(b)))) {
+      if (edge.target === node.id && edge.targetHandle) (refs[edge.targetHandle] ??= []).push(`${edge.source}.${edge.sourceHandle}`);
     }
+    const inputs = Object.fromEntries(Object.entries(refs).map(([port, list]) => [port, list.length === 1 ? list[0] : list]));
     if (Object.keys(inputs).length) out.inputs = inputs;
     if (Object.keys(params).length) out.params = params;
     if (comment) out.comment = comment;

@@ -48,6 +48,24 @@ describe("editor store", () => {
     expect(document.nodes.select_columns_2.inputs).toEqual({ dataset: "select_columns.dataset" });
   });
 
+  it("keeps a Web Service Input's edge beside the data an input takes in a run", () => {
+    const spec = (id: string, request_input: boolean) => ({
+      id, version: 1, name: id, category: "x", description: "", help: "", deterministic: true, replaces: [], params: [],
+      inputs: [], outputs: [{ name: "dataset", type: "DataFrame", help: "" }], request_input,
+    });
+    useEditor.setState({ specs: { select_columns: spec("select_columns", false), web_service_input: spec("web_service_input", true) } });
+    const editor = useEditor.getState();
+    const request = editor.addNode("web_service_input", { x: 300, y: 0 });
+    useEditor.getState().connect(request, "dataset", "b", "dataset");
+    expect(useEditor.getState().document().nodes.b.inputs).toEqual({ dataset: ["a.dataset", request + ".dataset"] });
+    // Other data replaces the data, not the request beside it; choosing none removes only that edge.
+    useEditor.getState().addNode("select_columns", { x: 0, y: 300 });
+    useEditor.getState().connect("select_columns", "dataset", "b", "dataset");
+    expect(useEditor.getState().document().nodes.b.inputs).toEqual({ dataset: ["select_columns.dataset", request + ".dataset"] });
+    useEditor.getState().disconnect("b", "dataset", "select_columns");
+    expect(useEditor.getState().document().nodes.b.inputs).toEqual({ dataset: request + ".dataset" });
+  });
+
   it("deletes the selection and the edges touching it", () => {
     useEditor.getState().selectOnly(["a"]);
     useEditor.getState().deleteSelection();

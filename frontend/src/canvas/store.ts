@@ -7,7 +7,8 @@
 import { applyEdgeChanges, applyNodeChanges, type Edge, type EdgeChange, type NodeChange, type XYPosition } from "@xyflow/react";
 import { create } from "zustand";
 import type { ModuleSpec, PipelineDocument, ValidationResult } from "../types";
-import { documentToFlow, flowToDocument, makeEdge, newNodeId, type DocumentMeta, type ModuleFlowNode, type ModuleNodeData } from "./graph";
+import { documentToFlow, flowToDocument, isBeside, makeEdge, newNodeId, type DocumentMeta, type ModuleFlowNode, type ModuleNodeData } from "./graph";
+import { besideOf } from "./ports";
 import type { SpecsById } from "./ports";
 
 interface Snapshot {
@@ -46,7 +47,8 @@ export interface EditorState {
   beginDrag(): void;
   addNode(moduleId: string, position: XYPosition): string;
   connect(source: string, sourcePort: string, target: string, targetPort: string): void;
-  disconnect(target: string, targetPort: string): void;
+  /** Remove the input's edges (only the one from `source`, when given). */
+  disconnect(target: string, targetPort: string, source?: string): void;
   updateNode(id: string, patch: Partial<ModuleNodeData>, coalesceKey?: string): void;
   setParam(id: string, name: string, value: unknown): void;
   renameNode(id: string, newId: string): string | null;
@@ -153,12 +155,17 @@ export const useEditor = create<EditorState>()((set, get) => ({
   },
 
   connect: (source, sourcePort, target, targetPort) =>
-    get().change((s) => ({
-      edges: [...s.edges.filter((e) => !(e.target === target && e.targetHandle === targetPort)), makeEdge(source, sourcePort, target, targetPort)],
-    })),
+    get().change((s) => {
+      // A Web Service Input's edge and the input's data in a run stay side by side.
+      const { kept } = besideOf(source, target, targetPort, s.nodes, s.edges, get().specs);
+      const others = s.edges.filter((e) => e === kept || !(e.target === target && e.targetHandle === targetPort));
+      return { edges: [...others, makeEdge(source, sourcePort, target, targetPort, kept !== undefined && !isBeside(kept))] };
+    }),
 
-  disconnect: (target, targetPort) =>
-    get().change((s) => ({ edges: s.edges.filter((e) => !(e.target === target && e.targetHandle === targetPort)) })),
+  disconnect: (target, targetPort, source) =>
+    get().change((s) => ({
+      edges: s.edges.filter((e) => !(e.target === target && e.targetHandle === targetPort && (source === undefined || e.source === source))),
+    })),
 
   updateNode: (id, patch, coalesceKey) =>
     get().change(
@@ -184,7 +191,7 @@ export const useEditor = create<EditorState>()((set, get) => ({
       edges: s.edges.map((e) => {
         const source = e.source === id ? newId : e.source;
         const target = e.target === id ? newId : e.target;
-        return makeEdge(source, e.sourceHandle!, target, e.targetHandle!);
+        return makeEdge(source, e.sourceHandle!, target, e.targetHandle!, isBeside(e));
       }),
     }));
     return null;
@@ -227,7 +234,7 @@ export const useEditor = create<EditorState>()((set, get) => ({
         data: { ...n.data, params: structuredClone(n.data.params) },
       };
     });
-    const edges = clip.edges.map((e) => makeEdge(renamed[e.source], e.sourceHandle!, renamed[e.target], e.targetHandle!));
+    const edges = clip.edges.map((e) => makeEdge(renamed[e.source], e.sourceHandle!, renamed[e.target], e.targetHandle!, isBeside(e)));
     get().change((s) => ({ nodes: [...s.nodes.map((n) => ({ ...n, selected: false })), ...pasted], edges: [...s.edges, ...edges] }));
   },
 

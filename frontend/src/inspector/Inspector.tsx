@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
-import { connectionProblem } from "../canvas/ports";
+import { connectionProblem, isRequestInput } from "../canvas/ports";
 import type { ModuleFlowNode } from "../canvas/graph";
 import { useEditor } from "../canvas/store";
 import type { GraphError, ModuleSpec, PipelineParameter } from "../types";
@@ -206,7 +206,10 @@ function InputSelect({ nodeId, port, type, optional, readOnly }: { nodeId: strin
   const connect = useEditor((s) => s.connect);
   const disconnect = useEditor((s) => s.disconnect);
   const validation = useEditor((s) => s.validation);
-  const current = edges.find((e) => e.target === nodeId && e.targetHandle === port);
+  const there = edges.filter((e) => e.target === nodeId && e.targetHandle === port);
+  // The data the input takes in a run is the one to choose here; a Web Service Input beside it is noted.
+  const current = there.find((e) => !isRequestInput(e.source, nodes, specs)) ?? there[0];
+  const beside = there.find((e) => e !== current);
   const others = edges.filter((e) => e !== current);
   const options = nodes.flatMap((n) =>
     (specs[n.data.module]?.outputs ?? [])
@@ -227,7 +230,7 @@ function InputSelect({ nodeId, port, type, optional, readOnly }: { nodeId: strin
         onChange={(e) => {
           const [source, sourcePort] = e.target.value.split(".");
           if (source) connect(source, sourcePort, nodeId, port);
-          else disconnect(nodeId, port);
+          else if (current) disconnect(nodeId, port, current.source);
         }}
       >
         <option value="">(not connected)</option>
@@ -238,6 +241,11 @@ function InputSelect({ nodeId, port, type, optional, readOnly }: { nodeId: strin
           </option>
         ))}
       </select>
+      {beside && (
+        <p className="muted">
+          and {beside.source}.{beside.sourceHandle} beside it, which feeds it when the pipeline serves requests
+        </p>
+      )}
       {errors.length > 0 && (
         <ul className="field-errors" role="alert">
           {errors.map((e, i) => (

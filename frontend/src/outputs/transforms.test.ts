@@ -197,6 +197,11 @@ describe("upstream outputs", () => {
     expect(upstreamOutput(nodes, "evaluate", "scored_compare")).toEqual({ node: "score_2", port: "scored.v2" });
   });
 
+  it("takes the data an input takes in a run from an input that also lists a Web Service Input", () => {
+    const fed = { evaluate: { inputs: { scored: ["score.dataset", "request.dataset"] } } };
+    expect(upstreamOutput(fed, "evaluate", "scored")).toEqual({ node: "score", port: "dataset" });
+  });
+
   it("is null for an unconnected input or an unknown node", () => {
     expect(upstreamOutput(nodes, "algorithm", "dataset")).toBeNull();
     expect(upstreamOutput(nodes, "ghost", "scored")).toBeNull();

@@ -272,13 +272,15 @@ export function zipPoints(xs: (number | null)[] | undefined, ys: (number | null)
 }
 
 /** The output feeding an input of a node, from the pipeline file a run ran: its inputs name
- * `node.port` (node ids hold no dots). Null when the input is not connected. */
+ * `node.port` (node ids hold no dots), or list two, the data it takes in a run first (the
+ * other is a Web Service Input). Null when the input is not connected. */
 export function upstreamOutput(
-  nodes: Record<string, { inputs?: Record<string, string> }>,
+  nodes: Record<string, { inputs?: Record<string, string | string[]> }>,
   node: string,
   input: string,
 ): { node: string; port: string } | null {
-  const source = nodes[node]?.inputs?.[input];
+  const given = nodes[node]?.inputs?.[input];
+  const source = Array.isArray(given) ? given[0] : given;
   const dot = source ? source.indexOf(".") : -1;
   return source && dot > 0 ? { node: source.slice(0, dot), port: source.slice(dot + 1) } : null;
 }
