@@ -10,7 +10,7 @@ from rest_framework.exceptions import NotFound
 
 from designer import engine_settings
 from designer.runs.models import Run, RunKind
-from designer.runs.selectors import run_get
+from designer.runs.selectors import folder_files, run_get
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
@@ -26,23 +26,13 @@ def job_get(*, user: User, run_id: Any) -> Run:
     return run
 
 
-MAX_LISTED_FILES = 5000
-
-
 def job_snapshot_files(*, run: Run) -> dict[str, Any]:
-    """The files of the job's snapshot (relative path and size), so a person sees exactly what
-    ran; at most MAX_LISTED_FILES, `truncated` when there are more."""
+    """The files of the job's snapshot (relative path and size), so a person sees exactly what ran."""
     digest = str((run.job.get("snapshot") or {}).get("digest", ""))
     store = engine_settings.artifact_store()
     if not _DIGEST.match(digest) or not store.exists(digest):
         raise NotFound("the job's snapshot is no longer in the artifact store")
-    root = store.path(digest)
-    files = sorted(p for p in root.rglob("*") if p.is_file())
-    return {
-        "digest": digest,
-        "files": [{"path": p.relative_to(root).as_posix(), "bytes": p.stat().st_size} for p in files[:MAX_LISTED_FILES]],
-        "truncated": len(files) > MAX_LISTED_FILES,
-    }
+    return {"digest": digest, **folder_files(store.path(digest))}
 
 
 def experiment_list(*, user: User) -> list[dict[str, Any]]:

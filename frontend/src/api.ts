@@ -13,6 +13,7 @@ import type {
   ExperimentRun,
   JobDetail,
   JobSummary,
+  OutputFiles,
   ModuleSpec,
   Page,
   Pipeline,
@@ -176,6 +177,12 @@ export const api = {
     /** A table downloads as Parquet, or as CSV with `format: "csv"`; anything else as a zip. */
     downloadUrl: (id: string, node: string, port: string, format?: "csv") =>
       `/api/runs/${enc(id)}/steps/${enc(node)}/outputs/${enc(port)}/download/${format ? query({ format }) : ""}`,
+    /** The files of an output that is a folder (a job's ./outputs, ./logs). */
+    outputFiles: (id: string, node: string, port: string) =>
+      request<OutputFiles>("GET", `/api/runs/${enc(id)}/steps/${enc(node)}/outputs/${enc(port)}/files/`),
+    /** One file of an output folder, by its path in `outputFiles`. */
+    outputFileUrl: (id: string, node: string, port: string, path: string) =>
+      `/api/runs/${enc(id)}/steps/${enc(node)}/outputs/${enc(port)}/file/${query({ path })}`,
     imageUrl: (id: string, node: string, name: string) => `/api/runs/${enc(id)}/steps/${enc(node)}/images/${enc(name)}`,
   },
 

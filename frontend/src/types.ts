@@ -229,3 +229,5 @@ export type Experiment = Schemas["Experiment"];
 export type ExperimentRun = Schemas["ExperimentRun"];
 /** The files of a job's snapshot (/api/jobs/<id>/snapshot/). */
 export type SnapshotFiles = Schemas["Snapshot"];
+/** The files of an output folder (/api/runs/<id>/steps/<node>/outputs/<port>/files/). */
+export type OutputFiles = Schemas["OutputFiles"];

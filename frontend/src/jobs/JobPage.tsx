@@ -1,6 +1,7 @@
 /**
  * A job's page: its status, live log, metrics (a metric logged more than once is a line
- * chart), images, the ./outputs and ./logs it kept (downloads), its snapshot and job file;
+ * chart), images, the ./outputs and ./logs it kept (a tree of their files, each downloadable, and
+ * a zip of each), its snapshot's files and job file;
  * cancel and rerun. While the job is active the page asks again every two seconds.
  */
 import { useEffect, useState } from "react";
@@ -8,9 +9,10 @@ import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YA
 import { api, ApiError } from "../api";
 import { Images } from "../outputs/Images";
 import { formatNumber } from "../outputs/transforms";
-import type { JobDetail, SnapshotFiles, StepMetrics } from "../types";
+import type { JobDetail, OutputFiles, SnapshotFiles, StepMetrics } from "../types";
 import { navigate } from "../ui/router";
 import { useToasts } from "../ui/toasts";
+import { fileTree, formatBytes, type ListedFile, type TreeFolder } from "./fileTree";
 import { Link } from "./Link";
 import { runLogOf, type Series } from "./runLog";
 
@@ -134,14 +136,7 @@ export function JobPage({ jobId }: { jobId: string }) {
         <section aria-label="Outputs" className="home-section">
           <h2>Outputs</h2>
           {step && Object.keys(step.outputs).length > 0 ? (
-            <ul>
-              {Object.entries(step.outputs).map(([port, output]) => (
-                <li key={port}>
-                  ./{port}: {String((output as { files?: number }).files ?? 0)} files{" "}
-                  <a href={api.runs.downloadUrl(jobId, NODE, port)} download>Download</a>
-                </li>
-              ))}
-            </ul>
+            Object.keys(step.outputs).map((port) => <OutputFolder key={port} jobId={jobId} port={port} />)
           ) : (
             <p className="muted">Outputs are kept when the job completes.</p>
           )}
@@ -160,6 +155,28 @@ export function JobPage({ jobId }: { jobId: string }) {
   );
 }
 
+/** What the script wrote to ./<port> (outputs, logs): its files as a tree, each downloadable, and the folder as a zip. */
+function OutputFolder({ jobId, port }: { jobId: string; port: string }) {
+  const [listing, setListing] = useState<OutputFiles | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    api.runs.outputFiles(jobId, NODE, port).then(setListing, (e: ApiError) => setError(e.message));
+  }, [jobId, port]);
+  return (
+    <div aria-label={`./${port}`} role="group" className="job-output">
+      <h3>
+        ./{port}{" "}
+        <a href={api.runs.downloadUrl(jobId, NODE, port)} download>Download all (zip)</a>
+      </h3>
+      {error && <p role="alert">{error}</p>}
+      {listing && listing.files.length === 0 && <p className="muted">Nothing was written here.</p>}
+      {listing && (
+        <FileTree files={listing.files} truncated={listing.truncated} href={(path) => api.runs.outputFileUrl(jobId, NODE, port, path)} />
+      )}
+    </div>
+  );
+}
+
 /** The snapshot's files (what ran, exactly), read when the section is opened. */
 function SnapshotTree({ jobId }: { jobId: string }) {
   const [listing, setListing] = useState<SnapshotFiles | null>(null);
@@ -172,16 +189,38 @@ function SnapshotTree({ jobId }: { jobId: string }) {
       <details onToggle={(e) => (e.currentTarget as HTMLDetailsElement).open && open()}>
         <summary>Snapshot files</summary>
         {error && <p role="alert">{error}</p>}
-        {listing && (
-          <ul className="job-files">
-            {listing.files.map((file) => (
-              <li key={file.path}><code>{file.path}</code> <span className="muted">{file.bytes} bytes</span></li>
-            ))}
-            {listing.truncated && <li className="muted">… and more</li>}
-          </ul>
-        )}
+        {listing && <FileTree files={listing.files} truncated={listing.truncated} />}
       </details>
     </section>
+  );
+}
+
+/** Files as nested folders; with `href`, each file links to its download. */
+function FileTree({ files, truncated, href }: { files: ListedFile[]; truncated: boolean; href?: (path: string) => string }) {
+  return (
+    <ul className="job-files" role="tree">
+      <FolderItems folder={fileTree(files)} href={href} />
+      {truncated && <li className="muted">… and more</li>}
+    </ul>
+  );
+}
+
+function FolderItems({ folder, href }: { folder: TreeFolder; href?: (path: string) => string }) {
+  return (
+    <>
+      {folder.folders.map((sub) => (
+        <li key={`${sub.name}/`} role="treeitem" aria-expanded>
+          <span className="job-folder">{sub.name}/</span>
+          <ul role="group"><FolderItems folder={sub} href={href} /></ul>
+        </li>
+      ))}
+      {folder.files.map((file) => (
+        <li key={file.name} role="treeitem">
+          {href ? <a href={href(file.path)} download={file.name} title={`Download ${file.path}`}>{file.name}</a> : <code>{file.name}</code>}{" "}
+          <span className="muted">{formatBytes(file.bytes)}</span>
+        </li>
+      ))}
+    </>
   );
 }
 
