@@ -12,6 +12,7 @@ import type {
   Experiment,
   ExperimentRun,
   JobDetail,
+  JobEnvironment,
   JobSummary,
   OutputFiles,
   ModuleSpec,
@@ -190,6 +191,7 @@ export const api = {
     list: () => request<Page<JobSummary>>("GET", `/api/jobs/${query({ limit: 100 })}`),
     get: (id: string) => request<JobDetail>("GET", `/api/jobs/${enc(id)}/`),
     snapshot: (id: string) => request<SnapshotFiles>("GET", `/api/jobs/${enc(id)}/snapshot/`),
+    environment: (id: string) => request<JobEnvironment>("GET", `/api/jobs/${enc(id)}/environment/`),
     /** `job`: the job file's text; `code`: the code folder as a zip. */
     submit: (job: string, code: File, compute?: string) => {
       const form = new FormData();

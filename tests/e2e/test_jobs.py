@@ -58,6 +58,8 @@ def test_submit_the_sample_job_and_read_its_results(page: Page, server: LiveServ
         outputs.get_by_role("link", name="model.joblib").click()
     assert download.value.suggested_filename == "model.joblib"
     assert Path(download.value.path()).read_bytes() == archive.read("model.joblib")
+    # The sample's requirements.txt is for docker compute; on local, the server's Python runs it.
+    expect(page.get_by_role("region", name="Environment")).to_contain_text("the server's own Python environment")
     page.get_by_text("Snapshot files").click()
     snapshot = page.get_by_role("region", name="Snapshot")
     expect(snapshot.get_by_text("features.py", exact=True)).to_be_visible()

@@ -1,7 +1,7 @@
 /**
  * A job's page: its status, live log, metrics (a metric logged more than once is a line
  * chart), images, the ./outputs and ./logs it kept (a tree of their files, each downloadable, and
- * a zip of each), its snapshot's files and job file;
+ * a zip of each), its environment and build log, its snapshot's files and job file;
  * cancel and rerun. While the job is active the page asks again every two seconds.
  */
 import { useEffect, useState } from "react";
@@ -9,7 +9,7 @@ import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YA
 import { api, ApiError } from "../api";
 import { Images } from "../outputs/Images";
 import { formatNumber } from "../outputs/transforms";
-import type { JobDetail, OutputFiles, SnapshotFiles, StepMetrics } from "../types";
+import type { JobDetail, JobEnvironment, OutputFiles, SnapshotFiles, StepMetrics } from "../types";
 import { navigate } from "../ui/router";
 import { useToasts } from "../ui/toasts";
 import { fileTree, formatBytes, type ListedFile, type TreeFolder } from "./fileTree";
@@ -99,7 +99,6 @@ export function JobPage({ jobId }: { jobId: string }) {
               <code>{job.job.snapshot.digest.slice(0, 12)}</code>: {job.job.snapshot.files} files,{" "}
               {(job.job.snapshot.bytes / 1000).toFixed(1)} kB{job.job.snapshot.ignore_file ? `, leaving out what ${job.job.snapshot.ignore_file} lists` : ""}
             </dd>
-            {!!job.job.requirements?.length && (<><dt>Environment</dt><dd>{job.job.requirements.join(", ")}</dd></>)}
             {step?.duration_s != null && (<><dt>Duration</dt><dd>{step.duration_s.toFixed(1)} s</dd></>)}
           </dl>
           {step?.error && <p role="alert" className="job-error">{String(step.error.message)}</p>}
@@ -145,6 +144,7 @@ export function JobPage({ jobId }: { jobId: string }) {
           <h2>Log</h2>
           <pre className="job-log" aria-live="polite">{logs.join("\n") || "(nothing printed yet)"}</pre>
         </section>
+        <EnvironmentSection jobId={jobId} status={job.status} requirements={job.job.requirements ?? []} />
         <SnapshotTree jobId={jobId} />
         <section aria-label="Job file" className="home-section">
           <h2>Job file</h2>
@@ -174,6 +174,52 @@ function OutputFolder({ jobId, port }: { jobId: string; port: string }) {
         <FileTree files={listing.files} truncated={listing.truncated} href={(path) => api.runs.outputFileUrl(jobId, NODE, port, path)} />
       )}
     </div>
+  );
+}
+
+/** Which environment the job ran in (built for it or reused) and, collapsed, the build's log (pip's output). */
+function EnvironmentSection({ jobId, status, requirements }: { jobId: string; status: string; requirements: string[] }) {
+  const [found, setFound] = useState<JobEnvironment | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  // Asked again when the job's status changes: the image is built while the job is preparing.
+  useEffect(() => {
+    api.jobs.environment(jobId).then(setFound, (e: ApiError) => setError(e.message));
+  }, [jobId, status]);
+  const environment = found?.environment;
+  return (
+    <section aria-label="Environment" className="home-section">
+      <h2>Environment</h2>
+      {error && <p role="alert">{error}</p>}
+      {found && !environment && (
+        <p>
+          {found.compute} runs the job in the server's own Python environment (a local run)
+          {requirements.length > 0 && `; its requirements (${requirements.join(", ")}) are installed on docker compute`}.
+        </p>
+      )}
+      {environment && (
+        <>
+          <dl className="job-facts">
+            <dt>Image</dt>
+            <dd>
+              <code>{environment.image_tag || "(not built)"}</code>{" "}
+              <span className={`status status-${environment.status}`}>
+                {found.built_for_this_job
+                  ? environment.status === "failed" ? "could not be built" : "built for this job"
+                  : environment.status === "ready" ? "reused" : environment.status}
+              </span>
+            </dd>
+            <dt>Base image</dt><dd><code>{environment.base_image || "the server's default"}</code></dd>
+            <dt>Requirements</dt><dd>{environment.requirements.join(", ") || "none of its own"}</dd>
+          </dl>
+          {found.build_log && (
+            <details open={found.built_for_this_job && environment.status === "failed"}>
+              <summary>Build log{found.built_for_this_job ? "" : " (of the build that made the image)"}</summary>
+              <pre className="job-log">{found.build_log}</pre>
+            </details>
+          )}
+        </>
+      )}
+    </section>
   );
 }
 
