@@ -166,7 +166,7 @@ function OutputFolder({ jobId, port }: { jobId: string; port: string }) {
     <div aria-label={`./${port}`} role="group" className="job-output">
       <h3>
         ./{port}{" "}
-        <a href={api.runs.downloadUrl(jobId, NODE, port)} download>Download all (zip)</a>
+        {listing && listing.files.length > 0 && <a href={api.runs.downloadUrl(jobId, NODE, port)} download>Download all (zip)</a>}
       </h3>
       {error && <p role="alert">{error}</p>}
       {listing && listing.files.length === 0 && <p className="muted">Nothing was written here.</p>}
