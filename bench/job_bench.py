@@ -67,7 +67,10 @@ def measure(label: str, compute: str, backend, folder: Path, store: LocalArtifac
     return label, statistics.median(p[0] for p in parts), statistics.median(p[1] for p in parts)
 
 
-def snapshot_times(work: Path) -> tuple[float, float]:
+def snapshot_times(work: Path) -> list[tuple[float, float]]:
+    """(wall, CPU) seconds of a first snapshot of 10,000 files, then of the folder unchanged.
+    The CPU time (this process's, the kernel's work for it included) is what the wall time
+    would be on a quiet machine; on a shared one the wall time also counts waiting for a core."""
     folder = work / "many"
     for index in range(10_000):
         sub = folder / f"pkg{index // 500}"
@@ -75,12 +78,12 @@ def snapshot_times(work: Path) -> tuple[float, float]:
         (sub / f"m{index}.py").write_text(f"X = {index}\n")
     (folder / ".amlignore").write_text("*.pyc\n")
     store = LocalArtifactStore(work / "snapshot-store")
-    started = time.perf_counter()
-    snapshot_take(folder, store=store)
-    first = time.perf_counter() - started
-    started = time.perf_counter()
-    assert snapshot_take(folder, store=store).reused
-    return first, time.perf_counter() - started
+    times = []
+    for reused in (False, True):
+        started, cpu = time.perf_counter(), time.process_time()
+        assert snapshot_take(folder, store=store).reused is reused
+        times.append((time.perf_counter() - started, time.process_time() - cpu))
+    return times
 
 
 def main() -> None:
@@ -109,7 +112,7 @@ def main() -> None:
             rows.append(measure("docker warm pool", "docker", pooled, folder, store, options.repeat))
         finally:
             pooled.shutdown()
-    first, again = snapshot_times(work)
+    (first, first_cpu), (again, again_cpu) = snapshot_times(work)
 
     head = ("compute", "submit -> script start", "script end -> completed")
     width = max(len(r[0]) for r in rows)
@@ -119,7 +122,8 @@ def main() -> None:
     for label, start, end in rows:
         print(f"{label:<{width}}  {start:20.3f} s  {end:21.3f} s")
     print("targets: local <= 0.3 s, docker warm pool <= 1 s")
-    print(f"\nsnapshot of 10,000 files: {first:.3f} s stored, {again:.3f} s found unchanged (target <= 1 s)")
+    print(f"\nsnapshot of 10,000 files: {first:.3f} s stored (CPU {first_cpu:.3f} s), {again:.3f} s found unchanged "
+          f"(CPU {again_cpu:.3f} s); target <= 1 s")
 
 
 if __name__ == "__main__":

@@ -43,9 +43,14 @@ def environment_image(*, environment_id: int) -> str:
     except EnvironmentBuildError as exc:
         records.update(status=EnvironmentStatus.FAILED, build_log=exc.log or str(exc))
         raise
-    if built.built or environment.image_tag != built.tag or environment.status != EnvironmentStatus.READY:
+    if built.built:
         records.update(
-            status=EnvironmentStatus.READY, image_tag=built.tag, build_log=built.log() or environment.build_log,
-            built_at=dt.datetime.now(tz=dt.timezone.utc) if built.built else environment.built_at,
+            status=EnvironmentStatus.READY, image_tag=built.tag, build_log=built.log(),
+            built_at=dt.datetime.now(tz=dt.timezone.utc),
         )
+    elif environment.image_tag != built.tag or environment.status != EnvironmentStatus.READY:
+        # Found built (by a thread that waited on the same build, another server…): `environment`
+        # may have been read before that build was recorded, so its build time and log stay.
+        found = {"build_log": built.log()} if built.log() else {}
+        records.update(status=EnvironmentStatus.READY, image_tag=built.tag, **found)
     return built.tag

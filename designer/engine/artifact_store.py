@@ -23,8 +23,8 @@ import socket
 import tarfile
 import tempfile
 import uuid
-from pathlib import Path
-from typing import Any, Iterable, Protocol
+from pathlib import Path, PurePath
+from typing import Any, Iterable, Iterator, Protocol
 
 
 def _host() -> str:
@@ -55,22 +55,60 @@ def folder_digest(folder: Path) -> str:
     return files_digest(folder, [p.relative_to(folder) for p in folder.rglob("*") if p.is_file()])
 
 
-def files_digest(root: Path, files: Iterable[Path], *, copy_to: Path | None = None) -> str:
-    """The digest `folder_digest` gives a folder holding just these files (relative to `root`),
-    computed where they are: a snapshot known to the store is not copied again. With
-    `copy_to`, the files are copied there as they are read (the digest is of what was copied)."""
+_BLOCK = 1 << 20
+CACHE_BYTES = 64 << 20  # what a digest keeps of small files' contents for a copy made after it
+
+
+def files_digest(
+    root: Path, files: Iterable[PurePath | str], *, copy_to: Path | None = None, cache: dict[str, bytes] | None = None,
+) -> str:
+    """The digest `folder_digest` gives a folder holding just these files (relative to `root`,
+    as paths or posix strings), computed where they are: a snapshot known to the store is not
+    copied again. With `copy_to`, the files are copied there as they are read (the digest is
+    of what was copied; their folders must exist). `cache`: contents by name, used instead of
+    reading the file, and filled with the files read in one block (up to CACHE_BYTES), so that
+    the copy of a folder just digested does not read its small files again."""
     digest = hashlib.sha256()
-    for relative in sorted(files):
-        digest.update(relative.as_posix().encode() + b"\0")
-        with contextlib.ExitStack() as files_open:
-            source = files_open.enter_context((root / relative).open("rb"))
-            copy = files_open.enter_context((copy_to / relative).open("wb")) if copy_to is not None else None
-            for block in iter(lambda: source.read(1 << 20), b""):
+    room = CACHE_BYTES - sum(map(len, cache.values())) if cache is not None else 0
+    names = (name if isinstance(name, str) else name.as_posix() for name in files)
+    # Ordered by their parts, as Paths are ("a/b" before "a-b"), which digests made so far follow.
+    for name in sorted(names, key=lambda name: name.split("/")):
+        digest.update(name.encode() + b"\0")
+        held = cache.get(name) if cache is not None else None
+        # Plain file descriptors: for many small files (a code folder), Python's buffered files
+        # cost more system calls than the reading itself.
+        copy = os.open(os.path.join(copy_to, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444) if copy_to else -1
+        try:
+            read = 0
+            for block in [held] if held is not None else _blocks(os.path.join(root, name)):
                 digest.update(block)
-                if copy is not None:
-                    copy.write(block)
+                read += 1
+                if copy >= 0:
+                    _write_all(copy, block)
+        finally:
+            if copy >= 0:
+                os.close(copy)
+        if cache is not None and held is None and read <= 1 and (size := len(block) if read else 0) <= room:
+            cache[name] = block if read else b""
+            room -= size
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def _blocks(path: str) -> Iterator[bytes]:
+    # A link put in a file's place is refused, not followed.
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        while block := os.read(fd, _BLOCK):
+            yield block
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 class LocalArtifactStore:
@@ -114,9 +152,12 @@ class LocalArtifactStore:
             shutil.rmtree(folder)
             return digest
         target.parent.mkdir(parents=True, exist_ok=True)
-        for path in folder.rglob("*"):
-            # Artifacts are immutable: steps downstream get them read-only.
-            path.chmod(0o555 if path.is_dir() else 0o444)
+        # Artifacts are immutable: steps downstream get them read-only.
+        for current, dirs, names in os.walk(folder):
+            for name in names:
+                os.chmod(os.path.join(current, name), 0o444)
+            for name in dirs:
+                os.chmod(os.path.join(current, name), 0o555)
         try:
             os.rename(folder, target)
         except OSError:

@@ -59,21 +59,30 @@ def is_ignored(spec: pathspec.PathSpec, relative: str) -> bool:
 def snapshot_files(folder: Path) -> tuple[list[Path], str | None]:
     """The files of `folder` a snapshot holds (relative paths), and the ignore file used."""
     spec, used = ignore_spec(folder)
-    chosen: list[Path] = []
-    for current, dirs, files in os.walk(folder):
-        relative_dir = Path(current).relative_to(folder)
-        # An ignored folder is not walked at all (node_modules, .venv, data/…).
-        dirs[:] = [
-            d for d in dirs
-            if not os.path.islink(os.path.join(current, d))
-            and not spec.match_file((relative_dir / d).as_posix() + "/")
-        ]
-        for name in files:
-            relative = relative_dir / name
-            # Regular files only: no links, and no sockets or pipes (a server's, a tool's).
-            if stat.S_ISREG(os.lstat(os.path.join(current, name)).st_mode) and not spec.match_file(relative.as_posix()):
-                chosen.append(relative)
-    return chosen, used
+    return [Path(relative) for relative, _ in _walk(folder, spec)], used
+
+
+def _walk(folder: Path, spec: pathspec.PathSpec) -> list[tuple[str, int]]:
+    """(relative posix path, size) of the files of `folder` the spec keeps, in the order of
+    their digest. scandir's entries carry their type and one lstat each, and an ignored
+    folder is not walked at all (node_modules, .venv, data/…)."""
+    chosen: list[tuple[str, int]] = []
+    pending = [""]
+    while pending:
+        relative_dir = pending.pop()
+        with os.scandir(os.path.join(folder, relative_dir)) as entries:
+            for entry in entries:
+                relative = f"{relative_dir}{entry.name}"
+                # Links are not followed: a link could bring in a file from anywhere.
+                if entry.is_dir(follow_symlinks=False):
+                    if not spec.match_file(relative + "/"):
+                        pending.append(relative + "/")
+                elif entry.is_file(follow_symlinks=False) and not spec.match_file(relative):
+                    # Regular files only (is_file is False for links, sockets and pipes).
+                    chosen.append((relative, entry.stat(follow_symlinks=False).st_size))
+    # The order of files_digest's Paths: by their parts, which is not the strings' order ("a-b" < "a/b").
+    chosen.sort(key=lambda file: file[0].split("/"))
+    return chosen
 
 
 def too_large(sizes: list[tuple[int, str]], max_bytes: int, ignore_file: str | None) -> SnapshotRefused:
@@ -94,20 +103,22 @@ def snapshot_take(folder: Path, *, store: ArtifactStore, max_bytes: int = DEFAUL
     folder = Path(folder)
     if not folder.is_dir():
         raise SnapshotRefused(f"{folder} is not a folder")
-    files, used = snapshot_files(folder)
-    sizes = [((folder / f).stat().st_size, f.as_posix()) for f in files]
-    total = sum(size for size, _ in sizes)
+    spec, used = ignore_spec(folder)
+    files = _walk(folder, spec)
+    total = sum(size for _, size in files)
     if total > max_bytes:
-        raise too_large(sizes, max_bytes, used)
-    digest = files_digest(folder, files)
+        raise too_large([(size, relative) for relative, size in files], max_bytes, used)
+    names = [relative for relative, _ in files]
+    cache: dict[str, bytes] = {}  # a first snapshot then reads its small files once
+    digest = files_digest(folder, names, cache=cache)
     if store.exists(digest):
         return Snapshot(digest, len(files), total, used, reused=True)
     staging = store.new_step_dir("snapshot", "code") / "code"
     try:
         staging.mkdir()  # an empty folder is a snapshot too
-        for parent in sorted({relative.parent for relative in files}):
+        for parent in sorted({os.path.dirname(relative) for relative in names} - {""}):
             (staging / parent).mkdir(parents=True, exist_ok=True)
-        copied = files_digest(folder, files, copy_to=staging)
+        copied = files_digest(folder, names, copy_to=staging, cache=cache)
         stored = store.put_folder(staging, digest=copied)
     finally:
         store.discard(staging.parent)

@@ -59,3 +59,21 @@ class SnapshotSerializer(serializers.Serializer):
     digest = serializers.CharField()
     files = SnapshotFileSerializer(many=True)
     truncated = serializers.BooleanField(help_text="more files than listed")
+
+
+class JobEnvironmentDetailSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    base_image = serializers.CharField(help_text="empty: the deployment's base image")
+    image_tag = serializers.CharField(help_text="atelier-env:<digest of the base image and requirements>")
+    requirements = serializers.ListField(child=serializers.CharField())
+    status = serializers.CharField()
+    built_at = serializers.DateTimeField(allow_null=True)
+
+
+class JobEnvironmentSerializer(serializers.Serializer):
+    compute = serializers.CharField()
+    environment = JobEnvironmentDetailSerializer(
+        allow_null=True, help_text="null: the target has no environment (local: the server's own Python)",
+    )
+    built_for_this_job = serializers.BooleanField(help_text="the image was built (or failed to build) for this job")
+    build_log = serializers.CharField(allow_blank=True, help_text="the log of the build that made the image (pip's output)")

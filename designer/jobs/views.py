@@ -18,8 +18,8 @@ from designer.runs.models import Run
 
 from . import selectors, services
 from .serializers import (
-    ExperimentRunSerializer, ExperimentSerializer, JobDetailSerializer, JobSerializer, JobSubmitSerializer,
-    SnapshotSerializer,
+    ExperimentRunSerializer, ExperimentSerializer, JobDetailSerializer, JobEnvironmentSerializer, JobSerializer,
+    JobSubmitSerializer, SnapshotSerializer,
 )
 
 _ERRORS = inline_serializer("JobErrors", {"errors": drf_serializers.ListField(child=drf_serializers.DictField())})
@@ -67,6 +67,12 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     def snapshot(self, request: Request, pk: str) -> Response:
         """The files of the job's snapshot: exactly the code that ran."""
         return Response(SnapshotSerializer(selectors.job_snapshot_files(run=self.get_object())).data)
+
+    @extend_schema(responses={200: JobEnvironmentSerializer, 404: _NOT_FOUND})
+    @action(detail=True, methods=["get"])
+    def environment(self, request: Request, pk: str) -> Response:
+        """The job's environment: base image, requirements and image, built for it or reused, and the build's log."""
+        return Response(JobEnvironmentSerializer(selectors.job_environment(run=self.get_object())).data)
 
 
 class ExperimentListView(APIView):

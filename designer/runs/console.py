@@ -7,7 +7,7 @@ import time
 from typing import NoReturn, Protocol, TextIO
 
 from designer.engine.errors import GraphError
-from designer.engine.events import Event, Status, StepLogEvent, StepStatusEvent
+from designer.engine.events import Event, Status, StepLogEvent, StepMetricEvent, StepStatusEvent
 from designer.engine.executor import RunResult
 
 _SHOWN = {Status.RUNNING, Status.COMPLETED, Status.REUSED, Status.FAILED, Status.CANCELLED, Status.SKIPPED}
@@ -22,11 +22,13 @@ class Writable(Protocol):
     def flush(self) -> object: ...
 
 class LiveConsole:
-    """Prints one line per step state change (and, when verbose, the steps' log lines)."""
+    """Prints one line per step state change; with `metrics`, each metric as it is logged;
+    when verbose, the steps' log lines."""
 
-    def __init__(self, stream: TextIO, *, verbose: bool = False) -> None:
+    def __init__(self, stream: TextIO, *, verbose: bool = False, metrics: bool = False) -> None:
         self.stream = stream
         self.verbose = verbose
+        self.metrics = metrics
         self.width = 12
 
     def __call__(self, event: Event) -> None:
@@ -39,6 +41,8 @@ class LiveConsole:
             if event.error:
                 extra += f"  {event.error.get('message', '')}"
             self._line(f"{event.node:<{self.width}} {event.status.value:<10}{extra}")
+        elif isinstance(event, StepMetricEvent) and self.metrics and event.value is not None:
+            self._line(f"{event.node:<{self.width}} {event.name} = {event.value:.6g}")
         elif isinstance(event, StepLogEvent) and self.verbose:
             for line in event.lines:
                 self._line(f"{event.node:<{self.width}} | {line}")

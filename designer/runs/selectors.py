@@ -2,8 +2,10 @@
 user's run answers exactly like a run that does not exist (NotFound, the API's 404)."""
 from __future__ import annotations
 
+import os
 import re
-from pathlib import Path
+import stat
+from pathlib import Path, PurePosixPath
 from typing import Any, Mapping
 
 import django_filters
@@ -13,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 
 from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import ValidationError as BadRequest
 
 from designer import engine_settings
 from designer.engine.pipeline_file import NODE_ID
@@ -130,6 +133,58 @@ def output_download(*, run: Run, step: StepRun, port: str) -> tuple[Path, str, b
     if output_is_table(meta):
         return folder / TABLE_FILE, f"{stem}.parquet", False
     return folder, f"{stem}.zip", True
+
+
+MAX_LISTED_FILES = 5000
+
+
+def folder_files(folder: Path) -> dict[str, Any]:
+    """The plain files of an artifact folder (relative posix path and size), in path order; at
+    most MAX_LISTED_FILES, `truncated` when there are more. Links are neither listed nor followed."""
+    files: list[dict[str, Any]] = []
+    for current, dirs, names in os.walk(folder, followlinks=False):
+        relative_dir = Path(current).relative_to(folder)
+        for name in names:
+            info = os.lstat(os.path.join(current, name))
+            if stat.S_ISREG(info.st_mode):
+                files.append({"path": (relative_dir / name).as_posix(), "bytes": info.st_size})
+    files.sort(key=lambda file: file["path"].split("/"))
+    return {"files": files[:MAX_LISTED_FILES], "truncated": len(files) > MAX_LISTED_FILES}
+
+
+def _files_output(step: StepRun, port: str) -> Path:
+    meta, folder = step_output(step=step, port=port)
+    if output_is_table(meta):
+        raise BadRequest({"port": [f"output {port[:100]!r} is a table, not files: download it whole"]})
+    return folder
+
+
+def output_files(*, step: StepRun, port: str) -> dict[str, Any]:
+    """The files of an output that is a folder (a job's ./outputs, its ./logs…)."""
+    return {"port": port, **folder_files(_files_output(step, port))}
+
+
+def output_file(*, step: StepRun, port: str, path: str) -> Path:
+    """One file of an output folder by its relative path, which is the client's word: a path
+    that is empty, absolute or climbs out (`..`) is refused (400); one that is not a plain
+    file of the folder, or passes through a link, is not found (404)."""
+    folder = _files_output(step, port)
+    relative = PurePosixPath(path)
+    if not path or "\0" in path or relative.is_absolute() or ".." in relative.parts or relative == PurePosixPath("."):
+        raise BadRequest({"path": [f"{path[:200]!r} is not a path of a file inside output {port[:100]!r}"]})
+    target = folder
+    for part in relative.parts:
+        target = target / part
+        try:
+            info = os.lstat(target)
+        except OSError:
+            info = None
+        # A link is never followed: it could lead anywhere on the server.
+        if info is None or stat.S_ISLNK(info.st_mode):
+            raise NotFound(f"output {port[:100]!r} has no file {path[:200]!r}")
+    if info is None or not stat.S_ISREG(info.st_mode):
+        raise NotFound(f"output {port[:100]!r} has no file {path[:200]!r}")
+    return target
 
 
 def step_image_names(*, step: StepRun) -> list[str]:

@@ -137,3 +137,18 @@ class MetricsSerializer(serializers.Serializer):
     visuals = serializers.DictField()
     warnings = serializers.ListField(child=serializers.CharField())
     images = serializers.ListField(child=serializers.CharField())
+
+
+class OutputFileSerializer(serializers.Serializer):
+    path = serializers.CharField(help_text="relative to the output's folder, `/` between folders")
+    bytes = serializers.IntegerField()
+
+
+class OutputFilesSerializer(serializers.Serializer):
+    port = serializers.CharField()
+    files = OutputFileSerializer(many=True)
+    truncated = serializers.BooleanField(help_text="more files than listed")
+
+
+class OutputFileQuerySerializer(serializers.Serializer):
+    path = serializers.CharField(max_length=4096, trim_whitespace=False, help_text="a path from the output's file list")

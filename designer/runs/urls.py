@@ -16,5 +16,7 @@ urlpatterns = [
     path(f"{_STEP}images/<str:name>", views.StepImageView.as_view(), name="step-image"),
     path(f"{_STEP}outputs/<str:port>/preview/", views.OutputPreviewView.as_view(), name="output-preview"),
     path(f"{_STEP}outputs/<str:port>/download/", views.OutputDownloadView.as_view(), name="output-download"),
+    path(f"{_STEP}outputs/<str:port>/files/", views.OutputFilesView.as_view(), name="output-files"),
+    path(f"{_STEP}outputs/<str:port>/file/", views.OutputFileView.as_view(), name="output-file"),
     path(f"{_STEP}outputs/<str:port>/class-curves/", views.OutputClassCurvesView.as_view(), name="output-class-curves"),
 ]

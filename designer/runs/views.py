@@ -25,8 +25,8 @@ from designer.tables.serializers import DownloadQuerySerializer, PreviewQuerySer
 from . import selectors, services
 from .models import Run, StepRun
 from .serializers import (
-    ClonedPipelineSerializer, LogsQuerySerializer, LogsSerializer, MetricsSerializer, RunCloneSerializer,
-    RunDetailSerializer, RunRerunSerializer, RunSubmitSerializer, RunSummarySerializer,
+    ClonedPipelineSerializer, LogsQuerySerializer, LogsSerializer, MetricsSerializer, OutputFileQuerySerializer,
+    OutputFilesSerializer, RunCloneSerializer, RunDetailSerializer, RunRerunSerializer, RunSubmitSerializer, RunSummarySerializer,
 )
 
 _ERRORS = inline_serializer("Errors", {"errors": drf_serializers.ListField(child=drf_serializers.DictField())})
@@ -203,6 +203,32 @@ class OutputDownloadView(_StepView):
                 raise ValidationError({"format": [f"output {port!r} is not a table: it downloads as a zip"]})
             return FileResponse(_zipped(path), as_attachment=True, filename=filename, content_type="application/zip")
         return table_download(path.parent, filename, query.validated_data)
+
+
+class OutputFilesView(_StepView):
+    @extend_schema(responses={200: OutputFilesSerializer, 400: _ERRORS, 404: _NOT_FOUND})
+    def get(self, request: Request, run_id: str, node: str, port: str) -> Response:
+        """The files of an output that is a folder (not a table): paths and sizes."""
+        _, step = self.step(request, run_id, node)
+        return Response(OutputFilesSerializer(selectors.output_files(step=step, port=port)).data)
+
+
+class OutputFileView(_StepView):
+    content_negotiation_class = FileNegotiation
+
+    @extend_schema(parameters=[OutputFileQuerySerializer], responses={
+        (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="the file as it is stored"),
+        400: _ERRORS,
+        404: _NOT_FOUND,
+    })
+    def get(self, request: Request, run_id: str, node: str, port: str) -> FileResponse:
+        """Download one file of an output folder, by its path in the output's file list."""
+        query = OutputFileQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        _, step = self.step(request, run_id, node)
+        path = selectors.output_file(step=step, port=port, path=query.validated_data["path"])
+        # Whatever a script wrote is sent as bytes to save, never as a page to show.
+        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type="application/octet-stream")
 
 
 def _zipped(folder: Path) -> Any:

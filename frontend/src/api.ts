@@ -12,7 +12,9 @@ import type {
   Experiment,
   ExperimentRun,
   JobDetail,
+  JobEnvironment,
   JobSummary,
+  OutputFiles,
   ModuleSpec,
   Page,
   Pipeline,
@@ -176,6 +178,12 @@ export const api = {
     /** A table downloads as Parquet, or as CSV with `format: "csv"`; anything else as a zip. */
     downloadUrl: (id: string, node: string, port: string, format?: "csv") =>
       `/api/runs/${enc(id)}/steps/${enc(node)}/outputs/${enc(port)}/download/${format ? query({ format }) : ""}`,
+    /** The files of an output that is a folder (a job's ./outputs, ./logs). */
+    outputFiles: (id: string, node: string, port: string) =>
+      request<OutputFiles>("GET", `/api/runs/${enc(id)}/steps/${enc(node)}/outputs/${enc(port)}/files/`),
+    /** One file of an output folder, by its path in `outputFiles`. */
+    outputFileUrl: (id: string, node: string, port: string, path: string) =>
+      `/api/runs/${enc(id)}/steps/${enc(node)}/outputs/${enc(port)}/file/${query({ path })}`,
     imageUrl: (id: string, node: string, name: string) => `/api/runs/${enc(id)}/steps/${enc(node)}/images/${enc(name)}`,
   },
 
@@ -183,6 +191,7 @@ export const api = {
     list: () => request<Page<JobSummary>>("GET", `/api/jobs/${query({ limit: 100 })}`),
     get: (id: string) => request<JobDetail>("GET", `/api/jobs/${enc(id)}/`),
     snapshot: (id: string) => request<SnapshotFiles>("GET", `/api/jobs/${enc(id)}/snapshot/`),
+    environment: (id: string) => request<JobEnvironment>("GET", `/api/jobs/${enc(id)}/environment/`),
     /** `job`: the job file's text; `code`: the code folder as a zip. */
     submit: (job: string, code: File, compute?: string) => {
       const form = new FormData();

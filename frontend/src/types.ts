@@ -231,3 +231,7 @@ export type Experiment = Schemas["Experiment"];
 export type ExperimentRun = Schemas["ExperimentRun"];
 /** The files of a job's snapshot (/api/jobs/<id>/snapshot/). */
 export type SnapshotFiles = Schemas["Snapshot"];
+/** A job's environment (/api/jobs/<id>/environment/): null on a target without one (local). */
+export type JobEnvironment = Schemas["JobEnvironment"];
+/** The files of an output folder (/api/runs/<id>/steps/<node>/outputs/<port>/files/). */
+export type OutputFiles = Schemas["OutputFiles"];

@@ -47,12 +47,19 @@ def test_submit_the_sample_job_and_read_its_results(page: Page, server: LiveServ
     expect(metrics).to_contain_text("algorithm=random_forest")
     expect(page.get_by_role("img", name="Image feature_importances.png written by job")).to_be_visible()
     expect(page.get_by_role("region", name="Log")).to_contain_text("saved outputs/model.joblib")
+    outputs = page.get_by_role("group", name="./outputs")
     with page.expect_download() as download:
-        # Ports are listed as the database keeps them (PostgreSQL orders a JSON object's keys).
-        outputs = page.get_by_role("region", name="Outputs").get_by_role("listitem").filter(has_text="./outputs:")
-        outputs.get_by_role("link", name="Download").click()
-    names = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes())).namelist()
-    assert any(name.endswith("model.joblib") for name in names), names
+        outputs.get_by_role("link", name="Download all (zip)").click()
+    archive = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert "model.joblib" in archive.namelist(), archive.namelist()
+    # Each file of the tree downloads on its own: the model as the store keeps it.
+    expect(outputs.get_by_role("treeitem").filter(has_text="model.joblib")).to_contain_text(" MB")
+    with page.expect_download() as download:
+        outputs.get_by_role("link", name="model.joblib").click()
+    assert download.value.suggested_filename == "model.joblib"
+    assert Path(download.value.path()).read_bytes() == archive.read("model.joblib")
+    # The sample's requirements.txt is for docker compute; on local, the server's Python runs it.
+    expect(page.get_by_role("region", name="Environment")).to_contain_text("the server's own Python environment")
     page.get_by_text("Snapshot files").click()
     snapshot = page.get_by_role("region", name="Snapshot")
     expect(snapshot.get_by_text("features.py", exact=True)).to_be_visible()

@@ -198,3 +198,48 @@ def test_a_code_snapshot_is_read_only_by_its_owners_runs(api, user, other_user, 
 def test_the_sample_job_file_is_valid():
     doc = load_job((SAMPLE_JOB / "job.yaml").read_text())
     assert doc.entry[0] == "train.py" and doc.experiment == "adult-income"
+
+
+def test_a_jobs_outputs_are_listed_and_each_file_downloads_for_its_owner_only(api, other_user, code, store_dirs):
+    script = (
+        "import os\nos.makedirs('outputs/plots', exist_ok=True)\n"
+        "open('outputs/model.txt', 'w').write('weights')\nopen('outputs/plots/roc.csv', 'w').write('0,1')\n"
+        "open('logs/train.log', 'w').write('epoch 1')\n"
+    )
+    body = submit(api, code({"train.py": script}))
+    run = Run.objects.get(pk=body["id"])
+    execution.run_execute(run=run)
+    base = f"/api/runs/{run.pk}/steps/job/outputs"
+
+    listed = api.get(f"{base}/outputs/files/").json()
+    assert listed == {"port": "outputs", "truncated": False, "files": [
+        {"path": "model.txt", "bytes": 7}, {"path": "plots/roc.csv", "bytes": 3},
+    ]}
+    assert [f["path"] for f in api.get(f"{base}/logs/files/").json()["files"]] == ["train.log"]
+    one = api.get(f"{base}/outputs/file/", {"path": "plots/roc.csv"})
+    assert one.status_code == 200 and b"".join(one.streaming_content) == b"0,1"
+    assert 'filename="roc.csv"' in one["Content-Disposition"] and one["Content-Type"] == "application/octet-stream"
+
+    # The path is the client's word: nothing outside the output, and no link is followed.
+    for bad in ["../logs/train.log", "/etc/passwd", "plots/../../x", "", "."]:
+        refused = api.get(f"{base}/outputs/file/", {"path": bad})
+        assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "path", (bad, refused.json())
+    folder = artifact_folder(run, "outputs")
+    folder.chmod(0o755)
+    (folder / "link.txt").symlink_to("/etc/hostname")
+    (folder / "plots-link").symlink_to(folder / "plots")
+    folder.chmod(0o555)
+    for missing in ["nope.txt", "plots", "link.txt", "plots-link/roc.csv"]:
+        assert api.get(f"{base}/outputs/file/", {"path": missing}).status_code == 404, missing
+    assert "link.txt" not in str(api.get(f"{base}/outputs/files/").json())
+
+    intruder = APIClient()
+    intruder.force_authenticate(other_user)
+    assert intruder.get(f"{base}/outputs/files/").status_code == 404
+    assert intruder.get(f"{base}/outputs/file/", {"path": "model.txt"}).status_code == 404
+
+
+def artifact_folder(run: Run, port: str):
+    from designer import engine_settings
+
+    return engine_settings.artifact_store().path(run.steps.get().outputs[port]["artifact"])

@@ -92,10 +92,24 @@ def test_the_script_cannot_read_outside_its_folder(manage, tmp_path, data_dir):
     assert step.visuals["run_log"]["series"] == {"refused": [1, 1, 1]}
 
 
+def test_follow_streams_the_scripts_log_lines_and_without_it_states_and_metrics_show(manage, tmp_path):
+    (tmp_path / "train.py").write_text(
+        "from atelier import run\nprint('epoch 1 of 1', flush=True)\nrun.log('loss', 0.25)\n"
+    )
+    quiet = manage("submit_job", str(tmp_path), "--script", "train.py")
+    assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+    assert "job          running" in quiet.stdout and "job          loss = 0.25" in quiet.stdout
+    assert "epoch 1 of 1" not in quiet.stdout
+
+    followed = manage("submit_job", str(tmp_path), "--script", "train.py", "--follow")
+    assert followed.returncode == 0, followed.stdout + followed.stderr
+    assert "job          | epoch 1 of 1" in followed.stdout and "job          loss = 0.25" in followed.stdout
+
+
 def test_ctrl_c_cancels_the_job(data_dir, transactional_db, tmp_path):
     (tmp_path / "train.py").write_text("import time\nprint('started', flush=True)\ntime.sleep(300)\n")
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "submit_job", str(tmp_path), "--script", "train.py"], cwd=ROOT,
+        [sys.executable, "manage.py", "submit_job", str(tmp_path), "--script", "train.py", "--follow"], cwd=ROOT,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "DATABASE_URL": database_url(), "ATELIER_DATA_DIR": str(data_dir)},
     )

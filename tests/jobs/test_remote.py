@@ -50,3 +50,15 @@ def test_a_failing_job_exits_1_with_its_line_and_a_bad_one_is_refused(server, to
     assert json.loads(refused.stdout)["errors"][0]["code"] == "script_not_found"
     unusable = submit_job(server, "wrong-token", str(code), "--script", "train.py")
     assert unusable.returncode == 2 and "token" in unusable.stderr
+
+
+def test_follow_streams_the_scripts_log_lines_from_the_server(server, token, tmp_path: Path):  # noqa: F811
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "train.py").write_text("from atelier import run\nprint('epoch 1 of 1', flush=True)\nrun.log('loss', 0.25)\n")
+    quiet = submit_job(server, token, str(code), "--script", "train.py")
+    assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+    assert "job          loss = 0.25" in quiet.stdout and "epoch 1 of 1" not in quiet.stdout
+    followed = submit_job(server, token, str(code), "--script", "train.py", "--follow")
+    assert followed.returncode == 0, followed.stdout + followed.stderr
+    assert "job          | epoch 1 of 1" in followed.stdout and "job          loss = 0.25" in followed.stdout

@@ -33,6 +33,8 @@ def endpoints(run: Run) -> list[tuple[str, str, int]]:
         ("get", f"{base}steps/typed/outputs/dataset/preview/", 200),
         ("get", f"{base}steps/typed/outputs/dataset/download/", 200),
         ("get", f"{base}steps/train/outputs/model/download/", 200),
+        ("get", f"{base}steps/train/outputs/model/files/", 200),
+        ("get", f"{base}steps/train/outputs/model/file/?path=model.skops", 200),
         ("post", f"{base}rerun/", 201),
         ("post", f"{base}rerun-from/score/", 201),
         ("post", f"{base}clone/", 201),
@@ -71,3 +73,10 @@ def test_runs_submitted_by_someone_else_never_list(api, user, other_user, store_
     mine = services.run_submit(user=user, document=document())
     assert api.get("/api/runs/?pipeline=theirs").json()["results"] == []
     assert [r["id"] for r in api.get("/api/runs/").json()["results"]] == [str(mine.pk)]
+
+
+def test_a_table_output_has_no_files_to_list_or_pick(api, owned_run):
+    base = f"/api/runs/{owned_run.pk}/steps/typed/outputs/dataset"
+    for url in (f"{base}/files/", f"{base}/file/?path=table.parquet"):
+        response = api.get(url)
+        assert response.status_code == 400 and response.json()["errors"][0]["field"] == "port", url

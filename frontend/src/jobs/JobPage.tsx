@@ -1,6 +1,7 @@
 /**
  * A job's page: its status, live log, metrics (a metric logged more than once is a line
- * chart), images, the ./outputs and ./logs it kept (downloads), its snapshot and job file;
+ * chart), images, the ./outputs and ./logs it kept (a tree of their files, each downloadable, and
+ * a zip of each), its environment and build log, its snapshot's files and job file;
  * cancel and rerun. While the job is active the page asks again every two seconds.
  */
 import { useEffect, useState } from "react";
@@ -8,9 +9,10 @@ import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YA
 import { api, ApiError } from "../api";
 import { Images } from "../outputs/Images";
 import { formatNumber } from "../outputs/transforms";
-import type { JobDetail, SnapshotFiles, StepMetrics } from "../types";
+import type { JobDetail, JobEnvironment, OutputFiles, SnapshotFiles, StepMetrics } from "../types";
 import { navigate } from "../ui/router";
 import { useToasts } from "../ui/toasts";
+import { fileTree, formatBytes, type ListedFile, type TreeFolder } from "./fileTree";
 import { Link } from "./Link";
 import { runLogOf, type Series } from "./runLog";
 
@@ -97,7 +99,6 @@ export function JobPage({ jobId }: { jobId: string }) {
               <code>{job.job.snapshot.digest.slice(0, 12)}</code>: {job.job.snapshot.files} files,{" "}
               {(job.job.snapshot.bytes / 1000).toFixed(1)} kB{job.job.snapshot.ignore_file ? `, leaving out what ${job.job.snapshot.ignore_file} lists` : ""}
             </dd>
-            {!!job.job.requirements?.length && (<><dt>Environment</dt><dd>{job.job.requirements.join(", ")}</dd></>)}
             {step?.duration_s != null && (<><dt>Duration</dt><dd>{step.duration_s.toFixed(1)} s</dd></>)}
           </dl>
           {step?.error && <p role="alert" className="job-error">{String(step.error.message)}</p>}
@@ -134,14 +135,7 @@ export function JobPage({ jobId }: { jobId: string }) {
         <section aria-label="Outputs" className="home-section">
           <h2>Outputs</h2>
           {step && Object.keys(step.outputs).length > 0 ? (
-            <ul>
-              {Object.entries(step.outputs).map(([port, output]) => (
-                <li key={port}>
-                  ./{port}: {String((output as { files?: number }).files ?? 0)} files{" "}
-                  <a href={api.runs.downloadUrl(jobId, NODE, port)} download>Download</a>
-                </li>
-              ))}
-            </ul>
+            Object.keys(step.outputs).map((port) => <OutputFolder key={port} jobId={jobId} port={port} />)
           ) : (
             <p className="muted">Outputs are kept when the job completes.</p>
           )}
@@ -150,6 +144,7 @@ export function JobPage({ jobId }: { jobId: string }) {
           <h2>Log</h2>
           <pre className="job-log" aria-live="polite">{logs.join("\n") || "(nothing printed yet)"}</pre>
         </section>
+        <EnvironmentSection jobId={jobId} status={job.status} requirements={job.job.requirements ?? []} />
         <SnapshotTree jobId={jobId} />
         <section aria-label="Job file" className="home-section">
           <h2>Job file</h2>
@@ -157,6 +152,74 @@ export function JobPage({ jobId }: { jobId: string }) {
         </section>
       </main>
     </div>
+  );
+}
+
+/** What the script wrote to ./<port> (outputs, logs): its files as a tree, each downloadable, and the folder as a zip. */
+function OutputFolder({ jobId, port }: { jobId: string; port: string }) {
+  const [listing, setListing] = useState<OutputFiles | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    api.runs.outputFiles(jobId, NODE, port).then(setListing, (e: ApiError) => setError(e.message));
+  }, [jobId, port]);
+  return (
+    <div aria-label={`./${port}`} role="group" className="job-output">
+      <h3>
+        ./{port}{" "}
+        {listing && listing.files.length > 0 && <a href={api.runs.downloadUrl(jobId, NODE, port)} download>Download all (zip)</a>}
+      </h3>
+      {error && <p role="alert">{error}</p>}
+      {listing && listing.files.length === 0 && <p className="muted">Nothing was written here.</p>}
+      {listing && (
+        <FileTree files={listing.files} truncated={listing.truncated} href={(path) => api.runs.outputFileUrl(jobId, NODE, port, path)} />
+      )}
+    </div>
+  );
+}
+
+/** Which environment the job ran in (built for it or reused) and, collapsed, the build's log (pip's output). */
+function EnvironmentSection({ jobId, status, requirements }: { jobId: string; status: string; requirements: string[] }) {
+  const [found, setFound] = useState<JobEnvironment | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  // Asked again when the job's status changes: the image is built while the job is preparing.
+  useEffect(() => {
+    api.jobs.environment(jobId).then(setFound, (e: ApiError) => setError(e.message));
+  }, [jobId, status]);
+  const environment = found?.environment;
+  return (
+    <section aria-label="Environment" className="home-section">
+      <h2>Environment</h2>
+      {error && <p role="alert">{error}</p>}
+      {found && !environment && (
+        <p>
+          {found.compute} runs the job in the server's own Python environment (a local run)
+          {requirements.length > 0 && `; its requirements (${requirements.join(", ")}) are installed on docker compute`}.
+        </p>
+      )}
+      {environment && (
+        <>
+          <dl className="job-facts">
+            <dt>Image</dt>
+            <dd>
+              <code>{environment.image_tag || "(not built)"}</code>{" "}
+              <span className={`status status-${environment.status}`}>
+                {found.built_for_this_job
+                  ? environment.status === "failed" ? "could not be built" : "built for this job"
+                  : environment.status === "ready" ? "reused" : environment.status}
+              </span>
+            </dd>
+            <dt>Base image</dt><dd><code>{environment.base_image || "the server's default"}</code></dd>
+            <dt>Requirements</dt><dd>{environment.requirements.join(", ") || "none of its own"}</dd>
+          </dl>
+          {found.build_log && (
+            <details open={found.built_for_this_job && environment.status === "failed"}>
+              <summary>Build log{found.built_for_this_job ? "" : " (of the build that made the image)"}</summary>
+              <pre className="job-log">{found.build_log}</pre>
+            </details>
+          )}
+        </>
+      )}
+    </section>
   );
 }
 
@@ -172,16 +235,38 @@ function SnapshotTree({ jobId }: { jobId: string }) {
       <details onToggle={(e) => (e.currentTarget as HTMLDetailsElement).open && open()}>
         <summary>Snapshot files</summary>
         {error && <p role="alert">{error}</p>}
-        {listing && (
-          <ul className="job-files">
-            {listing.files.map((file) => (
-              <li key={file.path}><code>{file.path}</code> <span className="muted">{file.bytes} bytes</span></li>
-            ))}
-            {listing.truncated && <li className="muted">… and more</li>}
-          </ul>
-        )}
+        {listing && <FileTree files={listing.files} truncated={listing.truncated} />}
       </details>
     </section>
+  );
+}
+
+/** Files as nested folders; with `href`, each file links to its download. */
+function FileTree({ files, truncated, href }: { files: ListedFile[]; truncated: boolean; href?: (path: string) => string }) {
+  return (
+    <ul className="job-files" role="tree">
+      <FolderItems folder={fileTree(files)} href={href} />
+      {truncated && <li className="muted">… and more</li>}
+    </ul>
+  );
+}
+
+function FolderItems({ folder, href }: { folder: TreeFolder; href?: (path: string) => string }) {
+  return (
+    <>
+      {folder.folders.map((sub) => (
+        <li key={`${sub.name}/`} role="treeitem" aria-expanded>
+          <span className="job-folder">{sub.name}/</span>
+          <ul role="group"><FolderItems folder={sub} href={href} /></ul>
+        </li>
+      ))}
+      {folder.files.map((file) => (
+        <li key={file.name} role="treeitem">
+          {href ? <a href={href(file.path)} download={file.name} title={`Download ${file.path}`}>{file.name}</a> : <code>{file.name}</code>}{" "}
+          <span className="muted">{formatBytes(file.bytes)}</span>
+        </li>
+      ))}
+    </>
   );
 }
 

@@ -43,7 +43,7 @@ class Command(submit_pipeline.Command):
     help = (
         "Run a job: a code folder and its entry script (submit_job DIR --script train.py [--args ...]) or a job "
         "file (submit_job job.yaml), on this machine, or on an Atelier server with --url; shows it live; exit "
-        "code 0 only if it completed (2: the server could not be used). Ctrl-C cancels it."
+        "code 0 only if it completed (2: the server could not be used). Ctrl-C cancels it; --follow streams its output."
     )
 
     def add_arguments(self, parser):
@@ -55,7 +55,8 @@ class Command(submit_pipeline.Command):
                             help="an input the arguments name as ${{inputs.NAME}}")
         parser.add_argument("--experiment", help="the experiment the run belongs to")
         parser.add_argument("--timeout", type=float, help="seconds the script may run")
-        parser.add_argument("--follow", action="store_true", help="show the job live (it always is, here)")
+        parser.add_argument("--follow", action="store_true",
+                            help="also stream the script's log lines as it writes them (without: states and metrics)")
         parser.add_argument("--json", action="store_true", help="print one JSON document with the job's outcome")
         parser.add_argument("--url", help="run it on this Atelier server (e.g. https://atelier.example.com)")
         parser.add_argument("--token", help="with --url: an API token; default: $ATELIER_TOKEN")
@@ -73,7 +74,7 @@ class Command(submit_pipeline.Command):
         from designer.jobs import services as jobs
         from designer.pipelines.validation import pipeline_prepare
         from designer.runs import execution, leases, services
-        from designer.runs.console import LiveConsole, exit_invalid, print_summary
+        from designer.runs.console import exit_invalid, print_summary
         from designer.runs.models import RunKind, RunSource
 
         as_json = options["json"]
@@ -99,12 +100,19 @@ class Command(submit_pipeline.Command):
         if prepared.job["requirements"] and prepared.job["compute"] == (options["compute"] or doc.compute):
             live.write(f"note: {prepared.job['compute']} runs jobs in its own environment (a local run); the "
                        "job's requirements are installed on docker compute\n")
-        result = execution.run_execute(run=run, on_event=LiveConsole(live, verbose=True))
+        result = execution.run_execute(run=run, on_event=self._console(live, options))
         if as_json:
             self.stdout.write(json.dumps(result.summary()))
         else:
             print_summary(result, self.stdout)
         sys.exit(0 if result.status.value == "completed" else 1)
+
+    def _console(self, live: TextIO, options: dict[str, Any]) -> Any:
+        """What shows the job as it goes, here or on a server: its state changes and each metric
+        as the script logs it; with --follow (or -v 2) also the script's log lines, live."""
+        from designer.runs.console import LiveConsole
+
+        return LiveConsole(live, verbose=options["follow"] or options["verbosity"] > 1, metrics=True)
 
     def _remote(self, options: dict[str, Any]) -> None:
         """Submit the job to a server and follow it there, as submit_pipeline does a pipeline."""

@@ -150,7 +150,7 @@ class Follower:
         ))
 
     def _message(self, message: dict[str, Any]) -> None:
-        from designer.engine.events import StepLogEvent
+        from designer.engine.events import StepLogEvent, StepMetricEvent
 
         kind = message.get("type")
         if kind == "snapshot":
@@ -168,6 +168,8 @@ class Follower:
             self._step_event(message["node"], message)
         elif kind == "step_log":
             self.console(StepLogEvent(node=message["node"], lines=list(message.get("lines", []))))
+        elif kind == "step_metric":
+            self.console(StepMetricEvent(node=message["node"], name=message["name"], value=message.get("value")))
         elif kind == "run_status" and message.get("status") in _TERMINAL:
             self.finished = True
 
@@ -333,7 +335,7 @@ class Command(BaseCommand):
 
     def _submit_and_follow(self, api: Api, text: bytes, parameters: dict[str, Any], options: dict[str, Any],
                            live: TextIO, as_json: bool) -> None:
-        from designer.runs.console import LiveConsole, print_summary
+        from designer.runs.console import print_summary
 
         try:
             detail = api.submit(
@@ -348,7 +350,7 @@ class Command(BaseCommand):
         steps = {step["node"]: step["status"] for step in detail.get("steps", [])}
         live.write(f"Run {run_id}: {detail.get('pipeline_name')}, {len(steps)} steps ({api.base})\n")
         live.flush()
-        follower = Follower(api, run_id, LiveConsole(live, verbose=options["verbosity"] > 1), live, steps)
+        follower = Follower(api, run_id, self._console(live, options), live, steps)
         try:
             follower.follow()
         except KeyboardInterrupt:
@@ -366,6 +368,12 @@ class Command(BaseCommand):
             print_summary(_run_result(final, api), self.stdout)
         sys.stdout.flush()
         sys.exit(0 if final["status"] == "completed" else 1)
+
+    def _console(self, live: TextIO, options: dict[str, Any]) -> Any:
+        """What shows the run as it goes: step states; their log lines with -v 2."""
+        from designer.runs.console import LiveConsole
+
+        return LiveConsole(live, verbose=options["verbosity"] > 1)
 
     def _invalid(self, errors: list[dict[str, Any]], live: TextIO, as_json: bool) -> None:
         """The server refused the pipeline (400): its errors, as run_pipeline shows them."""
