@@ -207,18 +207,22 @@ class Executor:
         resources: Mapping[str, Any] | None = None,
         datasets: DatasetCatalog | None = None,
         on_event: Callable[[Event], None] | None = None,
+        on_step_end: Callable[[StepResult], None] | None = None,
         default_timeout: float = 3600.0,
         placement: Mapping[str, Any] | None = None,
         trusted: bool = True,
         fetch: Fetcher | None = None,
     ) -> None:
         """`trusted`: the run's owner may run their code where no sandbox confines it (staff,
-        or the operator at the command line); a backend without a sandbox refuses the others'."""
+        or the operator at the command line); a backend without a sandbox refuses the others'.
+        `on_step_end` gets each step's result as the step ends, before its end is announced,
+        so that whoever hears "completed" finds its outputs recorded."""
         self.store = store
         self.backends = backends
         self.resources = dict(resources or {})
         self.datasets = datasets
         self.on_event = on_event if on_event is not None else (lambda event: None)
+        self.on_step_end = on_step_end if on_step_end is not None else (lambda result: None)
         self.default_timeout = default_timeout
         # Where this executor runs (e.g. which worker), added to what each backend reports.
         self.placement = dict(placement or {})
@@ -241,10 +245,8 @@ class Executor:
         run_id: str | None = None,
         force_rerun: bool = False,
         force_nodes: Iterable[str] = (),
-        before_final_status: Callable[[RunResult], None] | None = None,
     ) -> RunResult:
-        """Run the plan. `before_final_status` gets the result before the run's terminal
-        status is announced, so whoever hears "completed" finds the outputs recorded."""
+        """Run the plan."""
         run_id = run_id or uuid.uuid4().hex
         forced = set(force_nodes)
         results = {s.node: StepResult(s.node) for s in plan.steps}
@@ -274,8 +276,6 @@ class Executor:
         status = final_status({n: r.status for n, r in results.items()}, cancelled=cancelled)
         assert status is not None  # every step has ended
         result = RunResult(run_id=run_id, status=status, steps=results)
-        if before_final_status is not None:
-            before_final_status(result)
         self.on_event(RunStatusEvent(status))
         return result
 
@@ -608,6 +608,7 @@ class Executor:
             result.started_at = result.finished_at
         if error is not None:
             result.error = error.at(result.node).to_json()
+        self.on_step_end(result)
         self._emit_step(result)
 
     def _emit_step(self, result: StepResult) -> None:
