@@ -45,6 +45,7 @@ def run_record_event(*, run_id: Any, event: Event, driver: str | None = None) ->
             finished_at=_when(event.finished_at),
             duration_s=event.duration_s,
             error=event.error,
+            waiting=event.waiting.value if event.waiting is not None else "",
             **({"placement": event.placement} if event.placement is not None else {}),
         )
     elif isinstance(event, RunStatusEvent):
