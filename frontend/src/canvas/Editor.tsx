@@ -268,6 +268,7 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
     <div className="editor">
       <Toolbar
         pipelineId={pipelineId}
+        loaded={loaded}
         onRun={() => void runNow()}
         onRunWithOptions={() => void openRunDialog()}
         onLayout={() => void layout()}

@@ -19,6 +19,7 @@ const SAVE_LABEL: Record<SaveStatus, string> = {
 
 export function Toolbar({
   pipelineId,
+  loaded,
   onRun,
   onRunWithOptions,
   onLayout,
@@ -26,6 +27,8 @@ export function Toolbar({
   onShortcuts,
 }: {
   pipelineId: number;
+  /** The pipeline is loaded: before, there is nothing to run. */
+  loaded: boolean;
   /** Run at once with the last run's compute and parameters. */
   onRun(): void;
   /** The dialog: compute, parameters, force rerun. */
@@ -134,12 +137,12 @@ export function Toolbar({
         ⌨
       </button>
       <div className="menu split-button">
-        <button type="button" className="primary" onClick={onRun} disabled={running} aria-label="Run pipeline"
+        <button type="button" className="primary" onClick={onRun} disabled={running || !loaded} aria-label="Run pipeline"
           title="Run with the last run's compute and parameters">
           {running ? "Running…" : "Run"}
         </button>
         <button type="button" className="primary" aria-label="More ways to run" aria-haspopup="menu" aria-expanded={runMenuOpen}
-          disabled={running} onClick={() => setRunMenuOpen(!runMenuOpen)}>
+          disabled={running || !loaded} onClick={() => setRunMenuOpen(!runMenuOpen)}>
           ▾
         </button>
         {runMenuOpen && (
