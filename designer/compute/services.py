@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 
+from designer.engine.backends import report_waiting
 from designer.engine.environments import (
     EnvironmentBuilder, EnvironmentBuildError, EnvironmentSpec, normalize_requirements,
 )
+from designer.engine.events import Waiting
 
 from .models import ComputeTarget, Environment, EnvironmentStatus
 from .selectors import docker_engine
@@ -31,6 +34,12 @@ def environment_spec(environment: Environment) -> EnvironmentSpec:
     )
 
 
+def _building(records: Any) -> None:
+    records.update(status=EnvironmentStatus.BUILDING)
+    # Called while a step is being started on it: the step's watchers learn why it waits.
+    report_waiting(Waiting.ENVIRONMENT)
+
+
 def environment_image(*, environment_id: int) -> str:
     """The environment's image tag, built first if it does not exist yet. The status, tag and
     build log are recorded; a failed build raises EnvironmentBuildError with pip's message."""
@@ -38,7 +47,7 @@ def environment_image(*, environment_id: int) -> str:
     records = Environment.objects.filter(pk=environment_id)
     try:
         built = environment_builder().ensure(
-            environment_spec(environment), on_build=lambda: records.update(status=EnvironmentStatus.BUILDING),
+            environment_spec(environment), on_build=lambda: _building(records),
         )
     except EnvironmentBuildError as exc:
         records.update(status=EnvironmentStatus.FAILED, build_log=exc.log or str(exc))

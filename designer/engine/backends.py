@@ -14,13 +14,16 @@ No Django here: a backend is plain Python, and a kind gets its target as plain d
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Protocol
+from typing import Any, Callable, Iterator, Mapping, Protocol
 
 from .environments import EnvironmentSpec
+from .events import Waiting
 from .step_errors import StepError
 
 logger = logging.getLogger(__name__)
@@ -48,7 +51,8 @@ class ComputeBackend(Protocol):
     """Runs steps, `capacity` at once. One whose `start` may take long (a container, an
     environment to build) says so with a true `starts_slowly`: its steps are started off the
     executor's thread and are "preparing" meanwhile, while the other steps go on and cancel
-    is heard."""
+    is heard. Before something in `start` that makes the step wait (a server to start, an
+    image to build), a backend may call `report_waiting`: the step's watchers learn why."""
 
     name: str
     capacity: int
@@ -58,6 +62,30 @@ class ComputeBackend(Protocol):
     sandboxed: bool
 
     def start(self, request: dict[str, Any], step_dir: Path) -> StepHandle: ...
+
+
+# Who hears what the step being started waits for: set by the executor around `start`, on
+# the thread that calls it (a context variable, so that the protocol's `start` keeps its
+# signature and a pack's backend need not know of it).
+_waiting_reporter: ContextVar[Callable[[Waiting], None] | None] = ContextVar("waiting_reporter", default=None)
+
+
+def report_waiting(reason: Waiting) -> None:
+    """Tell the watchers of the step being started what it waits for now (nothing outside
+    a start)."""
+    report = _waiting_reporter.get()
+    if report is not None:
+        report(reason)
+
+
+@contextlib.contextmanager
+def reporting_waits(report: Callable[[Waiting], None]) -> Iterator[None]:
+    """`report` hears what `report_waiting` is told within the block, on this thread."""
+    token = _waiting_reporter.set(report)
+    try:
+        yield
+    finally:
+        _waiting_reporter.reset(token)
 
 
 @dataclass(frozen=True)

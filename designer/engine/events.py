@@ -30,6 +30,16 @@ TERMINAL = frozenset({Status.COMPLETED, Status.REUSED, Status.FAILED, Status.CAN
 SUCCEEDED = frozenset({Status.COMPLETED, Status.REUSED})
 
 
+class Waiting(str, enum.Enum):
+    """What a queued or preparing step waits for, so that its subscribers can be told."""
+
+    INPUTS = "inputs"  # the steps it reads from have not ended
+    SLOT = "slot"  # its compute target runs as many steps as it may (others are running)
+    WORKER = "worker"  # dispatched to its compute target's queue, not yet taken by a worker
+    STEP_SERVER = "step_server"  # the process that runs the steps is starting
+    ENVIRONMENT = "environment"  # its environment's image is being built
+
+
 @dataclass
 class Event:
     type: str = field(init=False)
@@ -57,6 +67,8 @@ class StepStatusEvent(Event):
     reused_from: str | None = None
     # Where the step ran, as its compute backend tells it (worker, image, container…).
     placement: dict[str, Any] | None = None
+    # What a queued or preparing step waits for (None: nothing known, or it is not waiting).
+    waiting: Waiting | None = None
     type: str = field(init=False, default="step_status")
 
 

@@ -33,13 +33,13 @@ from modules.sdk.contract import MetricLine, ProgressLine, ResultManifest, StepR
 from modules.sdk.runner import FETCHED_FILE, FETCHED_PREFIX
 
 from .artifact_store import ArtifactStore
-from .backends import ComputeBackend, StepHandle
+from .backends import ComputeBackend, StepHandle, reporting_waits
 from .cache_keys import cache_key
 from .compiler import Plan, PlanStep
 from .dataset_catalog import DatasetCatalog, ExportRefused
 from .events import (
     Event, RunStatusEvent, Status, StepLogEvent, StepMetricEvent, StepProgressEvent,
-    StepStatusEvent,
+    StepStatusEvent, Waiting,
 )
 from .scheduler import Decision, decide, final_status
 from .url_fetch import FetchResult, UrlFetchError, url_fetch
@@ -65,6 +65,7 @@ class StepResult:
     error: dict[str, Any] | None = None
     cache_key: str | None = None
     placement: dict[str, Any] | None = None
+    waiting: Waiting | None = None
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     visuals: dict[str, Any] = field(default_factory=dict)
@@ -207,18 +208,22 @@ class Executor:
         resources: Mapping[str, Any] | None = None,
         datasets: DatasetCatalog | None = None,
         on_event: Callable[[Event], None] | None = None,
+        on_step_end: Callable[[StepResult], None] | None = None,
         default_timeout: float = 3600.0,
         placement: Mapping[str, Any] | None = None,
         trusted: bool = True,
         fetch: Fetcher | None = None,
     ) -> None:
         """`trusted`: the run's owner may run their code where no sandbox confines it (staff,
-        or the operator at the command line); a backend without a sandbox refuses the others'."""
+        or the operator at the command line); a backend without a sandbox refuses the others'.
+        `on_step_end` gets each step's result as the step ends, before its end is announced,
+        so that whoever hears "completed" finds its outputs recorded."""
         self.store = store
         self.backends = backends
         self.resources = dict(resources or {})
         self.datasets = datasets
         self.on_event = on_event if on_event is not None else (lambda event: None)
+        self.on_step_end = on_step_end if on_step_end is not None else (lambda result: None)
         self.default_timeout = default_timeout
         # Where this executor runs (e.g. which worker), added to what each backend reports.
         self.placement = dict(placement or {})
@@ -241,16 +246,15 @@ class Executor:
         run_id: str | None = None,
         force_rerun: bool = False,
         force_nodes: Iterable[str] = (),
-        before_final_status: Callable[[RunResult], None] | None = None,
     ) -> RunResult:
-        """Run the plan. `before_final_status` gets the result before the run's terminal
-        status is announced, so whoever hears "completed" finds the outputs recorded."""
+        """Run the plan."""
         run_id = run_id or uuid.uuid4().hex
         forced = set(force_nodes)
         results = {s.node: StepResult(s.node) for s in plan.steps}
         running: dict[str, _Running] = {}
         self.on_event(RunStatusEvent(Status.RUNNING))
         for step in plan.steps:
+            results[step.node].waiting = Waiting.INPUTS if step.upstream else None
             self._emit_step(results[step.node])
         cancelled = False
         # SIGTERM (e.g. from a process manager) stops a run as cleanly as Ctrl-C does.
@@ -274,8 +278,6 @@ class Executor:
         status = final_status({n: r.status for n, r in results.items()}, cancelled=cancelled)
         assert status is not None  # every step has ended
         result = RunResult(run_id=run_id, status=status, steps=results)
-        if before_final_status is not None:
-            before_final_status(result)
         self.on_event(RunStatusEvent(status))
         return result
 
@@ -290,6 +292,7 @@ class Executor:
         previous = self._install_sigterm()
         try:
             while not _slots.take(backend):
+                self._waits_for(result, Waiting.SLOT)
                 if self._cancel.is_set():
                     raise _Cancelled
                 _slots.wait(0.5)
@@ -377,6 +380,7 @@ class Executor:
                     continue
                 backend = self.backends[step.compute]
                 if not _slots.take(backend):
+                    self._waits_for(result, Waiting.SLOT)
                     crowded = True
                     continue
                 if not self._start(step, inputs, run_id, result, running):
@@ -398,7 +402,7 @@ class Executor:
                     self._starter = ThreadPoolExecutor(thread_name_prefix="atelier-start")
                     self._started_signal = socket.socketpair()
                     self._started_signal[0].setblocking(False)
-                future = self._starter.submit(self._fetch_and_start, backend, step, request, step_dir)
+                future = self._starter.submit(self._fetch_and_start, backend, step, request, step_dir, result)
                 future.add_done_callback(partial(_signal_quietly, self._started_signal[1]))
                 self._starting[step.node] = _Starting(step, run_id, step_dir, future)
                 result.status = Status.PREPARING
@@ -407,7 +411,8 @@ class Executor:
                 self._emit_step(result)
                 return True
             try:
-                handle = backend.start(request, step_dir)
+                with reporting_waits(partial(self._waits_for, result)):
+                    handle = backend.start(request, step_dir)
             except BaseException:
                 self.store.discard(step_dir)
                 raise
@@ -418,17 +423,19 @@ class Executor:
         return True
 
     def _fetch_and_start(
-        self, backend: ComputeBackend, step: PlanStep, request: dict[str, Any], step_dir: Path,
+        self, backend: ComputeBackend, step: PlanStep, request: dict[str, Any], step_dir: Path, result: StepResult,
     ) -> StepHandle:
         """Download what the step reads from the web (it has no network), then start it;
-        on the starter thread, as downloads take their time."""
+        on the starter thread, as downloads take their time. Only this thread reports on
+        the step meanwhile (what it waits for): the executor's leaves it be until it started."""
         inputs = dict(request["inputs"])
         for name, url in step.fetches.items():
             folder = step_dir / "fetched" / name
             folder.mkdir(parents=True)
             self.fetch(url, folder / FETCHED_FILE)
             inputs[FETCHED_PREFIX + name] = str(folder)
-        return backend.start({**request, "inputs": inputs}, step_dir)
+        with reporting_waits(partial(self._waits_for, result)):
+            return backend.start({**request, "inputs": inputs}, step_dir)
 
     def _start_failed(self, result: StepResult, step: PlanStep, exc: BaseException) -> None:
         if isinstance(exc, UrlFetchError):
@@ -608,15 +615,24 @@ class Executor:
             result.started_at = result.finished_at
         if error is not None:
             result.error = error.at(result.node).to_json()
+        self.on_step_end(result)
         self._emit_step(result)
 
+    def _waits_for(self, result: StepResult, reason: Waiting) -> None:
+        """The step waits for `reason` now: its watchers are told (once)."""
+        if result.waiting is not reason:
+            result.waiting = reason
+            self._emit_step(result)
+
     def _emit_step(self, result: StepResult) -> None:
+        if result.status not in (Status.QUEUED, Status.PREPARING):
+            result.waiting = None  # it started, or ended: it waits for nothing more
         self.on_event(StepStatusEvent(
             node=result.node, status=result.status, reused=result.reused, started_at=result.started_at,
             finished_at=result.finished_at,
             duration_s=result.duration_s if result.status.terminal else None,
             error=result.error, cache_key=result.cache_key, reused_from=result.reused_from,
-            placement=result.placement,
+            placement=result.placement, waiting=result.waiting,
         ))
 
     def _install_sigterm(self) -> Any:

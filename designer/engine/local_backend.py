@@ -50,6 +50,8 @@ import modules
 from modules.forkserver import StepServerError, read_status, request_step
 from modules.sandbox import IN_DIR, OUT_DIR, SOCKET_DIR, STEPS_DIR, WORK_DIR
 
+from .backends import report_waiting
+from .events import Waiting
 from .step_errors import StepError
 from .step_folders import (
     Mounts, code_environment, code_mounts, collect_outputs, confined_request, link_inputs, make_exchange, resource_mounts,
@@ -176,6 +178,8 @@ class _StepServer:
         with self._lock:
             if self._process is not None and self._process.poll() is None:
                 return
+            # Importing the modules' libraries takes seconds: the step waits for it.
+            report_waiting(Waiting.STEP_SERVER)
             self.socket_path.unlink(missing_ok=True)
             argv = self.command(["-m", "modules.forkserver", self.server_socket(), *(["--confine"] if self.confined else [])])
             with (self.folder / "server.log").open("ab") as log:

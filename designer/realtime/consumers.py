@@ -41,7 +41,7 @@ def _snapshot(*, run_id: uuid.UUID) -> dict[str, Any]:
             step.node: {
                 "status": step.status, "reused": step.reused, "started_at": _seconds(step.started_at),
                 "finished_at": _seconds(step.finished_at), "duration_s": step.duration_s, "error": step.error,
-                "placement": step.placement,
+                "placement": step.placement, "waiting": step.waiting or None,
             }
             for step in run.steps.all()
         }

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from designer.engine.step_errors import Origin
-from designer.runs.models import RunStatus, StepStatus
+from designer.runs.models import RunStatus, StepStatus, StepWaiting
 
 Seq = Annotated[int, Field(ge=0)]
 Timestamp = float
@@ -60,6 +60,9 @@ class StepState(_Message):
     duration_s: float | None
     error: StepErrorPayload | None
     placement: dict[str, Any]
+    # What a queued or preparing step waits for: its inputs, a free slot, a worker, the step
+    # server to start, its environment to be built (null: nothing known, or not waiting).
+    waiting: StepWaiting | None
 
 
 class SnapshotMessage(_Message):
@@ -88,6 +91,7 @@ class StepStatusMessage(_Event):
     cache_key: str | None
     reused_from: str | None
     placement: dict[str, Any] | None
+    waiting: StepWaiting | None
 
 
 class StepLogMessage(_Event):

@@ -19,20 +19,22 @@ from designer.compute.selectors import compute_target_list
 from designer.datasets.services import dataset_catalog_for
 from designer.engine.compiler import Plan
 from designer.engine.events import ACTIVE, SUCCEEDED, Event, RunStatusEvent, Status, StepStatusEvent
-from designer.engine.executor import Executor, RunResult
+from designer.engine.executor import Executor, RunResult, StepResult
 from designer.engine.step_errors import StepError
 from designer.engine.url_fetch import url_fetch
 
 from . import leases
 from .models import Run, StepRun
-from .recording import RunNotDriven, run_record_event, run_record_results
+from .recording import RunNotDriven, run_record_event, step_record_results
 
 
 def executor_build(
-    on_event: Callable[[Event], None], user: User | None = None, placement: dict[str, Any] | None = None
+    on_event: Callable[[Event], None], user: User | None = None, placement: dict[str, Any] | None = None,
+    on_step_end: Callable[[StepResult], None] | None = None,
 ) -> Executor:
     """An executor for a run owned by `user` (None: the shared catalog of CLI runs);
-    `placement` says where it runs (e.g. which worker), for the step runs to record."""
+    `placement` says where it runs (e.g. which worker), for the step runs to record;
+    `on_step_end` gets each step's result before its end is announced."""
     conf = settings.ATELIER
     return Executor(
         store=engine_settings.artifact_store(),
@@ -40,6 +42,7 @@ def executor_build(
         resources=engine_settings.step_resources(user),
         datasets=dataset_catalog_for(user),
         on_event=on_event,
+        on_step_end=on_step_end,
         default_timeout=conf["STEP_TIMEOUT_S"],
         placement=placement,
         trusted=trusted_with_code(user),
@@ -64,7 +67,9 @@ def run_executor_build(*, run_id: Any, on_event: Callable[[Event], None] | None 
         if on_event is not None:
             on_event(event)
 
-    executor = executor_build(record, user=owner)  # record() stops it if the run is taken
+    executor = executor_build(  # record() stops it if the run is taken
+        record, user=owner, on_step_end=lambda step: step_record_results(run_id=run_id, step=step, driver=me),
+    )
     return executor
 
 
@@ -99,13 +104,9 @@ def run_execute(
     if executor is None:
         executor = run_executor_build(run_id=run.pk, on_event=on_event)
     plan, forced = _resumed(run, Plan.from_json(run.plan))
-    me = str(leases.this_process())
     leases.keeper().hold(run.pk, executor.cancel)
     try:
-        result = executor.run(
-            plan, run_id=str(run.pk), force_nodes=forced,
-            before_final_status=lambda outcome: run_record_results(run=run, result=outcome, driver=me),
-        )
+        result = executor.run(plan, run_id=str(run.pk), force_nodes=forced)
     finally:
         leases.keeper().release(run.pk)
     run.refresh_from_db()

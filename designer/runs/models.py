@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from designer.engine.events import Status
+from designer.engine.events import Status, Waiting
 
 
 class RunStatus(models.TextChoices):
@@ -27,6 +27,14 @@ class StepStatus(models.TextChoices):
     FAILED = Status.FAILED.value
     CANCELLED = Status.CANCELLED.value
     SKIPPED = Status.SKIPPED.value
+
+
+class StepWaiting(models.TextChoices):
+    INPUTS = Waiting.INPUTS.value, "its inputs"
+    SLOT = Waiting.SLOT.value, "a free slot (other steps are running)"
+    WORKER = Waiting.WORKER.value, "a worker to take it"
+    STEP_SERVER = Waiting.STEP_SERVER.value, "the step server to start"
+    ENVIRONMENT = Waiting.ENVIRONMENT.value, "its environment to be built"
 
 
 class RunSource(models.TextChoices):
@@ -109,6 +117,9 @@ class StepRun(models.Model):
     warnings = models.JSONField(default=list)
     # Where the step ran, as its compute backend tells it: worker, image, container…
     placement = models.JSONField(default=dict, blank=True)
+    # What it waits for while queued or preparing (designer.engine.events.Waiting), for a
+    # snapshot to say; empty when nothing is known or it does not wait.
+    waiting = models.CharField(max_length=20, choices=StepWaiting.choices, blank=True)
     # Distributed runs (Celery): the dispatched task this step waits on (a task with another
     # id is a stale duplicate and is dropped), how many times a worker started it, and when
     # the worker running it last said it is alive.

@@ -37,7 +37,7 @@ from django.db.models import F, Q
 from designer import engine_settings
 from designer.engine.compiler import Plan, PlanStep
 from designer.engine.events import (
-    ACTIVE, Event, RunStatusEvent, Status, StepLogEvent, StepStatusEvent,
+    ACTIVE, Event, RunStatusEvent, Status, StepLogEvent, StepStatusEvent, Waiting,
 )
 from designer.engine.executor import Executor, StepResult, cache_decision, reuse_into, step_inputs
 from designer.engine.scheduler import decide
@@ -104,8 +104,9 @@ def outbox_send(tasks: list[OutboxTask]) -> int:
 
 
 def _dispatch(row: StepRun, step: PlanStep) -> None:
-    """Give the step a new task: recorded in the outbox with the step's state, and sent
-    once that is committed."""
+    """Give the step a new task: recorded in the outbox with the step's state (queued, for
+    a worker), and sent once that is committed."""
+    _step_event(row, Status.QUEUED, waiting=Waiting.WORKER)
     row.task_id = uuid.uuid4().hex
     row.heartbeat_at = None
     row.dispatched_at, row.unserved_noted = _now(), False
@@ -351,7 +352,6 @@ def steps_sweep_lost(*, now: dt.datetime | None = None) -> int:
                     "the worker running this step stopped responding; the step runs again on another worker",
                 ]))
                 plan = Plan.from_json(row.run.plan)
-                _step_event(row, Status.QUEUED)
                 _dispatch(row, next(s for s in plan.steps if s.node == node))
             else:
                 _fail_lost(row)

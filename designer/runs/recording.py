@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 
 from designer.engine.events import Event, RunStatusEvent, Status, StepStatusEvent
-from designer.engine.executor import RunResult
+from designer.engine.executor import StepResult
 from designer.realtime import publish
 
 from .models import Run, RunEvent, StepRun
@@ -25,9 +25,7 @@ class RunNotDriven(Exception):
 
 
 @transaction.atomic
-def run_record_event(
-    *, run_id: Any, event: Event, result: RunResult | None = None, driver: str | None = None
-) -> RunEvent:
+def run_record_event(*, run_id: Any, event: Event, driver: str | None = None) -> RunEvent:
     """The one place run and step state changes are written, each with its sequence number.
     With `driver`, only while that process drives the run (else RunNotDriven, nothing written)."""
     runs = Run.objects.filter(pk=run_id)
@@ -47,6 +45,7 @@ def run_record_event(
             finished_at=_when(event.finished_at),
             duration_s=event.duration_s,
             error=event.error,
+            waiting=event.waiting.value if event.waiting is not None else "",
             **({"placement": event.placement} if event.placement is not None else {}),
         )
     elif isinstance(event, RunStatusEvent):
@@ -69,14 +68,16 @@ def run_record_event(
 
 
 @transaction.atomic
-def run_record_results(*, run: Run, result: RunResult, driver: str) -> None:
-    if not Run.objects.select_for_update().filter(pk=run.pk, driver=driver).exists():
+def step_record_results(*, run_id: Any, step: StepResult, driver: str) -> None:
+    """What a step made (outputs, metrics, images, warnings), recorded as it ends and before
+    its end is announced: the run panel shows a completed step's outputs at once, not when
+    the whole run ends. Only while `driver` drives the run."""
+    if not Run.objects.select_for_update().filter(pk=run_id, driver=driver).exists():
         return  # taken over meanwhile: the new driver records its own results
-    for node, step in result.steps.items():
-        StepRun.objects.filter(run=run, node=node).update(
-            outputs=step.outputs, metrics=step.metrics, visuals=step.visuals, images=step.images or "",
-            warnings=step.warnings,
-        )
+    StepRun.objects.filter(run_id=run_id, node=step.node).update(
+        outputs=step.outputs, metrics=step.metrics, visuals=step.visuals, images=step.images or "",
+        warnings=step.warnings,
+    )
 
 
 def event_message(event: RunEvent) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from designer import engine_settings
 from designer.compute.availability import environment_of
 from designer.engine.compiler import Plan
 from designer.engine.errors import GraphError, PipelineInvalid
-from designer.engine.events import ACTIVE, RunStatusEvent, Status, StepStatusEvent
+from designer.engine.events import ACTIVE, RunStatusEvent, Status, StepStatusEvent, Waiting
 from designer.engine.pipeline_file import PipelineDoc, pipeline_from_data
 from designer.engine.serving import serve
 from designer.engine.step_errors import StepError
@@ -60,7 +60,8 @@ def run_create(
         created_by=user if user is not None and user.is_authenticated else None,
     )
     StepRun.objects.bulk_create(
-        StepRun(run=run, node=s.node, module=s.module, module_version=s.version, compute=s.compute)
+        StepRun(run=run, node=s.node, module=s.module, module_version=s.version, compute=s.compute,
+                waiting=Waiting.INPUTS.value if s.upstream else "")
         for s in plan.steps
     )
     return run

@@ -34,7 +34,7 @@ export function App() {
   else if (route.page === "jobs") page = <JobsPage />;
   else if (route.page === "job") page = <JobPage key={route.id} jobId={route.id} />;
   else if (route.page === "experiment") page = <ExperimentPage key={route.name} name={route.name} />;
-  else page = <Home />;
+  else page = <Home modules={modules} />;
 
   return (
     <>

@@ -124,6 +124,8 @@ export type SampleInfo = Schemas["Sample"];
 
 export type RunStatus = Schemas["RunStatusEnum"];
 export type StepStatus = Schemas["StepStatusEnum"];
+/** What a queued or preparing step waits for, as the server says. */
+export type StepWaiting = Schemas["StepWaiting"];
 
 // The status groups, once on this side (the server's are designer/engine/events.py's).
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ["completed", "failed", "cancelled"];

@@ -38,7 +38,6 @@ def test_cancel_a_running_pipeline(page: Page, server: LiveServer, user: Any) ->
     select_node(page, "slow")  # its script in the code editor
     expect(page.locator(".cm-editor")).to_contain_text("time.sleep(300)")
     page.get_by_label("Run pipeline").click()
-    page.get_by_role("button", name="Submit run").click()
     expect_status(page, "slow", "running", timeout=60_000)
     select_node(page, "slow")
     page.get_by_role("tab", name="Logs").click()

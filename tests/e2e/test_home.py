@@ -95,3 +95,31 @@ def test_an_upload_read_wrong_opens_the_reading_options(page: Page, server: Live
     expect(page.get_by_label("Add dataset ventes")).to_be_visible()
     version = DatasetVersion.objects.get(dataset__name="ventes")
     assert [c["name"] for c in version.schema] == ["ville", "montant"] and version.rows == 2
+
+
+def test_start_a_pipeline_from_data_on_home(page: Page, server: LiveServer, tmp_path: Path) -> None:
+    data = page.get_by_role("region", name="Start from data")
+    data.get_by_role("button", name="Start from sample automobile-price-raw").click()
+    page.wait_for_url("**/pipelines/*/")
+    expect(page.get_by_label("Pipeline name")).to_have_value("automobile-price-raw")
+    page.get_by_test_id("rf__node-import_data").locator(".module-node-title").click()
+    expect(page.get_by_label("Name", exact=True)).to_have_value("automobile-price-raw")
+
+    # The user's own data is there too, once uploaded.
+    table = tmp_path / "prices.csv"
+    table.write_text("make,price\naudi,13950\nbmw,16430\n")
+    page.get_by_label("Upload dataset").set_input_files(str(table))
+    expect(page.get_by_label("Add dataset prices")).to_be_visible()
+    expect(page.get_by_label("Save status")).to_have_attribute("data-status", "saved")
+    page.get_by_label("Back to pipelines").click()
+    data.get_by_role("button", name="Start from dataset prices").click()
+    page.wait_for_url("**/pipelines/*/")
+    expect(page.get_by_label("Pipeline name")).to_have_value("prices")
+
+    # Started twice from the same data: the names stay unique.
+    page.get_by_label("Back to pipelines").click()
+    data.get_by_role("button", name="Start from sample automobile-price-raw").click()
+    page.wait_for_url("**/pipelines/*/")
+    expect(page.get_by_label("Pipeline name")).to_have_value("automobile-price-raw (2)")
+    started = Pipeline.objects.get(name="prices").versions.latest("number").document
+    assert started["nodes"]["import_data"]["params"] == {"source": "dataset", "name": "prices"}

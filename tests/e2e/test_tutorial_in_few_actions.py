@@ -1,23 +1,20 @@
 """The automobile tutorial (designer/samples/designer-automobile-price-basic.yaml) built
-from an empty pipeline at 1280×720 the short way: a sample from the palette's Datasets,
-then each next module by dragging from an output into empty space and choosing it. Every
-click, drag and field fill is counted; R² is read at the end. A screenshot per stage."""
+from Home at 1280×720 the short way: a pipeline started from the sample dataset, then each
+next module by dragging from an output into empty space and choosing it (which wires its
+other input when only one output can be meant), and Run. Every
+click, drag and field fill is counted, from Home to reading R². A screenshot per stage."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
-from designer.pipelines.services import pipeline_create
-
-from .canvas_actions import expect_status, node, select_node, wire
+from .canvas_actions import expect_status, node
 from .conftest import LIVE_DATABASE, LiveServer
 
 pytestmark = LIVE_DATABASE
 
-# The issue asks for 20 (from Home); the canvas needs 22 from an empty pipeline now.
-MAX_ACTIONS = 22
+MAX_ACTIONS = 20
 
 
 class Actions:
@@ -55,10 +52,6 @@ class Actions:
         self.click(self.page.get_by_role("dialog", name=f"Modules that take {source}.{port}").get_by_role(
             "button", name=choose, exact=True))
 
-    def wire(self, source: str, output: str, target: str, input_: str) -> None:
-        self.count += 1
-        wire(self.page, source, output, target, input_)
-
     def click(self, locator: Locator) -> None:
         self.count += 1
         locator.click()
@@ -72,26 +65,27 @@ class Actions:
         locator.fill(value)
 
 
-def test_the_automobile_tutorial_in_few_actions(page: Page, server: LiveServer, user: Any, screenshots: Path) -> None:
+def test_the_automobile_tutorial_in_few_actions(page: Page, server: LiveServer, screenshots: Path) -> None:
     page.set_viewport_size({"width": 1280, "height": 720})
-    pipeline = pipeline_create(user=user, name="Automobile prices")
-    page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
-    expect(page.get_by_label("Save status")).to_have_attribute("data-status", "saved")
+    page.goto(server.url + "/")
     act = Actions(page)
 
-    # Three columns of modules, so that every drop lands on empty canvas.
-    act.drag_to_canvas(page.get_by_role("button", name="Add sample automobile-price-raw"), 120, 40)
+    act.click(page.get_by_role("button", name="Start from sample automobile-price-raw"))
     expect(node(page, "import_data")).to_be_visible()
-    act.drag_out("import_data", "dataset", 130, 230, "Select Columns in Dataset")
-    act.select(page.get_by_label("Columns: which columns"), "all")
+    expect(page.get_by_label("Save status")).to_have_attribute("data-status", "saved")
+    page.screenshot(path=str(screenshots / "tutorial-0-started.png"))
+    # The canvas opens on Import Data in its middle; the rest goes in three columns around
+    # it, so that every drop lands on empty canvas.
+    act.drag_out("import_data", "dataset", 130, 60, "Select Columns in Dataset")
+    # Nothing chosen yet: excluding one column keeps all the others.
     act.click(page.get_by_label("Exclude column normalized-losses"))
-    act.drag_out("select_columns", "dataset", 370, 30, "Clean Missing Data")
+    act.drag_out("select_columns", "dataset", 370, 60, "Clean Missing Data")
     act.select(page.get_by_label("Mode", exact=True), "remove_row")
-    act.drag_out("clean_missing_data", "dataset", 370, 230, "Split Data")
+    act.drag_out("clean_missing_data", "dataset", 610, 60, "Split Data")
     act.fill(page.get_by_label("Fraction", exact=True), "0.7")
     page.screenshot(path=str(screenshots / "tutorial-1-data.png"))
 
-    act.drag_out("split_data", "first", 370, 440, "Train Model")
+    act.drag_out("split_data", "first", 610, 200, "Train Model")
     label_column = page.get_by_label("Label column")
     expect(label_column.locator('option[value="price"]')).to_have_count(1)
     act.select(label_column, "price")
@@ -101,9 +95,10 @@ def test_the_automobile_tutorial_in_few_actions(page: Page, server: LiveServer, 
     assert model_input and pane
     act.drag_to_canvas(page.locator('button[data-module="linear_regression"]'),
                        model_input["x"] - pane["x"] - 90, model_input["y"] - pane["y"] - 60)
-    act.drag_out("train_model", "model", 610, 440, "Score Model")
-    act.wire("split_data", "second", "score_model", "dataset")
-    act.drag_out("score_model", "dataset", 610, 230, "Evaluate Model")
+    act.drag_out("train_model", "model", 610, 340, "Score Model")
+    # Its other input is wired too: Split Data's second table is the only unused one.
+    expect(page.get_by_test_id("rf__edge-score_model.dataset")).to_have_count(1)
+    act.drag_out("score_model", "dataset", 370, 480, "Evaluate Model")
     for target, input_ in [("select_columns", "dataset"), ("clean_missing_data", "dataset"), ("split_data", "dataset"),
                            ("train_model", "dataset"), ("train_model", "model"), ("score_model", "model"),
                            ("score_model", "dataset"), ("evaluate_model", "scored")]:
@@ -112,7 +107,6 @@ def test_the_automobile_tutorial_in_few_actions(page: Page, server: LiveServer, 
     page.screenshot(path=str(screenshots / "tutorial-2-built.png"))
 
     act.click(page.get_by_label("Run pipeline"))
-    act.click(page.get_by_role("button", name="Submit run"))
     expect(page.get_by_label("run status")).to_have_attribute("data-status", "completed", timeout=240_000)
     expect_status(page, "evaluate_model", "completed")
     # The module added last is still selected: its evaluation is on screen.

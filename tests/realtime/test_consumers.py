@@ -88,7 +88,7 @@ def test_snapshot_first_then_every_kind_of_event_in_sequence_order(server, user,
         assert snapshot["steps"]["split"]["started_at"] == pytest.approx(started)
         assert snapshot["steps"]["train"] == {"status": "queued", "reused": False, "started_at": None,
                                               "finished_at": None, "duration_s": None, "error": None,
-                                              "placement": {}}
+                                              "placement": {}, "waiting": None}
 
         record(run, a_step_running("train"),
                StepLogEvent(node="train", lines=["epoch 1", "epoch 2"]),

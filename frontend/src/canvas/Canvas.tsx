@@ -21,6 +21,7 @@ import type { ModuleSpec } from "../types";
 import { useToasts } from "../ui/toasts";
 import type { ModuleFlowNode } from "./graph";
 import { ModuleNode } from "./ModuleNode";
+import { autoWires } from "./autoWire";
 import { ModuleOffer, type Offer } from "./ModuleOffer";
 import { DEFAULT_SIZE } from "./placement";
 import { connectionProblem } from "./ports";
@@ -174,6 +175,9 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
     const at = screenToFlowPosition(offer.at);
     const id = editor.addNode(spec.id, { x: at.x - DEFAULT_SIZE.width / 2, y: at.y });
     editor.connect(offer.source, offer.sourcePort, id, input);
+    // Its other inputs, where one output can only be meant (one undo step each, like a wire by hand).
+    const { nodes, edges, specs, connect } = useEditor.getState();
+    for (const wire of autoWires(id, offer.source, nodes, edges, specs)) connect(wire.source, wire.sourceHandle, id, wire.targetHandle);
     setOffer(null);
   };
   const onConnectStart = useCallback(() => {

@@ -11,9 +11,10 @@ import { Inspector } from "../inspector/Inspector";
 import { Palette, type PaletteDrop } from "../palette/Palette";
 import { RunDialog } from "../runs/RunDialog";
 import { RunPanel } from "../runs/RunPanel";
+import { lastUsedOptions, type RunOptions } from "../runs/runOptions";
 import { useRunView } from "../runs/runStore";
 import { useRunSocket } from "../runs/useRunSocket";
-import type { GraphError, ModuleSpec, RunDetail, RunSubmit } from "../types";
+import type { GraphError, ModuleSpec, RunDetail } from "../types";
 import { ErrorBoundary } from "../ui/ErrorBoundary";
 import { navigate } from "../ui/router";
 import { useToasts } from "../ui/toasts";
@@ -69,7 +70,7 @@ export function EditorPage({ pipelineId, modules }: { pipelineId: number; module
 function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSpec[] }) {
   const [loaded, setLoaded] = useState(false);
   const [loadError, setLoadError] = useState<string | null>(null);
-  const [runDialog, setRunDialog] = useState<{ problems: string[] } | null>(null);
+  const [runDialog, setRunDialog] = useState<{ problems: string[]; initial: RunOptions } | null>(null);
   const [showShortcuts, setShowShortcuts] = useState(false);
   const runId = useRunView((s) => s.run?.id ?? null);
   const revision = useEditor((s) => s.revision);
@@ -80,6 +81,7 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
   const { screenToFlowPosition, flowToScreenPosition, setCenter, getZoom, fitView } = useReactFlow();
   const toast = useToasts((s) => s.push);
   const canvasBox = useRef<HTMLDivElement>(null);
+  const starting = useRef(false);
 
   useRunSocket(runId);
 
@@ -184,25 +186,52 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
     history.replaceState(null, "", url);
   };
 
-  const openRunDialog = async () => {
+  /** The saved pipeline's problems (none: it can run) and the options Run would use, or
+   * null when it could not be saved or checked (the user was told). */
+  const prepareRun = async (): Promise<{ problems: string[]; initial: RunOptions } | null> => {
     const problem = await flushDraft();
     if (problem) {
       toast("error", problem);
-      return;
+      return null;
     }
-    const result = await api.pipelines.validate(pipelineId, { document: useEditor.getState().document() }).catch((e: ApiError) => {
+    const document = useEditor.getState().document();
+    const checked = await Promise.all([
+      api.pipelines.validate(pipelineId, { document }),
+      api.runs.list({ pipeline_id: pipelineId, limit: 1 }),
+    ]).catch((e: ApiError) => {
       toast("error", `The pipeline could not be checked: ${e.message}`);
       return null;
     });
-    if (!result) return;
+    if (!checked) return null;
+    const [result, last] = checked;
     useEditor.getState().setValidation(result);
-    setRunDialog({ problems: result.errors.map(describeError) });
+    return { problems: result.errors.map(describeError), initial: lastUsedOptions(document, last.results[0] ?? null) };
   };
 
-  const submit = async (options: Pick<RunSubmit, "compute" | "parameters" | "force_rerun">) => {
+  // Run runs at once, as last time; a graph that cannot run opens the dialog with the reasons.
+  const runNow = async () => {
+    // A second click while the first is being checked and submitted is not a second run.
+    if (starting.current) return;
+    starting.current = true;
+    try {
+      const prepared = await prepareRun();
+      if (prepared && prepared.problems.length) setRunDialog(prepared);
+      else if (prepared) await submit(prepared.initial);
+    } finally {
+      starting.current = false;
+    }
+  };
+
+  const openRunDialog = async () => {
+    const prepared = await prepareRun();
+    if (prepared) setRunDialog(prepared);
+  };
+
+  const submit = async (options: RunOptions) => {
     const problem = await flushDraft();
+    const initial = runDialog?.initial ?? options;
     if (problem) {
-      setRunDialog({ problems: [problem] });
+      setRunDialog({ problems: [problem], initial });
       return;
     }
     try {
@@ -214,7 +243,7 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
       // A refusal with graph errors marks them on the nodes too.
       const graphErrors = errors.filter((x) => "node" in x) as GraphError[];
       if (graphErrors.length) useEditor.getState().setValidation({ valid: false, errors: graphErrors });
-      setRunDialog({ problems: errors.length ? errors.map((x) => describeError(x as GraphError)) : [(e as Error).message] });
+      setRunDialog({ problems: errors.length ? errors.map((x) => describeError(x as GraphError)) : [(e as Error).message], initial });
     }
   };
 
@@ -239,7 +268,9 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
     <div className="editor">
       <Toolbar
         pipelineId={pipelineId}
-        onRun={() => void openRunDialog()}
+        loaded={loaded}
+        onRun={() => void runNow()}
+        onRunWithOptions={() => void openRunDialog()}
         onLayout={() => void layout()}
         onFit={() => void fitView(FIT_VIEW)}
         onShortcuts={() => setShowShortcuts(true)}
@@ -272,6 +303,7 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
       {runDialog && (
         <RunDialog
           document={useEditor.getState().document()}
+          initial={runDialog.initial}
           problems={runDialog.problems}
           onSubmit={(options) => void submit(options)}
           onClose={() => setRunDialog(null)}

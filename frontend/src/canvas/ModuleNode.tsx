@@ -1,7 +1,7 @@
 import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { memo, useEffect, useState } from "react";
 import { useRunView } from "../runs/runStore";
-import { STATUS_LABEL } from "../runs/runState";
+import { STATUS_LABEL, WAITING_LABEL } from "../runs/runState";
 import type { ErrorOrigin, PortSpec } from "../types";
 import type { ModuleFlowNode } from "./graph";
 import { useEditor } from "./store";
@@ -70,6 +70,11 @@ export const ModuleNode = memo(function ModuleNode({ id, data, selected }: NodeP
           <span className="badge badge-serves" title="Not a step of a pipeline run: the data beside it feeds its inputs">
             serves requests only
           </span>
+        </div>
+      )}
+      {step?.waiting && (
+        <div className="waiting muted" aria-label={`what ${id} waits for`}>
+          {WAITING_LABEL[step.waiting]}
         </div>
       )}
       {status === "running" &&

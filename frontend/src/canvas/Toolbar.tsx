@@ -1,4 +1,5 @@
-/** The editor's toolbar: pipeline name, save state, undo/redo, layout, export/import, run. */
+/** The editor's toolbar: pipeline name, save state, undo/redo, layout, export/import, run
+ * (at once, or with options from its menu). */
 import { useRef, useState } from "react";
 import { api } from "../api";
 import { flushDraft, useDraft, type SaveStatus } from "../drafts/autosave";
@@ -18,13 +19,20 @@ const SAVE_LABEL: Record<SaveStatus, string> = {
 
 export function Toolbar({
   pipelineId,
+  loaded,
   onRun,
+  onRunWithOptions,
   onLayout,
   onFit,
   onShortcuts,
 }: {
   pipelineId: number;
+  /** The pipeline is loaded: before, there is nothing to run. */
+  loaded: boolean;
+  /** Run at once with the last run's compute and parameters. */
   onRun(): void;
+  /** The dialog: compute, parameters, force rerun. */
+  onRunWithOptions(): void;
   onLayout(): void;
   onFit(): void;
   onShortcuts(): void;
@@ -41,6 +49,7 @@ export function Toolbar({
   const toast = useToasts((s) => s.push);
   const fileInput = useRef<HTMLInputElement>(null);
   const [exportOpen, setExportOpen] = useState(false);
+  const [runMenuOpen, setRunMenuOpen] = useState(false);
 
   const exportAs = async (format: "yaml" | "json") => {
     setExportOpen(false);
@@ -127,9 +136,23 @@ export function Toolbar({
       <button type="button" onClick={onShortcuts} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">
         ⌨
       </button>
-      <button type="button" className="primary" onClick={onRun} disabled={running} aria-label="Run pipeline">
-        {running ? "Running…" : "Run"}
-      </button>
+      <div className="menu split-button">
+        <button type="button" className="primary" onClick={onRun} disabled={running || !loaded} aria-label="Run pipeline"
+          title="Run with the last run's compute and parameters">
+          {running ? "Running…" : "Run"}
+        </button>
+        <button type="button" className="primary" aria-label="More ways to run" aria-haspopup="menu" aria-expanded={runMenuOpen}
+          disabled={running || !loaded} onClick={() => setRunMenuOpen(!runMenuOpen)}>
+          ▾
+        </button>
+        {runMenuOpen && (
+          <div role="menu" className="menu-items" aria-label="Run">
+            <button type="button" role="menuitem" onClick={() => { setRunMenuOpen(false); onRunWithOptions(); }}>
+              Run with options…
+            </button>
+          </div>
+        )}
+      </div>
     </header>
   );
 }

@@ -63,6 +63,13 @@ export interface EditorState {
   setValidation(result: ValidationResult | null): void;
 }
 
+/** A new node's params: the required ones start from their defaults, so the form shows what will run. */
+export function startingParams(spec: ModuleSpec | undefined): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  for (const param of spec?.params ?? []) if (param.required && param.default !== null) params[param.name] = param.default;
+  return params;
+}
+
 const snapshot = (s: Snapshot): Snapshot => ({ meta: s.meta, nodes: s.nodes, edges: s.edges });
 
 const emptyMeta: DocumentMeta = { format: "atelier/pipeline@1", name: "" };
@@ -145,10 +152,7 @@ export const useEditor = create<EditorState>()((set, get) => ({
 
   addNode: (moduleId, position) => {
     const id = newNodeId(moduleId, get().nodes.map((n) => n.id));
-    const spec = get().specs[moduleId];
-    // Required params start from their defaults, so the form shows what will run.
-    const params: Record<string, unknown> = {};
-    for (const param of spec?.params ?? []) if (param.required && param.default !== null) params[param.name] = param.default;
+    const params = startingParams(get().specs[moduleId]);
     const node: ModuleFlowNode = { id, type: "module", position, data: { module: moduleId, params }, selected: true };
     get().change((s) => ({ nodes: [...s.nodes.map((n) => ({ ...n, selected: false })), node] }));
     return id;

@@ -1,14 +1,17 @@
 /**
  * Home: the user's pipelines (create, open, rename, duplicate, delete, start from a
- * sample, import a file) and recent runs (status, when, how long), kept live over /ws/runs/.
+ * sample, import a file), data to start a pipeline from (the sample datasets and the
+ * user's), and recent runs (status, when, how long), kept live over /ws/runs/.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, userRunsSocketUrl } from "../api";
-import type { Pipeline, RunSummary, SampleInfo, UserRunStatusMessage } from "../types";
+import { datasetDrop, sampleDrop, sampleNames, type PaletteDrop } from "../palette/Palette";
+import type { Dataset, ModuleSpec, Pipeline, RunSummary, SampleInfo, UserRunStatusMessage } from "../types";
 import { ConfirmDialog, Dialog } from "../ui/Dialog";
 import { navigate } from "../ui/router";
 import { useToasts } from "../ui/toasts";
 import { formatSeconds } from "../canvas/ModuleNode";
+import { documentFromData } from "./startFromData";
 
 export function formatWhen(iso: string, now = Date.now()): string {
   const seconds = (now - new Date(iso).getTime()) / 1000;
@@ -32,8 +35,9 @@ export function runDuration(run: Pick<RunSummary, "started_at" | "finished_at">)
   return formatSeconds((end - new Date(run.started_at).getTime()) / 1000) + (run.finished_at ? "" : " so far");
 }
 
-export function Home() {
+export function Home({ modules }: { modules: ModuleSpec[] }) {
   const [pipelines, setPipelines] = useState<Pipeline[] | null>(null);
+  const [datasets, setDatasets] = useState<Dataset[]>([]);
   const [runs, setRuns] = useState<RunSummary[] | null>(null);
   const [samples, setSamples] = useState<SampleInfo[]>([]);
   const [renaming, setRenaming] = useState<Pipeline | null>(null);
@@ -51,6 +55,7 @@ export function Home() {
   useEffect(() => {
     refresh();
     api.pipelines.samples().then(setSamples, fail("The samples could not be listed"));
+    api.datasets.list().then((page) => setDatasets(page.results), fail("Your datasets could not be listed"));
   }, [refresh, fail]);
 
   // Run states change while the page is open.
@@ -87,6 +92,17 @@ export function Home() {
       navigate(`/pipelines/${pipeline.id}/`);
     } catch (e) {
       fail("The sample could not be opened")(e as Error);
+    }
+  };
+
+  // One click: a pipeline named after the data, reading it, open in the editor.
+  const fromData = async (name: string, drop: PaletteDrop) => {
+    try {
+      const spec = modules.find((m) => m.id === drop.module);
+      const pipeline = await api.pipelines.create({ document: documentFromData(name, drop, spec) });
+      navigate(`/pipelines/${pipeline.id}/`);
+    } catch (e) {
+      fail(`A pipeline could not be started from ${name}`)(e as Error);
     }
   };
 
@@ -205,6 +221,27 @@ export function Home() {
               </tbody>
             </table>
           )}
+        </section>
+
+        <section aria-label="Start from data" className="home-section">
+          <h2>Start from data</h2>
+          <p className="muted small">A new pipeline that reads the dataset, open in the editor.</p>
+          <ul className="start-from-data">
+            {sampleNames(modules).map((name) => (
+              <li key={`sample:${name}`}>
+                <button type="button" aria-label={`Start from sample ${name}`} onClick={() => void fromData(name, sampleDrop(name))}>
+                  {name} <span className="muted">sample</span>
+                </button>
+              </li>
+            ))}
+            {datasets.map((d) => (
+              <li key={d.id}>
+                <button type="button" aria-label={`Start from dataset ${d.name}`} onClick={() => void fromData(d.name, datasetDrop(d))}>
+                  {d.name} <span className="muted">v{d.current_version}</span>
+                </button>
+              </li>
+            ))}
+          </ul>
         </section>
 
         <section aria-label="Runs" className="home-section">

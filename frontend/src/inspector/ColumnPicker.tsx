@@ -1,7 +1,8 @@
 /**
  * A column selector: one column (a label column), or a set of columns: all of them, chosen
  * ones, or by kind, each minus exclusions. Offers the upstream columns when they are known,
- * and free text when they are not.
+ * and free text when they are not. Excluding a column before anything is chosen means "all
+ * columns (of the kinds the param takes) but this one": one click for the common case.
  */
 import type { ColumnInfo, ColumnKind, ColumnSelector } from "../types";
 
@@ -16,6 +17,8 @@ interface Props {
   columns: ColumnInfo[] | null;
   readOnly?: boolean;
   describedBy: string;
+  /** The kinds of column the param takes (none: any). */
+  kinds?: ColumnKind[];
 }
 
 const splitNames = (text: string) => text.split(",").map((s) => s.trim()).filter(Boolean);
@@ -52,7 +55,13 @@ function asSelector(value: ColumnSelector | string | null): ColumnSelector | nul
   return value;
 }
 
-function ManyColumns({ id, label, value, onChange, columns, readOnly, describedBy }: Props) {
+/** What "exclude these" means when nothing is chosen yet: every column the param can
+ * take (all of them, or all of its kinds) but these. */
+export function allBut(names: string[], kinds: ColumnKind[] = []): ColumnSelector {
+  return { include: kinds.length ? { types: kinds } : "all", exclude: names };
+}
+
+function ManyColumns({ id, label, value, onChange, columns, readOnly, describedBy, kinds }: Props) {
   const selector = asSelector(value);
   const mode = !selector ? "" : selector.include === "all" ? "all" : Array.isArray(selector.include) ? "names" : "kinds";
   const exclude = selector?.exclude ?? [];
@@ -101,8 +110,14 @@ function ManyColumns({ id, label, value, onChange, columns, readOnly, describedB
           })}
         </div>
       )}
-      {selector && mode !== "names" && (
-        <NameList label="Exclude" columns={columns} chosen={exclude} onChange={(names) => emit({ include: selector.include, exclude: names })} />
+      {mode !== "names" && (
+        <NameList
+          label="Exclude"
+          title={selector ? "Exclude" : kinds?.length ? `Exclude (from all ${kinds.join(" or ")} columns)` : "Exclude (from all columns)"}
+          columns={columns}
+          chosen={exclude}
+          onChange={(names) => emit(selector ? { include: selector.include, exclude: names } : allBut(names, kinds))}
+        />
       )}
     </fieldset>
   );
@@ -110,11 +125,14 @@ function ManyColumns({ id, label, value, onChange, columns, readOnly, describedB
 
 function NameList({
   label,
+  title = label,
   columns,
   chosen,
   onChange,
 }: {
   label: "Include" | "Exclude";
+  /** What the list is headed with (default: `label`). */
+  title?: string;
   columns: ColumnInfo[] | null;
   chosen: string[];
   onChange(names: string[]): void;
@@ -122,7 +140,7 @@ function NameList({
   if (!columns) {
     return (
       <label className="stacked">
-        {label} (comma-separated names)
+        {title} (comma-separated names)
         <input type="text" value={chosen.join(", ")} onChange={(e) => onChange(splitNames(e.target.value))} />
       </label>
     );
@@ -130,7 +148,7 @@ function NameList({
   const unknown = chosen.filter((n) => !columns.some((c) => c.name === n));
   return (
     <div className="checks column-list" role="group" aria-label={`${label} columns`}>
-      <span className="checks-title">{label}</span>
+      <span className="checks-title">{title}</span>
       {[...columns.map((c) => c.name), ...unknown].map((name) => (
         <label key={name} className={unknown.includes(name) ? "unknown" : undefined}>
           <input

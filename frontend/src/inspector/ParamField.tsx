@@ -118,6 +118,7 @@ export function ParamField({ spec, value, onChange, errors, columns, readOnly }:
           id={id}
           label={spec.label}
           multiple={spec.multiple}
+          kinds={spec.kinds}
           value={current as ColumnSelector | string | null}
           onChange={onChange}
           columns={columns?.columns ?? null}

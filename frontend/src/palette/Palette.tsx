@@ -145,13 +145,13 @@ function PaletteItem({ spec, onAdd, disabled }: { spec: ModuleSpec; onAdd: Props
 }
 
 /** The sample datasets Import Data offers (its `name` param's suggestions). */
-function sampleNames(modules: ModuleSpec[]): string[] {
+export function sampleNames(modules: ModuleSpec[]): string[] {
   const name = modules.find((m) => m.id === "import_data")?.params.find((p) => p.name === "name");
   return name?.type === "string" ? (name.suggestions ?? []) : [];
 }
 
 function SampleItem({ name, onAdd, disabled }: { name: string; onAdd: Props["onAdd"]; disabled?: boolean }) {
-  const drag = useDragToCanvas({ module: "import_data", params: { source: "sample", name } }, onAdd, name);
+  const drag = useDragToCanvas(sampleDrop(name), onAdd, name);
   return (
     <li className="palette-item">
       <button type="button" className="palette-module" aria-label={`Add sample ${name}`} disabled={disabled} {...drag}>
@@ -159,6 +159,11 @@ function SampleItem({ name, onAdd, disabled }: { name: string; onAdd: Props["onA
       </button>
     </li>
   );
+}
+
+/** The node a sample dataset becomes on the canvas: an Import Data reading it. */
+export function sampleDrop(name: string): PaletteDrop {
+  return { module: "import_data", params: { source: "sample", name } };
 }
 
 /** The node a dataset becomes on the canvas: a table is read by Import Data; a file dataset

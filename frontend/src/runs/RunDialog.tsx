@@ -1,26 +1,30 @@
-/** Submit a run: compute target, pipeline parameters, force rerun. */
+/** Submit a run with options: compute target, pipeline parameters, force rerun. */
 import { useState } from "react";
 import { parseScalar } from "../inspector/Inspector";
-import type { PipelineDocument, RunSubmit } from "../types";
+import type { PipelineDocument } from "../types";
 import { ComputeSelect } from "../ui/ComputeSelect";
 import { Dialog } from "../ui/Dialog";
+import type { RunOptions } from "./runOptions";
 
 export function RunDialog({
   document,
+  initial,
   problems,
   onSubmit,
   onClose,
 }: {
   document: PipelineDocument;
+  /** The options Run would use (the last run's, or the defaults). */
+  initial: RunOptions;
   problems: string[];
-  onSubmit(options: Pick<RunSubmit, "compute" | "parameters" | "force_rerun">): void;
+  onSubmit(options: RunOptions): void;
   onClose(): void;
 }) {
-  const [compute, setCompute] = useState(document.settings?.default_compute ?? "local");
-  const [forceRerun, setForceRerun] = useState(false);
+  const [compute, setCompute] = useState(initial.compute);
+  const [forceRerun, setForceRerun] = useState(initial.force_rerun);
   const parameters = Object.entries(document.parameters ?? {});
   const [values, setValues] = useState<Record<string, string>>(() =>
-    Object.fromEntries(parameters.map(([name, p]) => [name, p.default === undefined || p.default === null ? "" : String(p.default)])),
+    Object.fromEntries(parameters.map(([name]) => [name, String(initial.parameters[name] ?? "")])),
   );
 
   return (

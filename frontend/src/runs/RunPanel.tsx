@@ -7,7 +7,7 @@ import { lazy, Suspense, useEffect, useRef, useState } from "react";
 import { api } from "../api";
 import { formatSeconds, originLabel } from "../canvas/ModuleNode";
 import { TERMINAL_RUN_STATUSES } from "../types";
-import { STATUS_LABEL } from "./runState";
+import { STATUS_LABEL, WAITING_LABEL } from "./runState";
 import { useRunView } from "./runStore";
 
 // Tables and charts load when a step's outputs are first shown, not with the canvas.
@@ -84,6 +84,7 @@ export function RunPanel({ selectedNode, onSelectNode, onCancel, onRerun, onReru
                   {node}
                 </button>{" "}
                 <span className={`badge badge-${s.status}`}>{STATUS_LABEL[s.status]}</span>
+                {s.waiting && <span className="muted"> {WAITING_LABEL[s.waiting]}</span>}
                 {s.durationS != null && <span className="muted"> {formatSeconds(s.durationS)}</span>}
               </li>
             ))}
@@ -93,6 +94,7 @@ export function RunPanel({ selectedNode, onSelectNode, onCancel, onRerun, onReru
         <div className="run-step">
           <div className="run-step-title">
             <strong>{selectedNode}</strong> <span className={`badge badge-${step.status}`}>{STATUS_LABEL[step.status]}</span>
+            {step.waiting && <span className="muted" aria-label={`what step ${selectedNode} waits for`}> {WAITING_LABEL[step.waiting]}</span>}
             {step.reused && step.reusedFrom && <span className="muted"> outputs reused from run {step.reusedFrom.slice(0, 8)}</span>}
           </div>
           {step.error && (

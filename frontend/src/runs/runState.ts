@@ -4,7 +4,9 @@
  * sequence number is a duplicate from a reconnect and is dropped, so a stale event never
  * overwrites a final state.
  */
-import { STARTED_STEP_STATUSES, type OutputInfo, type RunDetail, type RunMessage, type RunStatus, type StepError, type StepStatus } from "../types";
+import {
+  STARTED_STEP_STATUSES, type OutputInfo, type RunDetail, type RunMessage, type RunStatus, type StepError, type StepStatus, type StepWaiting,
+} from "../types";
 
 export interface LiveStep {
   status: StepStatus;
@@ -12,6 +14,8 @@ export interface LiveStep {
   reusedFrom: string | null;
   durationS: number | null;
   error: StepError | null;
+  /** What it waits for while queued or preparing (the server says; null: nothing known). */
+  waiting: StepWaiting | null;
   progress: { fraction: number; message: string } | null;
   metrics: Record<string, number | null>;
 }
@@ -30,7 +34,7 @@ export interface LiveRun {
 const MAX_LOG_LINES = 5000;
 
 function emptyStep(): LiveStep {
-  return { status: "queued", reused: false, reusedFrom: null, durationS: null, error: null, progress: null, metrics: {} };
+  return { status: "queued", reused: false, reusedFrom: null, durationS: null, error: null, waiting: null, progress: null, metrics: {} };
 }
 
 export function runFromDetail(detail: RunDetail): LiveRun {
@@ -44,6 +48,7 @@ export function runFromDetail(detail: RunDetail): LiveRun {
       reusedFrom: step.reused_from,
       durationS: step.duration_s,
       error: step.error,
+      waiting: null, // the socket's snapshot, which follows, says
       progress: null,
       metrics: step.metrics ?? {},
     };
@@ -61,6 +66,7 @@ export function applyRunMessage(run: LiveRun, message: RunMessage): LiveRun {
         reused: state.reused,
         durationS: state.duration_s,
         error: state.error,
+        waiting: state.waiting,
       };
     }
     return { ...run, status: message.run.status, seq: message.seq, steps };
@@ -84,6 +90,7 @@ export function applyRunMessage(run: LiveRun, message: RunMessage): LiveRun {
             reusedFrom: message.reused_from,
             durationS: message.duration_s,
             error: message.error,
+            waiting: message.waiting,
             progress: finished ? null : before.progress,
           },
         },
@@ -135,6 +142,15 @@ export function parseRunMessage(text: string): RunMessage | null {
       return null;
   }
 }
+
+/** "Queued: waiting for its inputs", in the words of a user who does not know the machinery. */
+export const WAITING_LABEL: Record<StepWaiting, string> = {
+  inputs: "waiting for its inputs",
+  slot: "waiting for a free slot (other modules are running)",
+  worker: "waiting for a worker to take it",
+  step_server: "starting the step server",
+  environment: "building its environment",
+};
 
 export const STATUS_LABEL: Record<StepStatus, string> = {
   queued: "Queued",
