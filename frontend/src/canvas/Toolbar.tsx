@@ -127,6 +127,10 @@ export function Toolbar({
       <button type="button" onClick={onShortcuts} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">
         ⌨
       </button>
+      {/* In a new tab: the editor's unsaved state stays where it is. */}
+      <a className="button" href="/api/docs/" target="_blank" rel="noopener" title="The REST API's reference (OpenAPI), for scripts">
+        API docs
+      </a>
       <button type="button" className="primary" onClick={onRun} disabled={running} aria-label="Run pipeline">
         {running ? "Running…" : "Run"}
       </button>
