@@ -9,6 +9,7 @@ import { formatSeconds, originLabel } from "../canvas/ModuleNode";
 import { TERMINAL_RUN_STATUSES } from "../types";
 import { STATUS_LABEL } from "./runState";
 import { useRunView } from "./runStore";
+import { graphOrder, stepCounts } from "./stepOrder";
 
 // Tables and charts load when a step's outputs are first shown, not with the canvas.
 const OutputsPanel = lazy(() => import("../outputs").then((m) => ({ default: m.OutputsPanel })));
@@ -31,7 +32,8 @@ export function RunPanel({ selectedNode, onSelectNode, onCancel, onRerun, onReru
   const active = !TERMINAL_RUN_STATUSES.includes(run.status);
   const step = selectedNode ? run.steps[selectedNode] : undefined;
   const stepRun = detail?.steps.find((s) => s.node === selectedNode);
-  const counts = Object.values(run.steps).reduce<Record<string, number>>((acc, s) => ({ ...acc, [s.status]: (acc[s.status] ?? 0) + 1 }), {});
+  // The file the run ran, not the graph being edited: that may have changed since.
+  const steps = graphOrder(detail?.id === run.id ? detail.pipeline : null, Object.keys(run.steps));
 
   return (
     <section className={`run-panel${maximized ? " maximized" : ""}`} aria-label="Run">
@@ -40,10 +42,8 @@ export function RunPanel({ selectedNode, onSelectNode, onCancel, onRerun, onReru
         <span className={`badge badge-${run.status}`} aria-label="run status" data-status={run.status}>
           {run.status}
         </span>
-        <span className="muted">
-          {Object.entries(counts)
-            .map(([status, n]) => `${n} ${status}`)
-            .join(" · ")}
+        <span className="muted" aria-label="step counts">
+          {stepCounts(Object.values(run.steps).map((s) => s.status))}
         </span>
         <span className="spacer" />
         {active && (
@@ -77,14 +77,14 @@ export function RunPanel({ selectedNode, onSelectNode, onCancel, onRerun, onReru
       {!selectedNode || !step ? (
         <div className="run-steps">
           <p className="muted">Select a module to see its outputs and logs.</p>
-          <ul>
-            {Object.entries(run.steps).map(([node, s]) => (
+          <ul aria-label="Steps">
+            {steps.map((node) => (
               <li key={node}>
                 <button type="button" className="link" onClick={() => onSelectNode(node)} aria-label={`Show ${node}`}>
                   {node}
                 </button>{" "}
-                <span className={`badge badge-${s.status}`}>{STATUS_LABEL[s.status]}</span>
-                {s.durationS != null && <span className="muted"> {formatSeconds(s.durationS)}</span>}
+                <span className={`badge badge-${run.steps[node].status}`}>{STATUS_LABEL[run.steps[node].status]}</span>
+                {run.steps[node].durationS != null && <span className="muted"> {formatSeconds(run.steps[node].durationS!)}</span>}
               </li>
             ))}
           </ul>
