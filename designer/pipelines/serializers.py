@@ -156,6 +156,9 @@ class ModuleSpecSerializer(serializers.Serializer):
     inputs = PortSpecSerializer(many=True)
     outputs = PortSpecSerializer(many=True)
     params = ParamSpecSerializer(many=True)
+    keywords = serializers.ListField(
+        child=serializers.CharField(), help_text="other words for what it does, which the palette's search finds it by",
+    )
 
 
 # -- requests ------------------------------------------------------------------------------

@@ -65,6 +65,8 @@ export interface ModuleSpec {
   inputs: PortSpec[];
   outputs: PortSpec[];
   params: ParamSpec[];
+  /** Other words for what it does, which the palette's search finds it by. */
+  keywords: string[];
 }
 
 // -- the pipeline file (format atelier/pipeline@1) ----------------------------------------

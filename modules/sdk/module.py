@@ -56,6 +56,7 @@ class ModuleSpec:
     params: Mapping[str, Param]
     runs_user_code: bool = False
     runtimes: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -72,6 +73,7 @@ class ModuleSpec:
             "params": [p.to_json() for p in self.params.values()],
             "runs_user_code": self.runs_user_code,
             "runtimes": list(self.runtimes),
+            "keywords": list(self.keywords),
         }
 
     def clean_params(self, raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -134,7 +136,9 @@ class Module:
     (markdown shown in the palette), `deterministic` (False disables output reuse),
     `replaces` (ids this module supersedes, so old pipelines keep loading); `version` with
     `migrate_params` upgrades pipelines saved with an older version; `runs_user_code`
-    (True: it runs code its user wrote, which only a sandbox may run for anyone but staff).
+    (True: it runs code its user wrote, which only a sandbox may run for anyone but staff);
+    `keywords`: what people search for when they want what it does in other words than its
+    name ("drop column", "one-hot"), which the palette's search finds it by.
     """
 
     id: ClassVar[str] = ""
@@ -149,6 +153,7 @@ class Module:
     # Programs besides Python its steps run (e.g. "R"): validation refuses the node on a
     # compute target that does not provide one of them.
     runtimes: ClassVar[tuple[str, ...]] = ()
+    keywords: ClassVar[tuple[str, ...]] = ()
     # The distribution ("name==version") of the pack that registered it; None: built in.
     pack: ClassVar[str | None] = None
     # ParamValues with which the conformance check runs this module on `example_table()`
@@ -174,6 +179,7 @@ class Module:
             params=MappingProxyType(_collect(getattr(cls, "Params", None), Param)),
             runs_user_code=cls.runs_user_code,
             runtimes=tuple(cls.runtimes),
+            keywords=tuple(cls.keywords),
         )
         _check_param_declarations(cls.id, cls.spec.params)
 

@@ -337,6 +337,9 @@ def test_module_catalog(api):
     assert [p["name"] for p in split["outputs"]] == ["first", "second"]
     assert {"name", "type", "default", "help", "required"} <= split["params"][0].keys()
     assert api.get("/api/modules/split_data/").json() == split
+    # What the palette's search finds modules by, besides their titles.
+    assert "drop column" in by_id["select_columns"]["keywords"]
+    assert all(isinstance(m["keywords"], list) for m in modules)
     assert api.get("/api/modules/split_data/?version=1").json()["version"] == 1
     assert codes(api.get("/api/modules/no_such.module/")) == ["not_found"]
     assert api.get("/api/modules/split_data/?version=99").status_code == 404
