@@ -86,7 +86,7 @@ class PartitionAndSample(Module):
 
     id = "partition_and_sample"
     name = "Partition and Sample"
-    keywords = ("sample rows", "random sample", "folds", "head", "top rows", "first rows", "subset rows", "filter rows")
+    keywords = ("sample rows", "random sample", "folds", "head", "top rows", "first rows", "subset rows")
     category = CATEGORY
     help = (
         "**sampling** (the default): a random `rate` of the rows (round(rate × rows), drawn with "
