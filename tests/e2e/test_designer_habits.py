@@ -2,13 +2,14 @@
 right-click menu on a module, samples that open laid out, titles without ids."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.sync_api import Page, expect
 
 from designer.pipelines.services import pipeline_create
 
-from .canvas_actions import node
+from .canvas_actions import RUN_TIMEOUT_MS, expect_status, node
 from .conftest import LIVE_DATABASE, LiveServer
 
 pytestmark = LIVE_DATABASE
@@ -62,3 +63,66 @@ def test_nodes_show_titles_and_the_toolbar_links_to_the_api_docs(page: Page, ser
     with page.context.expect_page() as opened:
         docs.click()
     expect(opened.value).to_have_url(f"{server.url}/api/docs/")
+
+
+def _menu_item(page: Page, name: str) -> Any:
+    return page.get_by_role("menu").get_by_role("menuitem", name=re.compile(f"^{name}"))
+
+
+def test_a_module_has_a_right_click_menu(page: Page, server: LiveServer, user: Any) -> None:
+    pipeline = pipeline_create(user=user, document=_two_nodes("menu"))
+    page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
+    picked = node(page, "picked")
+
+    # Before any run, what needs one is disabled, saying why.
+    picked.locator(".module-node-title").click(button="right")
+    menu = page.get_by_role("menu", name="Actions for picked")
+    expect(menu).to_be_visible()
+    expect(_menu_item(page, "Preview data")).to_be_disabled()
+    expect(_menu_item(page, "Preview data")).to_contain_text("no run yet")
+    expect(_menu_item(page, "Run from here")).to_be_disabled()
+    expect(_menu_item(page, "Duplicate")).to_be_enabled()
+    page.keyboard.press("Escape")
+    expect(menu).to_have_count(0)
+    expect(picked).to_be_focused()
+
+    # From the keyboard: Shift+F10 on the focused module, arrows, Enter.
+    picked.press("Shift+F10")
+    expect(_menu_item(page, "Preview data")).to_be_focused()
+    for _ in range(4):
+        page.keyboard.press("ArrowDown")
+    expect(_menu_item(page, "Duplicate")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(node(page, "select_columns")).to_be_visible()  # the copy, named after its module
+    node(page, "select_columns").locator(".module-node-title").click(button="right")
+    _menu_item(page, "Delete").click()
+    expect(node(page, "select_columns")).to_have_count(0)
+    expect(page.locator(".react-flow__node")).to_have_count(2)
+
+    page.get_by_label("Run pipeline").click()
+    page.get_by_role("button", name="Submit run").click()
+    expect(page.get_by_label("run status")).to_have_attribute("data-status", "completed", timeout=RUN_TIMEOUT_MS)
+    page.keyboard.press("Escape")
+
+    picked.locator(".module-node-title").click(button="right")
+    _menu_item(page, "Preview data").click()
+    expect(page.get_by_label("Rows of dataset")).to_be_visible()
+    expect(page.get_by_label("Settings of picked")).to_be_visible()  # and it is the selected module
+
+    picked.locator(".module-node-title").click(button="right")
+    _menu_item(page, "View log").click()
+    expect(page.get_by_label("Logs of picked")).to_be_visible()
+
+    picked.locator(".module-node-title").click(button="right")
+    _menu_item(page, "Visualize").click()
+    expect(page.get_by_role("button", name="Show the canvas")).to_be_visible()  # the panel takes the page
+    expect(page.get_by_label("Column statistics of dataset")).to_be_in_viewport()
+    page.get_by_role("button", name="Show the canvas").click()
+
+    first_run = page.get_by_label("Open the run's page").get_attribute("href")
+    picked.locator(".module-node-title").click(button="right")
+    _menu_item(page, "Run from here").click()
+    expect(page.get_by_label("Open the run's page")).not_to_have_attribute("href", first_run or "")
+    expect(page.get_by_label("run status")).to_have_attribute("data-status", "completed", timeout=RUN_TIMEOUT_MS)
+    expect_status(page, "typed", "reused")
+    expect_status(page, "picked", "completed")

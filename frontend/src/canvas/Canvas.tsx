@@ -16,12 +16,13 @@ import {
   type FitViewOptions,
   type IsValidConnection,
 } from "@xyflow/react";
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent as ReactMouseEvent } from "react";
 import type { ModuleSpec } from "../types";
 import { useToasts } from "../ui/toasts";
 import type { ModuleFlowNode } from "./graph";
 import { ModuleNode } from "./ModuleNode";
 import { ModuleOffer, type Offer } from "./ModuleOffer";
+import type { NodeMenuAt } from "./NodeMenu";
 import { DEFAULT_SIZE } from "./placement";
 import { connectionProblem } from "./ports";
 import { useEditor } from "./store";
@@ -101,7 +102,15 @@ function ConnectionHint() {
   ) : null;
 }
 
-export function Canvas({ readOnly }: { readOnly?: boolean }) {
+/** Where a module's menu opens: at the pointer, or under the module for the keyboard. */
+function menuAt(element: Element, event?: { clientX: number; clientY: number }): { x: number; y: number } {
+  // A context-menu key's event has no pointer position.
+  if (event && (event.clientX || event.clientY)) return { x: event.clientX, y: event.clientY };
+  const box = element.getBoundingClientRect();
+  return { x: box.left + 16, y: box.bottom + 4 };
+}
+
+export function Canvas({ readOnly, onNodeMenu }: { readOnly?: boolean; onNodeMenu?(menu: NodeMenuAt): void }) {
   const nodes = useEditor((s) => s.nodes);
   const rawEdges = useEditor((s) => s.edges);
   const validation = useEditor((s) => s.validation);
@@ -175,8 +184,26 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
 
   const box = useKeptInView();
 
+  const openMenu = (id: string, at: { x: number; y: number }) => {
+    useEditor.getState().selectOnly([id]);
+    onNodeMenu?.({ node: id, at });
+  };
+  const onNodeContextMenu = (event: ReactMouseEvent, node: ModuleFlowNode) => {
+    event.preventDefault();
+    openMenu(node.id, menuAt(event.currentTarget, event));
+  };
+  // Shift+F10 or the context-menu key on a focused module, as anywhere else.
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (!(event.key === "ContextMenu" || (event.key === "F10" && event.shiftKey))) return;
+    const element = (event.target as Element).closest(".react-flow__node");
+    const id = element?.getAttribute("data-id");
+    if (!element || !id) return;
+    event.preventDefault();
+    openMenu(id, menuAt(element));
+  };
+
   return (
-    <div className="canvas" aria-label="Pipeline canvas" ref={box}>
+    <div className="canvas" aria-label="Pipeline canvas" ref={box} onKeyDown={onNodeMenu && onKeyDown}>
       <ReactFlow<ModuleFlowNode>
         nodes={nodes}
         edges={edges}
@@ -188,6 +215,7 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
         onConnect={onConnect}
         onConnectStart={onConnectStart}
         onConnectEnd={onConnectEnd}
+        onNodeContextMenu={onNodeMenu && onNodeContextMenu}
         isValidConnection={isValidConnection}
         nodesDraggable={!readOnly}
         nodesConnectable={!readOnly}

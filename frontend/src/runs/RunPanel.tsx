@@ -28,6 +28,26 @@ export function RunPanel({ selectedNode, onSelectNode, onCancel, onRerun, onReru
   const detail = useRunView((s) => s.detail);
   const [tab, setTab] = useState<"outputs" | "logs">("outputs");
   const [maximized, setMaximized] = useState(false);
+  const panel = useRef<HTMLElement>(null);
+  const focus = useRunView((s) => s.focus);
+  // A module's menu asked for its outputs, statistics or log: the tab it needs; Visualize
+  // gets the whole panel and its column statistics brought into view once they load.
+  useEffect(() => {
+    if (!focus) return;
+    setTab(focus.view === "logs" ? "logs" : "outputs");
+    setMaximized(focus.view === "statistics");
+    if (focus.view !== "statistics" || !panel.current) return;
+    const element = panel.current;
+    const reveal = () => {
+      const statistics = element.querySelector(".outputs-stats");
+      statistics?.scrollIntoView({ block: "start" });
+      return statistics !== null;
+    };
+    if (reveal()) return;
+    const observer = new MutationObserver(() => reveal() && observer.disconnect());
+    observer.observe(element, { childList: true, subtree: true });
+    return () => observer.disconnect();
+  }, [focus]);
   if (!run) return null;
   const active = !TERMINAL_RUN_STATUSES.includes(run.status);
   const step = selectedNode ? run.steps[selectedNode] : undefined;
@@ -36,7 +56,7 @@ export function RunPanel({ selectedNode, onSelectNode, onCancel, onRerun, onReru
   const steps = graphOrder(detail?.id === run.id ? detail.pipeline : null, Object.keys(run.steps));
 
   return (
-    <section className={`run-panel${maximized ? " maximized" : ""}`} aria-label="Run">
+    <section ref={panel} className={`run-panel${maximized ? " maximized" : ""}`} aria-label="Run">
       <header className="run-panel-header">
         <strong>Run</strong>
         <span className={`badge badge-${run.status}`} aria-label="run status" data-status={run.status}>

@@ -41,7 +41,7 @@ describe("graphOrder", () => {
 
 describe("stepCounts", () => {
   it("counts the steps of each state in words", () => {
-    expect(stepCounts(["completed", "cancelled", "cancelled", "cancelled"])).toBe("1 step completed · 3 steps cancelled");
+    expect(stepCounts(["cancelled", "completed", "cancelled", "cancelled"])).toBe("1 step completed · 3 steps cancelled");
     expect(stepCounts([])).toBe("");
   });
 });

@@ -1,6 +1,7 @@
 /** How the run panel lists a run's steps: in graph order, and their states counted in words. */
 import { documentToFlow } from "../canvas/graph";
 import type { PipelineDocument, StepStatus } from "../types";
+import { STATUS_LABEL } from "./runState";
 
 /**
  * The nodes in graph order (each after everything it reads from); among nodes that could
@@ -42,9 +43,12 @@ export function graphOrder(doc: PipelineDocument | null | undefined, steps: stri
   return [...placed, ...steps.filter((id) => !known.has(id))];
 }
 
-/** "1 step completed · 3 steps cancelled": how many steps are in each state, in words. */
+/** "1 step completed · 3 steps cancelled": how many steps are in each state, in words, the
+ * states in the order a step goes through them. */
 export function stepCounts(statuses: StepStatus[]): string {
-  const counts = new Map<StepStatus, number>();
-  for (const status of statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
-  return [...counts].map(([status, n]) => `${n} ${n === 1 ? "step" : "steps"} ${status}`).join(" · ");
+  return (Object.keys(STATUS_LABEL) as StepStatus[])
+    .map((status) => [status, statuses.filter((s) => s === status).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([status, n]) => `${n} ${n === 1 ? "step" : "steps"} ${status}`)
+    .join(" · ");
 }
