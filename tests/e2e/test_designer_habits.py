@@ -7,7 +7,8 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from designer.pipelines.services import pipeline_create
+from designer.pipelines.services import pipeline_create, pipeline_from_sample
+from tests.waiting import eventually
 
 from .canvas_actions import RUN_TIMEOUT_MS, expect_status, node
 from .conftest import LIVE_DATABASE, LiveServer
@@ -126,3 +127,32 @@ def test_a_module_has_a_right_click_menu(page: Page, server: LiveServer, user: A
     expect(page.get_by_label("run status")).to_have_attribute("data-status", "completed", timeout=RUN_TIMEOUT_MS)
     expect_status(page, "typed", "reused")
     expect_status(page, "picked", "completed")
+
+
+IRIS_EDGES = [("iris", "split"), ("split", "train"), ("algorithm", "train"), ("train", "score"), ("split", "score"), ("score", "evaluate")]
+
+
+def test_a_sample_without_a_layout_opens_laid_out(page: Page, server: LiveServer, user: Any) -> None:
+    pipeline = pipeline_from_sample(user=user, slug="iris-multiclass")
+    assert not pipeline.versions.get().document.get("layout")
+    page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
+
+    def laid_out() -> bool:
+        # Before, a grid in file order: train sat beside split, which it reads from.
+        boxes = {n: node(page, n).bounding_box() for n in {n for edge in IRIS_EDGES for n in edge}}
+        return all(
+            (a := boxes[source]) is not None and (b := boxes[target]) is not None and b["y"] >= a["y"] + a["height"]
+            for source, target in IRIS_EDGES
+        )
+
+    eventually(laid_out, what="every module below the modules it reads from")
+    # Not an edit: nothing to undo, nothing saved for it…
+    expect(page.get_by_label("Save status")).to_have_attribute("data-status", "saved")
+    expect(page.get_by_label("Undo")).to_be_disabled()
+    assert pipeline.versions.count() == 1
+    # …but the next save keeps the places.
+    page.get_by_label("Pipeline name").fill("iris, laid out")
+    eventually(lambda: pipeline.versions.filter(number=2).exists(), what="the rename saved")
+    layout = pipeline.versions.get(number=2).document["layout"]
+    assert set(layout) == {n for edge in IRIS_EDGES for n in edge}
+    assert all(layout[target]["y"] > layout[source]["y"] for source, target in IRIS_EDGES)

@@ -9,6 +9,7 @@ import {
   MiniMap,
   ReactFlow,
   useConnection,
+  useNodesInitialized,
   useReactFlow,
   type Connection,
   type Edge,
@@ -20,6 +21,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, 
 import type { ModuleSpec } from "../types";
 import { useToasts } from "../ui/toasts";
 import type { ModuleFlowNode } from "./graph";
+import { autoLayout } from "./layout";
 import { ModuleNode } from "./ModuleNode";
 import { ModuleOffer, type Offer } from "./ModuleOffer";
 import type { NodeMenuAt } from "./NodeMenu";
@@ -84,6 +86,26 @@ function useKeptInView() {
   return box;
 }
 
+/** Lays the graph out (ELK) once its modules have their sizes, when `wanted` (an opened
+ * file without a layout); the positions are not an edit (see `placeNodes`). */
+function useLayOutOnLoad(wanted: boolean) {
+  const measured = useNodesInitialized();
+  const { fitView } = useReactFlow();
+  const done = useRef(false);
+  useEffect(() => {
+    if (!wanted || !measured || done.current) return;
+    done.current = true;
+    const { nodes, edges, revision } = useEditor.getState();
+    void autoLayout(nodes, edges).then((positions) => {
+      // Moved or changed already: the user's arrangement wins.
+      if (useEditor.getState().revision !== revision) return;
+      useEditor.getState().placeNodes(positions);
+      // Once React Flow has drawn the new positions.
+      requestAnimationFrame(() => void fitView(FIT_VIEW));
+    });
+  }, [wanted, measured, fitView]);
+}
+
 /** While a connection is dragged over a port that refuses it, says why. */
 function ConnectionHint() {
   const connection = useConnection();
@@ -110,7 +132,12 @@ function menuAt(element: Element, event?: { clientX: number; clientY: number }):
   return { x: box.left + 16, y: box.bottom + 4 };
 }
 
-export function Canvas({ readOnly, onNodeMenu }: { readOnly?: boolean; onNodeMenu?(menu: NodeMenuAt): void }) {
+export function Canvas({ readOnly, layOutOnLoad = false, onNodeMenu }: {
+  readOnly?: boolean;
+  /** The graph opened has no layout: lay it out once drawn. */
+  layOutOnLoad?: boolean;
+  onNodeMenu?(menu: NodeMenuAt): void;
+}) {
   const nodes = useEditor((s) => s.nodes);
   const rawEdges = useEditor((s) => s.edges);
   const validation = useEditor((s) => s.validation);
@@ -183,6 +210,7 @@ export function Canvas({ readOnly, onNodeMenu }: { readOnly?: boolean; onNodeMen
   }, []);
 
   const box = useKeptInView();
+  useLayOutOnLoad(layOutOnLoad);
 
   const openMenu = (id: string, at: { x: number; y: number }) => {
     useEditor.getState().selectOnly([id]);

@@ -18,6 +18,7 @@ import { ErrorBoundary } from "../ui/ErrorBoundary";
 import { navigate } from "../ui/router";
 import { useToasts } from "../ui/toasts";
 import { Canvas, FIT_VIEW } from "./Canvas";
+import { isLaidOut } from "./graph";
 import { autoLayout } from "./layout";
 import { NodeMenu, type NodeMenuAt } from "./NodeMenu";
 import { nodeMenuItems, type NodeAction } from "./nodeMenu";
@@ -74,6 +75,7 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
   const [runDialog, setRunDialog] = useState<{ problems: string[] } | null>(null);
   const [showShortcuts, setShowShortcuts] = useState(false);
   const [menu, setMenu] = useState<NodeMenuAt | null>(null);
+  const [unplaced, setUnplaced] = useState(false);
   const runId = useRunView((s) => s.run?.id ?? null);
   const revision = useEditor((s) => s.revision);
   const selectedNode = useEditor((s) => {
@@ -93,6 +95,9 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
       (detail) => {
         if (cancelled) return;
         const outcome = openDraft(detail);
+        // A file without a layout (a sample, one written by hand) opens laid out; restored
+        // local edits always carry their places.
+        setUnplaced(outcome === "loaded" && !isLaidOut(detail.document));
         if (outcome === "restored") toast("info", "Your unsaved changes were restored.");
         // Nodes saved with an older module version open upgraded; the next save keeps that.
         if (outcome === "loaded" && detail.upgrades.length) {
@@ -278,7 +283,7 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
           <Palette modules={modules} onAdd={onAdd} readOnly={!loaded} />
         </ErrorBoundary>
         <div className="editor-center" ref={canvasBox}>
-          <ErrorBoundary what="The canvas">{loaded ? <Canvas onNodeMenu={setMenu} /> : <p className="page-message">Loading…</p>}</ErrorBoundary>
+          <ErrorBoundary what="The canvas">{loaded ? <Canvas layOutOnLoad={unplaced} onNodeMenu={setMenu} /> : <p className="page-message">Loading…</p>}</ErrorBoundary>
           {runId && (
             <ErrorBoundary what="The run panel">
               <RunPanel
