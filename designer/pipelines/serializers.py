@@ -207,6 +207,12 @@ class PipelineSaveSerializer(StrictSerializer):
         min_value=0, max_value=_MAX_VERSION,
     )
     message = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    session = serializers.CharField(
+        required=False, allow_blank=True, max_length=64, default="",
+        help_text="the editor session saving (any id, one per opening of the editor): its saves less than 30 "
+        "minutes apart make one version, each taking the next number in place of the previous one, unless a run "
+        "used it",
+    )
 
 
 class PipelineInfoSerializer(StrictSerializer):

@@ -156,3 +156,26 @@ def test_a_sample_without_a_layout_opens_laid_out(page: Page, server: LiveServer
     layout = pipeline.versions.get(number=2).document["layout"]
     assert set(layout) == {n for edge in IRIS_EDGES for n in edge}
     assert all(layout[target]["y"] > layout[source]["y"] for source, target in IRIS_EDGES)
+
+
+def test_autosave_keeps_one_version_per_editing_session(page: Page, server: LiveServer, user: Any) -> None:
+    pipeline = pipeline_create(user=user, document=_two_nodes("sessions"))
+    page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
+    name = page.get_by_label("Pipeline name")
+    status = page.get_by_label("Save status")
+    expect(name).to_have_value("sessions")  # loaded
+    for version, text in enumerate(["first", "second", "third"], start=2):
+        name.fill(text)
+        expect(status).to_have_text(f"All changes saved (version {version})")  # each a save of its own
+    # One version for the session (each save took the place of the one before); the steps
+    # between are in the undo history.
+    assert list(pipeline.versions.values_list("number", flat=True)) == [4, 1]
+    page.get_by_label("Undo").click()  # the name's edits are one step
+    expect(name).to_have_value("sessions")
+    expect(status).to_have_text("All changes saved (version 5)")
+
+    page.reload()  # a new session: a version of its own
+    expect(page.get_by_label("Pipeline name")).to_have_value("sessions")
+    page.get_by_label("Pipeline name").fill("fourth")
+    expect(page.get_by_label("Save status")).to_have_text("All changes saved (version 6)")
+    assert list(pipeline.versions.values_list("number", flat=True)) == [6, 5, 1]
