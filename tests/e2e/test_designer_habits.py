@@ -3,6 +3,7 @@ right-click menu on a module, samples that open laid out, titles without ids."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -179,3 +180,34 @@ def test_autosave_keeps_one_version_per_editing_session(page: Page, server: Live
     page.get_by_label("Pipeline name").fill("fourth")
     expect(page.get_by_label("Save status")).to_have_text("All changes saved (version 6)")
     assert list(pipeline.versions.values_list("number", flat=True)) == [6, 5, 1]
+
+
+def test_the_column_statistics_fit_the_panel(page: Page, server: LiveServer, user: Any, screenshots: Path) -> None:
+    pipeline = pipeline_create(user=user, document={
+        "format": "atelier/pipeline@1", "name": "wide",
+        "nodes": {
+            "cars": {"module": "import_data", "params": {"source": "sample", "name": "automobile-price-raw"}},
+            "picked": {"module": "select_columns", "inputs": {"dataset": "cars.dataset"},
+                       "params": {"columns": {"include": "all"}}},
+        },
+        "layout": {"cars": {"x": 40, "y": 40}, "picked": {"x": 40, "y": 200}},
+    })
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
+    page.get_by_label("Run pipeline").click()
+    page.get_by_role("button", name="Submit run").click()
+    expect(page.get_by_label("run status")).to_have_attribute("data-status", "completed", timeout=RUN_TIMEOUT_MS)
+    node(page, "picked").locator(".module-node-title").click()
+    statistics = page.get_by_label("Column statistics of dataset")
+    expect(statistics.get_by_role("row")).to_have_count(27)  # a header and the table's 26 columns
+    statistics.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / "column-statistics-1280x720.png"))
+    # Every statistic in sight without scrolling sideways, in the panel and in the table's box.
+    overflow = statistics.evaluate(
+        """(section) => [section, section.querySelector('.outputs-scroll'), section.closest('.run-panel')]
+            .map((e) => e.scrollWidth - e.clientWidth)"""
+    )
+    assert overflow == [0, 0, 0], overflow
+    box = statistics.bounding_box()
+    panel = page.get_by_role("region", name="Run").bounding_box()
+    assert box and panel and box["x"] + box["width"] <= panel["x"] + panel["width"]
