@@ -52,7 +52,7 @@ export function Palette({ modules, onAdd, readOnly }: Props) {
       <input
         type="search"
         className="palette-search"
-        placeholder="Search modules: what to do…"
+        placeholder="Search: e.g. drop column"
         aria-label="Search modules"
         value={query}
         onChange={(e) => setQuery(e.target.value)}
