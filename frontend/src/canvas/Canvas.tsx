@@ -53,11 +53,24 @@ function problemOf(c: Connection | Edge): string | null {
 
 // The last port that refused the connection being dragged, to say why when it is dropped
 // there (React Flow may not report that port at the drop when the pointer just left it).
-let lastRefusal: { problem: string; at: number } | null = null;
+type PortAt = { node: string; handle: string | null };
+let lastRefusal: { problem: string; at: number; ports: PortAt[] } | null = null;
 // How long after the pointer left a refusing port a drop still reports it: long enough
 // for a busy browser to deliver the drop (500 ms was not, under load), short enough not to
 // blame a port the user had moved well away from.
 const REFUSAL_FRESH_MS = 2000;
+// …and only near that port: a drag out of an output passes close to its own module's
+// inputs, which refuse it, on its way to empty space (where the drop offers modules).
+const REFUSAL_NEAR_PX = 48;
+
+function nearPort(port: PortAt, point: { clientX: number; clientY: number }): boolean {
+  const handle = document.querySelector(
+    `.react-flow__handle[data-nodeid="${CSS.escape(port.node)}"][data-handleid="${CSS.escape(port.handle ?? "")}"]`,
+  );
+  if (!handle) return false;
+  const box = handle.getBoundingClientRect();
+  return Math.hypot(box.x + box.width / 2 - point.clientX, box.y + box.height / 2 - point.clientY) <= REFUSAL_NEAR_PX;
+}
 
 /** When the canvas gets shorter or taller (the run panel opens, closes or is resized), the
  * graph is fitted into it again: the panel takes room from the canvas, and the modules of
@@ -156,7 +169,9 @@ export function Canvas({ readOnly, layOutOnLoad = false, onNodeMenu }: {
 
   const isValidConnection: IsValidConnection = useCallback((c) => {
     const problem = problemOf(c);
-    lastRefusal = problem ? { problem, at: Date.now() } : null;
+    // Either end may be the one under the pointer, as the drag may start from either.
+    const ports = [{ node: c.source, handle: c.sourceHandle ?? null }, { node: c.target, handle: c.targetHandle ?? null }];
+    lastRefusal = problem ? { problem, at: Date.now(), ports } : null;
     return problem === null;
   }, []);
   const onConnect = useCallback(
@@ -171,6 +186,7 @@ export function Canvas({ readOnly, layOutOnLoad = false, onNodeMenu }: {
       lastRefusal = null;
       if (state.isValid === true) return;
       let problem: string | null = null;
+      const point = "changedTouches" in event ? event.changedTouches[0] : event;
       if (state.toHandle && state.fromHandle) {
         const from = state.fromHandle;
         const to = state.toHandle;
@@ -179,7 +195,7 @@ export function Canvas({ readOnly, layOutOnLoad = false, onNodeMenu }: {
             ? { source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null }
             : { source: to.nodeId, sourceHandle: to.id ?? null, target: from.nodeId, targetHandle: from.id ?? null },
         );
-      } else if (refusal && Date.now() - refusal.at < REFUSAL_FRESH_MS) {
+      } else if (refusal && Date.now() - refusal.at < REFUSAL_FRESH_MS && point && refusal.ports.some((port) => nearPort(port, point))) {
         problem = refusal.problem;
       }
       if (problem) toast("error", `Not connected: ${problem}`);
@@ -187,7 +203,6 @@ export function Canvas({ readOnly, layOutOnLoad = false, onNodeMenu }: {
         // Dropped in empty space: offer the modules that take this output.
         const spec = useEditor.getState().specs[state.fromNode.data.module as string];
         const type = spec?.outputs.find((p) => p.name === state.fromHandle?.id)?.type;
-        const point = "changedTouches" in event ? event.changedTouches[0] : event;
         if (type && point) setOffer({ source: state.fromNode.id, sourcePort: state.fromHandle.id ?? "", type, at: { x: point.clientX, y: point.clientY } });
       }
     },
