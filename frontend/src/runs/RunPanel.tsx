@@ -14,6 +14,9 @@ import { graphOrder, stepCounts } from "./stepOrder";
 // Tables and charts load when a step's outputs are first shown, not with the canvas.
 const OutputsPanel = lazy(() => import("../outputs").then((m) => ({ default: m.OutputsPanel })));
 
+// How long Visualize waits for the column statistics to load before it stops looking.
+const STATISTICS_WAIT_MS = 10_000;
+
 interface Props {
   selectedNode: string | null;
   onSelectNode(node: string): void;
@@ -46,7 +49,13 @@ export function RunPanel({ selectedNode, onSelectNode, onCancel, onRerun, onReru
     if (reveal()) return;
     const observer = new MutationObserver(() => reveal() && observer.disconnect());
     observer.observe(element, { childList: true, subtree: true });
-    return () => observer.disconnect();
+    // A step without a table (Evaluate Model opens on its charts) never shows statistics:
+    // a table tab opened much later is not scrolled to.
+    const giveUp = setTimeout(() => observer.disconnect(), STATISTICS_WAIT_MS);
+    return () => {
+      observer.disconnect();
+      clearTimeout(giveUp);
+    };
   }, [focus]);
   if (!run) return null;
   const active = !TERMINAL_RUN_STATUSES.includes(run.status);
