@@ -27,7 +27,9 @@ class Pipeline(models.Model):
 
 
 class PipelineVersion(models.Model):
-    """One save of a pipeline: the pipeline file as data (layout included). Never changed."""
+    """One save of a pipeline: the pipeline file as data (layout included). Never changed:
+    a save that merges into the latest version of its editing session replaces it with the
+    next number (services.pipeline_save), so a number always names one document."""
 
     pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
@@ -37,6 +39,8 @@ class PipelineVersion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The editor session (one opening of the editor) that saved it; "" for any other save.
+    session = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-number"]

@@ -159,6 +159,9 @@ class ModuleSpecSerializer(serializers.Serializer):
     request_input = serializers.BooleanField(
         help_text="a Web Service Input: never a step; it feeds an input beside the data that input takes in a run",
     )
+    keywords = serializers.ListField(
+        child=serializers.CharField(), help_text="other words for what it does, which the palette's search finds it by",
+    )
 
 
 # -- requests ------------------------------------------------------------------------------
@@ -207,6 +210,12 @@ class PipelineSaveSerializer(StrictSerializer):
         min_value=0, max_value=_MAX_VERSION,
     )
     message = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    session = serializers.CharField(
+        required=False, allow_blank=True, max_length=64, default="",
+        help_text="the editor session saving (any id, one per opening of the editor): its saves less than 30 "
+        "minutes apart make one version, each taking the next number in place of the previous one, unless a run "
+        "used it",
+    )
 
 
 class PipelineInfoSerializer(StrictSerializer):

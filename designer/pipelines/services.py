@@ -2,16 +2,20 @@
 
 Every save writes a new numbered version and must name the version it was based on; a save
 based on anything but the current version is refused (PipelineConflict), never merged or
-silently overwritten. Drafts must be well-formed pipeline files but may be invalid graphs:
+silently overwritten. The editor's autosave names its session: its saves close together
+make one version (the next number replaces the session's latest version), so the history
+holds a version per editing session, not per burst of edits. Drafts must be well-formed pipeline files but may be invalid graphs:
 the canvas saves work in progress, and `pipeline_check` says what is still wrong.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Literal, Mapping
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound
@@ -79,7 +83,9 @@ def _free_name(*, owner: User, name: str, pipeline: Pipeline) -> str:
     return candidate
 
 
-def _add_version(*, pipeline: Pipeline, user: User, document: dict[str, Any], message: str) -> PipelineVersion:
+def _add_version(
+    *, pipeline: Pipeline, user: User, document: dict[str, Any], message: str, session: str = ""
+) -> PipelineVersion:
     """Writes the next version; refuses a name another of the owner's pipelines has."""
     if _name_taken(owner=pipeline.owner, name=document["name"], pipeline=pipeline):
         raise PipelineInvalid([GraphError(
@@ -91,7 +97,31 @@ def _add_version(*, pipeline: Pipeline, user: User, document: dict[str, Any], me
     pipeline.description = document.get("description", "")
     pipeline.save()
     return PipelineVersion.objects.create(
-        pipeline=pipeline, number=pipeline.current_version, document=document, message=message, created_by=user
+        pipeline=pipeline, number=pipeline.current_version, document=document, message=message, created_by=user,
+        session=session,
+    )
+
+
+# How long after an editor session's last save its next one still merges into it: after a
+# longer pause, the session's next save starts a new version.
+SESSION_VERSION_GAP = timedelta(minutes=30)
+
+
+def _referenced(version: PipelineVersion) -> bool:
+    """Whether rows of other apps point at the version (a run names the version it ran)."""
+    return any(
+        relation.related_model._default_manager.filter(**{relation.field.name: version}).exists()
+        for relation in PipelineVersion._meta.related_objects
+    )
+
+
+def _merges_into(current: PipelineVersion, *, user: User, session: str) -> bool:
+    """Whether a save of `session` replaces `current` instead of adding a version after it:
+    `current` is the same person's save from the same editor session, recent, and nothing
+    (no run) refers to it."""
+    return (
+        bool(session) and current.session == session and current.created_by_id == user.pk
+        and current.created_at >= timezone.now() - SESSION_VERSION_GAP and not _referenced(current)
     )
 
 
@@ -123,19 +153,26 @@ def pipeline_create(
 
 @transaction.atomic
 def pipeline_save(
-    *, pipeline: Pipeline, user: User, document: Any, base_version: int, message: str = ""
+    *, pipeline: Pipeline, user: User, document: Any, base_version: int, message: str = "", session: str = ""
 ) -> PipelineVersion:
     """Save `document` as the pipeline's next version, if `base_version` is still current.
 
     The pipeline row is locked for the check-then-write so that of two saves from the same
-    base exactly one wins and the other gets PipelineConflict.
+    base exactly one wins and the other gets PipelineConflict. A save of an editor
+    `session` whose previous save is the current version replaces that version (see
+    `_merges_into`) under the next number, so that anyone else holding the replaced number
+    is refused exactly as if a version had been added.
     """
     document = _document(document)
     _lock_names(pipeline.owner)
     locked = Pipeline.objects.select_for_update().get(pk=pipeline.pk)
+    current = locked.versions.get(number=locked.current_version)
     if base_version != locked.current_version:
-        raise PipelineConflict(current=locked.versions.get(number=locked.current_version), base_version=base_version)
-    version = _add_version(pipeline=locked, user=user, document=document, message=message)
+        raise PipelineConflict(current=current, base_version=base_version)
+    merged = _merges_into(current, user=user, session=session)
+    version = _add_version(pipeline=locked, user=user, document=document, message=message, session=session)
+    if merged:
+        current.delete()
     pipeline.refresh_from_db()
     return version
 

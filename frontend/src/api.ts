@@ -140,7 +140,7 @@ export const api = {
     get: (id: number) => request<PipelineDetail>("GET", `/api/pipelines/${id}/`),
     create: (body: { name?: string; document?: PipelineDocument; description?: string }) =>
       request<PipelineDetail>("POST", "/api/pipelines/", body),
-    save: (id: number, body: { document: PipelineDocument; base_version: number; message?: string }) =>
+    save: (id: number, body: { document: PipelineDocument; base_version: number; message?: string; session?: string }) =>
       request<PipelineDetail>("PUT", `/api/pipelines/${id}/`, body),
     rename: (id: number, name: string) => request<PipelineDetail>("PATCH", `/api/pipelines/${id}/`, { name }),
     remove: (id: number) => request<void>("DELETE", `/api/pipelines/${id}/`),

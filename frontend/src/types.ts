@@ -67,6 +67,8 @@ export interface ModuleSpec {
   params: ParamSpec[];
   /** A Web Service Input: never a step of a run; it may feed an input beside the data that input takes in a run. */
   request_input: boolean;
+  /** Other words for what it does, which the palette's search finds it by. */
+  keywords: string[];
 }
 
 // -- the pipeline file (format atelier/pipeline@1) ----------------------------------------

@@ -68,6 +68,7 @@ class ImportData(Module):
 
     id = "import_data"
     name = "Import Data"
+    keywords = ("load data", "read csv", "open file", "dataset", "url", "sample data", "input")
     category = CATEGORY
     help = (
         "Loads a table into the pipeline.\n\n"
@@ -236,6 +237,7 @@ class EnterDataManually(Module):
 
     id = "enter_data_manually"
     name = "Enter Data Manually"
+    keywords = ("type data", "paste data", "small table", "manual input")
     category = CATEGORY
     example_params = {"data": "x,label\n1.5,yes\n2.5,no\n"}
 

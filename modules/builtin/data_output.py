@@ -29,6 +29,7 @@ class ExportData(Module):
 
     id = "export_data"
     name = "Export Data"
+    keywords = ("save table", "write dataset", "output", "store result")
     category = CATEGORY
     help = (
         "Registers the table as a new version of the dataset `name` (created on first export), "
@@ -71,6 +72,7 @@ class ConvertToCsv(Module):
 
     id = "convert_to_csv"
     name = "Convert to CSV"
+    keywords = ("download csv", "csv file", "export csv")
     category = CATEGORY
     help = (
         f"Writes the table as `{CSV_FILE}` (UTF-8, comma-separated, a header line with the column "

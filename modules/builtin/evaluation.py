@@ -302,6 +302,7 @@ class EvaluateModel(Module):
 
     id = "evaluate_model"
     name = "Evaluate Model"
+    keywords = ("accuracy", "metrics", "r2", "rmse", "auc", "roc", "confusion matrix", "precision", "recall", "performance")
     category = "Model Scoring and Evaluation"
     help = (
         "Computes metrics from the output of Score Model (or of a clustering module). The task "

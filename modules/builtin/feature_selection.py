@@ -163,6 +163,7 @@ class FilterBasedFeatureSelection(Module):
 
     id = "filter_based_feature_selection"
     name = "Filter Based Feature Selection"
+    keywords = ("feature selection", "best features", "correlation", "chi-squared", "drop columns")
     category = CATEGORY
     help = (
         "Scores every feature column against the label (`label_column`) with one statistic, "
@@ -251,6 +252,7 @@ class PermutationFeatureImportance(Module):
 
     id = "permutation_feature_importance"
     name = "Permutation Feature Importance"
+    keywords = ("feature importance", "explain model", "which features matter")
     category = CATEGORY
     help = (
         "Scores the labelled table with the trained model and measures `metric` (as Evaluate "

@@ -34,6 +34,7 @@ class ConvertToDataset(Module):
 
     id = "convert_to_dataset"
     name = "Convert to Dataset"
+    keywords = ("placeholder values", "replace values", "missing values")
     category = "Data Input and Output"
     help = (
         "Tables are datasets already; this module does the designer's clean-ups on the way.\n\n"

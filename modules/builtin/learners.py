@@ -174,6 +174,7 @@ class LinearRegressionModule(_Learner):
 
     id = "linear_regression"
     name = "Linear Regression"
+    keywords = ("predict a number", "ols", "least squares", "regression")
     category = CATEGORY
     task = REGRESSION
     scaling = STANDARD_SCALING
@@ -283,6 +284,7 @@ class TwoClassLogisticRegression(_Learner):
 
     id = "two_class_logistic_regression"
     name = "Two-Class Logistic Regression"
+    keywords = ("binary classification", "yes or no", "probability", "classifier")
     category = CATEGORY
     task = BINARY
     scaling = STANDARD_SCALING
@@ -371,6 +373,7 @@ class MulticlassLogisticRegression(_Learner):
 
     id = "multiclass_logistic_regression"
     name = "Multiclass Logistic Regression"
+    keywords = ("softmax", "classification", "classifier", "several classes")
     category = CATEGORY
     task = MULTICLASS
     scaling = STANDARD_SCALING
@@ -442,6 +445,7 @@ class KMeansClustering(_Learner):
 
     id = "kmeans_clustering"
     name = "K-Means Clustering"
+    keywords = ("clusters", "segmentation", "grouping", "unsupervised")
     category = CATEGORY
     task = CLUSTERING
 
@@ -1016,6 +1020,7 @@ class PCABasedAnomalyDetection(_Learner):
 
     id = "pca_based_anomaly_detection"
     name = "PCA-Based Anomaly Detection"
+    keywords = ("outliers", "fraud", "anomalies", "unusual rows")
     category = ANOMALY_CATEGORY
     task = ANOMALY_DETECTION
 

@@ -52,6 +52,7 @@ class AddRows(Module):
 
     id = "add_rows"
     name = "Add Rows"
+    keywords = ("append", "concatenate", "union", "stack tables")
     category = CATEGORY
     help = (
         "Puts the rows of `dataset2` below those of `dataset1`. Both tables need the same "
@@ -111,6 +112,7 @@ class AddColumns(Module):
 
     id = "add_columns"
     name = "Add Columns"
+    keywords = ("combine columns", "side by side", "concatenate columns", "stack horizontally")
     category = CATEGORY
     help = (
         "Joins two tables side by side: row 1 with row 1, row 2 with row 2… Both need the same "
@@ -169,6 +171,7 @@ class RemoveDuplicateRows(Module):
 
     id = "remove_duplicate_rows"
     name = "Remove Duplicate Rows"
+    keywords = ("remove duplicates", "deduplicate", "dedupe", "distinct", "unique rows", "drop duplicates")
     category = CATEGORY
     help = (
         "Rows whose values in every key column are equal are duplicates; one of each group is "
@@ -228,6 +231,7 @@ class SelectColumnsTransform(Module):
 
     id = "select_columns_transform"
     name = "Select Columns Transform"
+    keywords = ("same columns", "column list", "reuse selection")
     category = CATEGORY
     help = (
         "Outputs a transform that selects, from any table given to Apply Transformation, the "
@@ -294,6 +298,7 @@ class ConvertToIndicatorValues(Module):
 
     id = "convert_to_indicator_values"
     name = "Convert to Indicator Values"
+    keywords = ("one-hot", "one hot encoding", "dummy variables", "categorical to numeric", "encode")
     category = CATEGORY
     help = (
         "For each selected column (text, categories or booleans), adds one column per distinct "

@@ -62,6 +62,7 @@ class TuneModelHyperparameters(Module):
 
     id = "tune_model_hyperparameters"
     name = "Tune Model Hyperparameters"
+    keywords = ("grid search", "random search", "hyperparameter tuning", "parameter sweep", "optimize")
     category = TRAINING
     help = (
         "Trains the learner with each combination of its `*_range` values (set its trainer_mode "

@@ -111,6 +111,7 @@ class ApplyMathOperation(Module):
 
     id = "apply_math_operation"
     name = "Apply Math Operation"
+    keywords = ("math", "formula", "calculate", "compute column", "log", "multiply", "add constant", "new column")
     category = CATEGORY
     help = (
         "Applies `operation` to each selected numeric column.\n\n"
@@ -205,6 +206,7 @@ class ClipValues(Module):
 
     id = "clip_values"
     name = "Clip Values"
+    keywords = ("outliers", "cap values", "winsorize", "threshold", "limit values")
     category = CATEGORY
     help = (
         "Finds the values of each selected numeric column above the upper threshold (peaks), "
@@ -359,6 +361,7 @@ class GroupDataIntoBins(Module):
 
     id = "group_data_into_bins"
     name = "Group Data into Bins"
+    keywords = ("binning", "bucket", "discretize", "quantiles", "histogram")
     category = CATEGORY
     help = (
         "Puts each value of the selected numeric columns into a bin and writes the bin's number "

@@ -81,6 +81,7 @@ class ExecutePythonScript(Module):
 
     id = "execute_python_script"
     name = "Execute Python Script"
+    keywords = ("custom code", "pandas", "script", "transform")
     category = "Python Language"
     runs_user_code = True
     help = (

@@ -93,6 +93,7 @@ class ExecuteRScript(Module):
 
     id = "execute_r_script"
     name = "Execute R Script"
+    keywords = ("custom code", "script", "r")
     category = "R Language"
     runs_user_code = True
     runtimes = (R,)

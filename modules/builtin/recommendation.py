@@ -141,6 +141,7 @@ class TrainSVDRecommender(Module):
 
     id = "train_svd_recommender"
     name = "Train SVD Recommender"
+    keywords = ("recommendations", "ratings", "collaborative filtering", "matrix factorization")
     category = CATEGORY
     help = (
         "Learns, from a table of ratings (a user, an item and a rating per row; by default its "

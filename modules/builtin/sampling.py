@@ -86,6 +86,7 @@ class PartitionAndSample(Module):
 
     id = "partition_and_sample"
     name = "Partition and Sample"
+    keywords = ("sample rows", "random sample", "folds", "head", "top rows", "first rows", "subset rows")
     category = CATEGORY
     help = (
         "**sampling** (the default): a random `rate` of the rows (round(rate × rows), drawn with "
@@ -219,6 +220,7 @@ class Smote(Module):
 
     id = "smote"
     name = "SMOTE"
+    keywords = ("imbalanced", "oversample", "class imbalance", "minority class", "rebalance")
     category = CATEGORY
     help = (
         "Synthetic Minority Oversampling (imbalanced-learn's `SMOTE`, `SMOTENC` when there are "

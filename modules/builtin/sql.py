@@ -55,6 +55,7 @@ class ApplySqlTransformation(Module):
 
     id = "apply_sql_transformation"
     name = "Apply SQL Transformation"
+    keywords = ("sql", "query", "filter", "where", "group by", "aggregate", "select")
     category = "Data Transformation"
     help = (
         "Runs a SQL query (DuckDB dialect, close to PostgreSQL) over the connected tables, "

@@ -34,6 +34,7 @@ class SummarizeData(Module):
 
     id = "summarize_data"
     name = "Summarize Data"
+    keywords = ("statistics", "describe", "profile", "mean", "summary", "column statistics")
     category = CATEGORY
     help = (
         "Describes every column of the table in one row:\n\n"

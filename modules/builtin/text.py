@@ -118,6 +118,7 @@ class PreprocessText(Module):
 
     id = "preprocess_text"
     name = "Preprocess Text"
+    keywords = ("clean text", "stop words", "lowercase", "nlp", "tokenize")
     category = CATEGORY
     help = (
         f"Adds `{PREPROCESSED_PREFIX}<column>`, the text of `text_column` cleaned by the steps "
@@ -193,6 +194,7 @@ class FeatureHashing(Module):
 
     id = "feature_hashing"
     name = "Feature Hashing"
+    keywords = ("hashing trick", "vectorize text", "text features")
     category = CATEGORY
     help = (
         "For each text column, counts its words and n-grams (up to `ngrams` words long) into "
@@ -285,6 +287,7 @@ class ExtractNGramFeatures(Module):
 
     id = "extract_ngram_features"
     name = "Extract N-Gram Features from Text"
+    keywords = ("bag of words", "tf-idf", "vectorize text", "text features")
     category = CATEGORY
     help = (
         "Builds a vocabulary of the words and n-grams (up to `ngram_size` words, joined by `_` "
@@ -439,6 +442,7 @@ class LatentDirichletAllocationModule(Module):
 
     id = "latent_dirichlet_allocation"
     name = "Latent Dirichlet Allocation"
+    keywords = ("topics", "topic modeling", "lda")
     category = CATEGORY
     help = (
         "Learns `n_topics` topics from the words and n-grams (up to `ngrams` words) of "
@@ -532,6 +536,7 @@ class ConvertWordToVector(Module):
 
     id = "convert_word_to_vector"
     name = "Convert Word to Vector"
+    keywords = ("word2vec", "embeddings", "word vectors")
     category = CATEGORY
     help = (
         "Trains word embeddings on the text of `text_column` with gensim's Word2Vec and outputs "

@@ -390,6 +390,7 @@ class TrainModel(Module):
 
     id = "train_model"
     name = "Train Model"
+    keywords = ("fit", "learn", "training")
     category = TRAINING
     help = (
         "Fits the untrained model from an algorithm module to the table.\n\n"
@@ -438,6 +439,7 @@ class TrainAnomalyDetectionModel(Module):
 
     id = "train_anomaly_detection_model"
     name = "Train Anomaly Detection Model"
+    keywords = ("outliers", "fraud", "anomalies")
     category = ANOMALY_CATEGORY
     help = (
         "Fits an anomaly detector (PCA-Based Anomaly Detection) to the table; no label is "
@@ -504,6 +506,7 @@ class ScoreModel(Module):
 
     id = "score_model"
     name = "Score Model"
+    keywords = ("predict", "predictions", "inference", "apply model")
     category = SCORING
     help = (
         "Adds the model's predictions to the table, with the score role:\n\n"
@@ -546,6 +549,7 @@ class CrossValidateModel(Module):
 
     id = "cross_validate_model"
     name = "Cross Validate Model"
+    keywords = ("k-fold", "cross validation", "folds", "generalization")
     category = SCORING
     help = (
         "Splits the rows at random into `folds` parts (stratified by class for classifiers, so "
@@ -643,6 +647,7 @@ class TrainClusteringModel(Module):
 
     id = "train_clustering_model"
     name = "Train Clustering Model"
+    keywords = ("clusters", "segmentation", "unsupervised")
     category = TRAINING
     help = (
         "Fits a clustering model (such as K-Means) to the selected columns, by default every "

@@ -82,6 +82,7 @@ class SelectColumns(Module):
 
     id = "select_columns"
     name = "Select Columns in Dataset"
+    keywords = ("drop column", "remove column", "delete column", "keep columns", "choose columns", "subset columns", "project")
     category = CATEGORY
     help = (
         "Keeps the columns picked by the selector and drops the others.\n\n"
@@ -246,6 +247,7 @@ class EditMetadata(Module):
 
     id = "edit_metadata"
     name = "Edit Metadata"
+    keywords = ("rename column", "change type", "cast", "categorical", "label column", "feature column", "column role")
     category = CATEGORY
     help = (
         "Changes how the selected columns are typed and used, without touching other columns.\n\n"
@@ -424,6 +426,7 @@ class CleanMissingData(Module):
 
     id = "clean_missing_data"
     name = "Clean Missing Data"
+    keywords = ("missing values", "null", "nan", "na", "empty cells", "impute", "fill missing", "drop missing rows", "remove rows with missing")
     category = CATEGORY
     help = (
         "Cleans missing values in the selected columns, and outputs the cleaning as a transform "
@@ -611,6 +614,7 @@ class NormalizeData(Module):
 
     id = "normalize_data"
     name = "Normalize Data"
+    keywords = ("normalize", "normalise", "scale", "standardize", "rescale", "z-score", "min-max", "feature scaling")
     category = CATEGORY
     help = (
         "Rescales the selected numeric columns, and outputs the scaling as a transform that "
@@ -833,6 +837,7 @@ class SplitData(Module):
 
     id = "split_data"
     name = "Split Data"
+    keywords = ("train test split", "holdout", "partition", "filter rows", "subset rows", "where", "divide rows")
     category = CATEGORY
     help = (
         "Divides the rows of a table between two outputs.\n\n"
@@ -995,6 +1000,7 @@ class JoinData(Module):
 
     id = "join_data"
     name = "Join Data"
+    keywords = ("merge", "lookup", "combine tables", "match keys", "inner join", "left join", "vlookup")
     category = CATEGORY
     help = (
         "Joins the rows of two tables whose key columns hold equal values. `left_keys` and "
@@ -1111,6 +1117,7 @@ class ApplyTransformation(Module):
 
     id = "apply_transformation"
     name = "Apply Transformation"
+    keywords = ("reuse transform", "apply normalization", "apply cleaning", "transform test data")
     category = CATEGORY
     help = (
         "Applies a transform output by another module (Clean Missing Data, Normalize Data…) to "

@@ -116,6 +116,9 @@ def check_spec(cls: type[Module]) -> list[str]:
             problems.append(f"declares no {attribute}")
     if not spec.help.strip():
         problems.append("has no help (set help, or write a docstring)")
+    # Searched as typed (lowercase); a bare string would be taken letter by letter.
+    if isinstance(cls.keywords, str) or any(not isinstance(k, str) or not k.strip() or k != k.lower() for k in spec.keywords):
+        problems.append(f"keywords {cls.keywords!r} are not a tuple of lowercase phrases")
     for name, decl in spec.inputs.items():
         if not _is_identifier(name) or name in RESERVED_INPUT_NAMES:
             problems.append(f"input port name {name!r} is not a usable identifier")

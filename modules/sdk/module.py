@@ -57,6 +57,7 @@ class ModuleSpec:
     runs_user_code: bool = False
     runtimes: tuple[str, ...] = ()
     request_input: bool = False
+    keywords: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -74,6 +75,7 @@ class ModuleSpec:
             "runs_user_code": self.runs_user_code,
             "runtimes": list(self.runtimes),
             "request_input": self.request_input,
+            "keywords": list(self.keywords),
         }
 
     def clean_params(self, raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -136,7 +138,9 @@ class Module:
     (markdown shown in the palette), `deterministic` (False disables output reuse),
     `replaces` (ids this module supersedes, so old pipelines keep loading); `version` with
     `migrate_params` upgrades pipelines saved with an older version; `runs_user_code`
-    (True: it runs code its user wrote, which only a sandbox may run for anyone but staff).
+    (True: it runs code its user wrote, which only a sandbox may run for anyone but staff);
+    `keywords`: what people search for when they want what it does in other words than its
+    name ("drop column", "one-hot"), which the palette's search finds it by.
     """
 
     id: ClassVar[str] = ""
@@ -156,6 +160,7 @@ class Module:
     # inactive, and when the pipeline serves, the request's table is bound to the inputs it
     # feeds. It declares no inputs and one table output, and does not implement `run`.
     request_input: ClassVar[bool] = False
+    keywords: ClassVar[tuple[str, ...]] = ()
     # The distribution ("name==version") of the pack that registered it; None: built in.
     pack: ClassVar[str | None] = None
     # ParamValues with which the conformance check runs this module on `example_table()`
@@ -182,6 +187,7 @@ class Module:
             runs_user_code=cls.runs_user_code,
             runtimes=tuple(cls.runtimes),
             request_input=cls.request_input,
+            keywords=tuple(cls.keywords),
         )
         _check_param_declarations(cls.id, cls.spec.params)
 

@@ -48,3 +48,7 @@ def test_cancel_a_running_pipeline(page: Page, server: LiveServer, user: Any) ->
     expect(page.get_by_label("run status")).to_have_attribute("data-status", "cancelled")
     expect_status(page, "typed", "completed")
     expect(page.get_by_label("status of after", exact=True)).to_have_attribute("data-status", "cancelled")
+    # The run says how many steps it cancelled, and lists its steps in graph order.
+    expect(page.get_by_label("step counts")).to_have_text("1 step completed · 2 steps cancelled")
+    page.keyboard.press("Escape")  # no selection: the panel lists the steps
+    expect(page.get_by_label("Steps").get_by_role("button")).to_have_text(["typed", "slow", "after"])

@@ -157,6 +157,24 @@ def test_spec_problems_are_found_without_running() -> None:
     assert "does not fit its signature" in problems
 
 
+def test_keywords_must_be_a_tuple_of_lowercase_phrases() -> None:
+    class Searchable(Doubler):
+        id = "testpack.searchable"
+        keywords = ("drop column", "remove duplicates")
+
+    class Spelled(Doubler):
+        id = "testpack.spelled"
+        keywords = "drop column"  # type: ignore[assignment]  # a string, not a tuple of them
+
+    class Shouted(Doubler):
+        id = "testpack.shouted"
+        keywords = ("Drop Column",)
+
+    assert check_spec(Searchable) == []
+    assert check_spec(Spelled) == ["keywords 'drop column' are not a tuple of lowercase phrases"]
+    assert check_spec(Shouted) == ["keywords ('Drop Column',) are not a tuple of lowercase phrases"]
+
+
 def test_example_params_must_be_valid_and_cover_required_params() -> None:
     class NeedsText(Doubler):
         id = "testpack.needs_text"

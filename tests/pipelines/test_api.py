@@ -3,15 +3,18 @@ auth; and that malformed or hostile input gets a structured 4xx, never a 500."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from designer.engine.pipeline_file import MAX_FILE_BYTES
 from designer.pipelines import services
 from designer.pipelines.models import Pipeline
+from designer.runs.models import Run
 
 from .conftest import document
 
@@ -118,6 +121,52 @@ def test_every_save_is_a_new_version_and_keeps_the_name_in_sync(api, pipeline):
     assert first["document"]["name"] == "regression" and "seed" not in first["document"]["nodes"]["split"]["params"]
     assert api.get(f"/api/pipelines/{pipeline.pk}/versions/3/").status_code == 404
     assert api.get(f"/api/pipelines/{pipeline.pk}/versions/two/").status_code == 404
+
+
+def _save(api, pipeline, base: int, session: str = "", seed: int = 1):
+    changed = document()
+    changed["nodes"]["split"]["params"]["seed"] = seed
+    return api.put(
+        f"/api/pipelines/{pipeline.pk}/", {"document": changed, "base_version": base, "session": session}, format="json"
+    )
+
+
+def _numbers(pipeline) -> list[int]:
+    return list(pipeline.versions.values_list("number", flat=True))
+
+
+def test_an_editor_sessions_saves_make_one_version(api, pipeline):
+    assert _save(api, pipeline, 1, "tab-a", seed=1).json()["current_version"] == 2
+    # The next save of the session replaces its version, under the next number…
+    response = _save(api, pipeline, 2, "tab-a", seed=2)
+    assert response.status_code == 200 and response.json()["current_version"] == 3
+    assert _numbers(pipeline) == [3, 1]
+    assert pipeline.versions.get(number=3).document["nodes"]["split"]["params"]["seed"] == 2
+    assert api.get(f"/api/pipelines/{pipeline.pk}/versions/2/").status_code == 404
+    # …so a tab that holds the replaced version is refused as before, never merged into.
+    stale = _save(api, pipeline, 2, "tab-b", seed=9)
+    assert stale.status_code == 409 and stale.json()["current_version"] == 3
+    # Another session's save (or one without a session) is a version of its own.
+    assert _save(api, pipeline, 3, "tab-b", seed=3).json()["current_version"] == 4
+    assert _save(api, pipeline, 4, "", seed=4).json()["current_version"] == 5
+    assert _save(api, pipeline, 5, "", seed=5).json()["current_version"] == 6
+    assert _numbers(pipeline) == [6, 5, 4, 3, 1]
+
+
+def test_a_session_starts_a_new_version_after_a_pause_or_a_run(api, pipeline, user):
+    _save(api, pipeline, 1, "tab-a")
+    pipeline.versions.filter(number=2).update(created_at=timezone.now() - timedelta(minutes=31))
+    _save(api, pipeline, 2, "tab-a", seed=2)
+    assert _numbers(pipeline) == [3, 2, 1]
+    # A run names the version it ran: that version stays what it was.
+    Run.objects.create(
+        pipeline_name="regression", pipeline={}, plan={}, source="api", created_by=user,
+        pipeline_version=pipeline.versions.get(number=3),
+    )
+    _save(api, pipeline, 3, "tab-a", seed=3)
+    assert _numbers(pipeline) == [4, 3, 2, 1]
+    _save(api, pipeline, 4, "tab-a", seed=4)
+    assert _numbers(pipeline) == [5, 3, 2, 1]
 
 
 @pytest.mark.parametrize("body, field", [
@@ -355,6 +404,9 @@ def test_module_catalog(api):
     assert [p["name"] for p in split["outputs"]] == ["first", "second"]
     assert {"name", "type", "default", "help", "required"} <= split["params"][0].keys()
     assert api.get("/api/modules/split_data/").json() == split
+    # What the palette's search finds modules by, besides their titles.
+    assert "drop column" in by_id["select_columns"]["keywords"]
+    assert all(isinstance(m["keywords"], list) for m in modules)
     assert api.get("/api/modules/split_data/?version=1").json()["version"] == 1
     assert codes(api.get("/api/modules/no_such.module/")) == ["not_found"]
     assert api.get("/api/modules/split_data/?version=99").status_code == 404

@@ -9,6 +9,7 @@ import {
   MiniMap,
   ReactFlow,
   useConnection,
+  useNodesInitialized,
   useReactFlow,
   type Connection,
   type Edge,
@@ -16,13 +17,15 @@ import {
   type FitViewOptions,
   type IsValidConnection,
 } from "@xyflow/react";
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent as ReactMouseEvent } from "react";
 import type { ModuleSpec } from "../types";
 import { useToasts } from "../ui/toasts";
 import type { ModuleFlowNode } from "./graph";
+import { autoLayout } from "./layout";
 import { ModuleNode } from "./ModuleNode";
 import { autoWires } from "./autoWire";
 import { ModuleOffer, type Offer } from "./ModuleOffer";
+import type { NodeMenuAt } from "./NodeMenu";
 import { DEFAULT_SIZE } from "./placement";
 import { connectionProblem } from "./ports";
 import { useEditor } from "./store";
@@ -51,11 +54,24 @@ function problemOf(c: Connection | Edge): string | null {
 
 // The last port that refused the connection being dragged, to say why when it is dropped
 // there (React Flow may not report that port at the drop when the pointer just left it).
-let lastRefusal: { problem: string; at: number } | null = null;
+type PortAt = { node: string; handle: string | null };
+let lastRefusal: { problem: string; at: number; ports: PortAt[] } | null = null;
 // How long after the pointer left a refusing port a drop still reports it: long enough
 // for a busy browser to deliver the drop (500 ms was not, under load), short enough not to
 // blame a port the user had moved well away from.
 const REFUSAL_FRESH_MS = 2000;
+// …and only near that port: a drag out of an output passes close to its own module's
+// inputs, which refuse it, on its way to empty space (where the drop offers modules).
+const REFUSAL_NEAR_PX = 48;
+
+function nearPort(port: PortAt, point: { clientX: number; clientY: number }): boolean {
+  const handle = document.querySelector(
+    `.react-flow__handle[data-nodeid="${CSS.escape(port.node)}"][data-handleid="${CSS.escape(port.handle ?? "")}"]`,
+  );
+  if (!handle) return false;
+  const box = handle.getBoundingClientRect();
+  return Math.hypot(box.x + box.width / 2 - point.clientX, box.y + box.height / 2 - point.clientY) <= REFUSAL_NEAR_PX;
+}
 
 /** When the canvas gets shorter or taller (the run panel opens, closes or is resized), the
  * graph is fitted into it again: the panel takes room from the canvas, and the modules of
@@ -84,6 +100,26 @@ function useKeptInView() {
   return box;
 }
 
+/** Lays the graph out (ELK) once its modules have their sizes, when `wanted` (an opened
+ * file without a layout); the positions are not an edit (see `placeNodes`). */
+function useLayOutOnLoad(wanted: boolean) {
+  const measured = useNodesInitialized();
+  const { fitView } = useReactFlow();
+  const done = useRef(false);
+  useEffect(() => {
+    if (!wanted || !measured || done.current) return;
+    done.current = true;
+    const { nodes, edges, revision } = useEditor.getState();
+    void autoLayout(nodes, edges).then((positions) => {
+      // Moved or changed already: the user's arrangement wins.
+      if (useEditor.getState().revision !== revision) return;
+      useEditor.getState().placeNodes(positions);
+      // Once React Flow has drawn the new positions.
+      requestAnimationFrame(() => void fitView(FIT_VIEW));
+    });
+  }, [wanted, measured, fitView]);
+}
+
 /** While a connection is dragged over a port that refuses it, says why. */
 function ConnectionHint() {
   const connection = useConnection();
@@ -102,7 +138,20 @@ function ConnectionHint() {
   ) : null;
 }
 
-export function Canvas({ readOnly }: { readOnly?: boolean }) {
+/** Where a module's menu opens: at the pointer, or under the module for the keyboard. */
+function menuAt(element: Element, event?: { clientX: number; clientY: number }): { x: number; y: number } {
+  // A context-menu key's event has no pointer position.
+  if (event && (event.clientX || event.clientY)) return { x: event.clientX, y: event.clientY };
+  const box = element.getBoundingClientRect();
+  return { x: box.left + 16, y: box.bottom + 4 };
+}
+
+export function Canvas({ readOnly, layOutOnLoad = false, onNodeMenu }: {
+  readOnly?: boolean;
+  /** The graph opened has no layout: lay it out once drawn. */
+  layOutOnLoad?: boolean;
+  onNodeMenu?(menu: NodeMenuAt): void;
+}) {
   const nodes = useEditor((s) => s.nodes);
   const rawEdges = useEditor((s) => s.edges);
   const validation = useEditor((s) => s.validation);
@@ -128,7 +177,9 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
 
   const isValidConnection: IsValidConnection = useCallback((c) => {
     const problem = problemOf(c);
-    lastRefusal = problem ? { problem, at: Date.now() } : null;
+    // Either end may be the one under the pointer, as the drag may start from either.
+    const ports = [{ node: c.source, handle: c.sourceHandle ?? null }, { node: c.target, handle: c.targetHandle ?? null }];
+    lastRefusal = problem ? { problem, at: Date.now(), ports } : null;
     return problem === null;
   }, []);
   const onConnect = useCallback(
@@ -143,6 +194,7 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
       lastRefusal = null;
       if (state.isValid === true) return;
       let problem: string | null = null;
+      const point = "changedTouches" in event ? event.changedTouches[0] : event;
       if (state.toHandle && state.fromHandle) {
         const from = state.fromHandle;
         const to = state.toHandle;
@@ -151,7 +203,7 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
             ? { source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null }
             : { source: to.nodeId, sourceHandle: to.id ?? null, target: from.nodeId, targetHandle: from.id ?? null },
         );
-      } else if (refusal && Date.now() - refusal.at < REFUSAL_FRESH_MS) {
+      } else if (refusal && Date.now() - refusal.at < REFUSAL_FRESH_MS && point && refusal.ports.some((port) => nearPort(port, point))) {
         problem = refusal.problem;
       }
       if (problem) toast("error", `Not connected: ${problem}`);
@@ -159,7 +211,6 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
         // Dropped in empty space: offer the modules that take this output.
         const spec = useEditor.getState().specs[state.fromNode.data.module as string];
         const type = spec?.outputs.find((p) => p.name === state.fromHandle?.id)?.type;
-        const point = "changedTouches" in event ? event.changedTouches[0] : event;
         if (type && point) setOffer({ source: state.fromNode.id, sourcePort: state.fromHandle.id ?? "", type, at: { x: point.clientX, y: point.clientY } });
       }
     },
@@ -185,9 +236,28 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
   }, []);
 
   const box = useKeptInView();
+  useLayOutOnLoad(layOutOnLoad);
+
+  const openMenu = (id: string, at: { x: number; y: number }) => {
+    useEditor.getState().selectOnly([id]);
+    onNodeMenu?.({ node: id, at });
+  };
+  const onNodeContextMenu = (event: ReactMouseEvent, node: ModuleFlowNode) => {
+    event.preventDefault();
+    openMenu(node.id, menuAt(event.currentTarget, event));
+  };
+  // Shift+F10 or the context-menu key on a focused module, as anywhere else.
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (!(event.key === "ContextMenu" || (event.key === "F10" && event.shiftKey))) return;
+    const element = (event.target as Element).closest(".react-flow__node");
+    const id = element?.getAttribute("data-id");
+    if (!element || !id) return;
+    event.preventDefault();
+    openMenu(id, menuAt(element));
+  };
 
   return (
-    <div className="canvas" aria-label="Pipeline canvas" ref={box}>
+    <div className="canvas" aria-label="Pipeline canvas" ref={box} onKeyDown={onNodeMenu && onKeyDown}>
       <ReactFlow<ModuleFlowNode>
         nodes={nodes}
         edges={edges}
@@ -199,6 +269,7 @@ export function Canvas({ readOnly }: { readOnly?: boolean }) {
         onConnect={onConnect}
         onConnectStart={onConnectStart}
         onConnectEnd={onConnectEnd}
+        onNodeContextMenu={onNodeMenu && onNodeContextMenu}
         isValidConnection={isValidConnection}
         nodesDraggable={!readOnly}
         nodesConnectable={!readOnly}

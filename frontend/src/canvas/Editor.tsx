@@ -14,12 +14,15 @@ import { RunPanel } from "../runs/RunPanel";
 import { lastUsedOptions, type RunOptions } from "../runs/runOptions";
 import { useRunView } from "../runs/runStore";
 import { useRunSocket } from "../runs/useRunSocket";
-import type { GraphError, ModuleSpec, RunDetail } from "../types";
+import { TERMINAL_RUN_STATUSES, type GraphError, type ModuleSpec, type RunDetail} from "../types";
 import { ErrorBoundary } from "../ui/ErrorBoundary";
 import { navigate } from "../ui/router";
 import { useToasts } from "../ui/toasts";
 import { Canvas, FIT_VIEW } from "./Canvas";
+import { isLaidOut } from "./graph";
 import { autoLayout } from "./layout";
+import { NodeMenu, type NodeMenuAt } from "./NodeMenu";
+import { nodeMenuItems, type NodeAction } from "./nodeMenu";
 import { DEFAULT_SIZE, freeSpot } from "./placement";
 import { connectionProblem } from "./ports";
 import { ShortcutHelp, useShortcuts } from "./shortcuts";
@@ -72,6 +75,8 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
   const [loadError, setLoadError] = useState<string | null>(null);
   const [runDialog, setRunDialog] = useState<{ problems: string[]; initial: RunOptions } | null>(null);
   const [showShortcuts, setShowShortcuts] = useState(false);
+  const [menu, setMenu] = useState<NodeMenuAt | null>(null);
+  const [unplaced, setUnplaced] = useState(false);
   const runId = useRunView((s) => s.run?.id ?? null);
   const revision = useEditor((s) => s.revision);
   const selectedNode = useEditor((s) => {
@@ -92,6 +97,9 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
       (detail) => {
         if (cancelled) return;
         const outcome = openDraft(detail);
+        // A file without a layout (a sample, one written by hand) opens laid out; restored
+        // local edits always carry their places.
+        setUnplaced(outcome === "loaded" && !isLaidOut(detail.document));
         if (outcome === "restored") toast("info", "Your unsaved changes were restored.");
         // Nodes saved with an older module version open upgraded; the next save keeps that.
         if (outcome === "loaded" && detail.upgrades.length) {
@@ -255,6 +263,30 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
     }
   };
 
+  const closeMenu = useCallback(
+    (refocus: boolean) => {
+      // Escape gives the focus back to the module the menu was for.
+      if (menu && refocus) document.querySelector<HTMLElement>(`.react-flow__node[data-id="${CSS.escape(menu.node)}"]`)?.focus();
+      setMenu(null);
+    },
+    [menu],
+  );
+
+  const onNodeAction = (node: string, action: NodeAction) => {
+    closeMenu(false);
+    const editor = useEditor.getState();
+    editor.selectOnly([node]);
+    if (action === "preview") useRunView.getState().showInPanel(node, "outputs");
+    else if (action === "visualize") useRunView.getState().showInPanel(node, "statistics");
+    else if (action === "log") useRunView.getState().showInPanel(node, "logs");
+    else if (action === "runFrom" && runId) void runAction(async () => showRun(await api.runs.rerunFrom(runId, node)), "Rerunning");
+    else if (action === "duplicate") {
+      // As Ctrl+D: the copy beside the original, selected.
+      const clip = editor.copySelection();
+      if (clip) editor.paste(clip, { x: 40, y: 40 });
+    } else if (action === "delete") editor.deleteSelection();
+  };
+
   if (loadError) {
     return (
       <main className="page-message">
@@ -282,7 +314,7 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
           <Palette modules={modules} onAdd={onAdd} readOnly={!loaded} />
         </ErrorBoundary>
         <div className="editor-center" ref={canvasBox}>
-          <ErrorBoundary what="The canvas">{loaded ? <Canvas /> : <p className="page-message">Loading…</p>}</ErrorBoundary>
+          <ErrorBoundary what="The canvas">{loaded ? <Canvas layOutOnLoad={unplaced} onNodeMenu={setMenu} /> : <p className="page-message">Loading…</p>}</ErrorBoundary>
           {runId && (
             <ErrorBoundary what="The run panel">
               <RunPanel
@@ -309,9 +341,21 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
           onClose={() => setRunDialog(null)}
         />
       )}
+      {menu && (
+        <NodeMenuFor menu={menu} onChoose={(action) => onNodeAction(menu.node, action)} onClose={closeMenu} />
+      )}
       {showShortcuts && <ShortcutHelp onClose={() => setShowShortcuts(false)} />}
     </div>
   );
+}
+
+/** The menu of one module, its items following the run shown as it goes. */
+function NodeMenuFor({ menu, onChoose, onClose }: { menu: NodeMenuAt; onChoose(action: NodeAction): void; onClose(refocus: boolean): void }) {
+  const hasRun = useRunView((s) => s.run !== null);
+  const runActive = useRunView((s) => !!s.run && !TERMINAL_RUN_STATUSES.includes(s.run.status));
+  const step = useRunView((s) => s.run?.steps[menu.node]);
+  const items = nodeMenuItems({ hasRun, runActive, step });
+  return <NodeMenu menu={menu} items={items} onChoose={onChoose} onClose={onClose} />;
 }
 
 function ConflictBanner() {

@@ -52,11 +52,14 @@ export const ModuleNode = memo(function ModuleNode({ id, data, selected }: NodeP
     <div className={className} data-node={id} aria-label={`module ${id}`} role="group">
       <PortHandles ports={spec?.inputs ?? []} kind="input" nodeId={id} />
       <div className="module-node-title">
-        <span className="module-node-name">{spec?.name ?? data.module}</span>
+        {/* People read titles; the node's name (what files, logs and the run panel use) stays
+            in the tooltip and the inspector. */}
+        <span className="module-node-name" title={`${spec?.name ?? data.module} (${id})`}>
+          {spec?.name ?? data.module}
+        </span>
         {data.force_rerun && <span className="tag" title="Runs again even when its outputs are known">forced</span>}
         {data.compute && <span className="tag" title="Runs on this compute target">{data.compute}</span>}
       </div>
-      <div className="module-node-id">{id}</div>
       {status && (
         <div className="module-node-status" aria-label={`status of ${id}`} data-status={status}>
           <span className={`badge badge-${status}`}>{STATUS_LABEL[status]}</span>

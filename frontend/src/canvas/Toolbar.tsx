@@ -136,6 +136,10 @@ export function Toolbar({
       <button type="button" onClick={onShortcuts} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">
         ⌨
       </button>
+      {/* In a new tab: the editor's unsaved state stays where it is. */}
+      <a className="button" href="/api/docs/" target="_blank" rel="noopener" title="The REST API's reference (OpenAPI), for scripts">
+        API docs
+      </a>
       <div className="menu split-button">
         <button type="button" className="primary" onClick={onRun} disabled={running || !loaded} aria-label="Run pipeline"
           title="Run with the last run's compute and parameters">

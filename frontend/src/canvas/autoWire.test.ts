@@ -6,7 +6,7 @@ import { documentToFlow, makeEdge } from "./graph";
 
 const spec = (id: string, inputs: [string, string, boolean?][], outputs: [string, string][], requestInput = false): ModuleSpec => ({
   id, version: 1, name: id, category: "x", description: "", help: "", deterministic: true, replaces: [], params: [],
-  request_input: requestInput,
+  request_input: requestInput, keywords: [],
   inputs: inputs.map(([name, type, optional]) => ({ name, type, help: "", optional })),
   outputs: outputs.map(([name, type]) => ({ name, type, help: "" })),
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { PipelineDocument } from "../types";
-import { ancestors, documentToFlow, flowToDocument, newNodeId } from "./graph";
+import { ancestors, documentToFlow, flowToDocument, isLaidOut, newNodeId } from "./graph";
 
 const doc: PipelineDocument = {
   format: "atelier/pipeline@1",
@@ -43,6 +43,13 @@ describe("pipeline file <-> canvas", () => {
   it("places nodes without a layout on a grid", () => {
     const { nodes } = documentToFlow({ ...doc, layout: undefined });
     expect(new Set(nodes.map((n) => `${n.position.x},${n.position.y}`)).size).toBe(nodes.length);
+  });
+
+  it("tells a file that places every node from one that does not", () => {
+    expect(isLaidOut(doc)).toBe(true);
+    expect(isLaidOut({ ...doc, layout: undefined })).toBe(false);
+    expect(isLaidOut({ ...doc, layout: { cars: { x: 0, y: 0 } } })).toBe(false);
+    expect(isLaidOut({ ...doc, nodes: {}, layout: undefined })).toBe(true);
   });
 
   it("names new nodes after their module, never twice", () => {

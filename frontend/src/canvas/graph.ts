@@ -68,6 +68,12 @@ export function documentToFlow(doc: PipelineDocument): { meta: DocumentMeta; nod
   return { meta, nodes, edges };
 }
 
+/** Whether the file places every node (a file written by hand, or by a script, often has
+ * no layout: the canvas lays it out when it opens). */
+export function isLaidOut(doc: PipelineDocument): boolean {
+  return Object.keys(doc.nodes ?? {}).every((id) => doc.layout?.[id] !== undefined);
+}
+
 export function flowToDocument(meta: DocumentMeta, nodes: ModuleFlowNode[], edges: Edge[]): PipelineDocument {
   const fileNodes: Record<string, PipelineNode> = {};
   const layout: Record<string, { x: number; y: number }> = {};

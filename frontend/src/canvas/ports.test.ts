@@ -4,7 +4,7 @@ import { documentToFlow, makeEdge } from "./graph";
 import { connectionProblem, modulesAccepting } from "./ports";
 
 const spec = (id: string, inputs: [string, string][], outputs: [string, string][]): ModuleSpec => ({
-  id, version: 1, name: id, category: "x", description: "", help: "", deterministic: true, replaces: [], params: [],
+  id, version: 1, name: id, category: "x", description: "", help: "", deterministic: true, replaces: [], params: [], keywords: [],
   request_input: id === "web_service_input",
   inputs: inputs.map(([name, type]) => ({ name, type, help: "" })),
   outputs: outputs.map(([name, type]) => ({ name, type, help: "" })),

@@ -51,7 +51,7 @@ describe("editor store", () => {
   it("keeps a Web Service Input's edge beside the data an input takes in a run", () => {
     const spec = (id: string, request_input: boolean) => ({
       id, version: 1, name: id, category: "x", description: "", help: "", deterministic: true, replaces: [], params: [],
-      inputs: [], outputs: [{ name: "dataset", type: "DataFrame", help: "" }], request_input,
+      inputs: [], outputs: [{ name: "dataset", type: "DataFrame", help: "" }], request_input, keywords: [],
     });
     useEditor.setState({ specs: { select_columns: spec("select_columns", false), web_service_input: spec("web_service_input", true) } });
     const editor = useEditor.getState();

@@ -60,6 +60,9 @@ export interface EditorState {
   undo(): void;
   redo(): void;
   setPositions(positions: Record<string, XYPosition>): void;
+  /** Where nodes are, as an opened file's first layout: not an edit (nothing to undo or to
+   * save for it), but the next save keeps it. */
+  placeNodes(positions: Record<string, XYPosition>): void;
   setValidation(result: ValidationResult | null): void;
 }
 
@@ -258,6 +261,9 @@ export const useEditor = create<EditorState>()((set, get) => ({
 
   setPositions: (positions) =>
     get().change((s) => ({ nodes: s.nodes.map((n) => (positions[n.id] ? { ...n, position: positions[n.id] } : n)) })),
+
+  placeNodes: (positions) =>
+    set({ nodes: get().nodes.map((n) => (positions[n.id] ? { ...n, position: positions[n.id] } : n)) }),
 
   setValidation: (validation) => set({ validation }),
 }));

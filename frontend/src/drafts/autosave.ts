@@ -6,6 +6,10 @@
  * nothing is ever overwritten silently. The local copy of a tab that still has the pipeline
  * open is that tab's work, not this one's: a second tab loads what is saved and says that
  * another tab is editing.
+ *
+ * Saves name the editing session (one opening of the editor): the server keeps one version
+ * per session rather than one per save (the undo history holds the steps between). Each
+ * such save still takes a new version number, so conflicts are found as before.
  */
 import { create } from "zustand";
 import { api, ApiError, ConflictError } from "../api";
@@ -25,6 +29,8 @@ interface LocalDraft {
 
 interface DraftState {
   pipelineId: number | null;
+  /** This opening of the editor, named in its saves. */
+  session: string;
   baseVersion: number;
   status: SaveStatus;
   error: string | null;
@@ -35,6 +41,7 @@ interface DraftState {
 
 export const useDraft = create<DraftState>()(() => ({
   pipelineId: null,
+  session: "",
   baseVersion: 0,
   status: "saved",
   error: null,
@@ -122,6 +129,13 @@ let unsubscribe: (() => void) | undefined;
 let stopWatchingTabs: (() => void) | undefined;
 let stopAnnouncing: (() => void) | undefined;
 
+/** A name for this opening of the editor (crypto.randomUUID needs HTTPS, which a
+ * self-hosted server on a LAN may not have; a clash costs only a merged version of the
+ * same person's work, within a 30-minute window). */
+function newSession(): string {
+  return `${thisTab()}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
 /** Start editing a pipeline: load it (or the unsaved local copy of it) and save changes from now on. */
 export function openDraft(detail: PipelineDetail): "restored" | "conflict" | "loaded" {
   closeDraft();
@@ -131,7 +145,7 @@ export function openDraft(detail: PipelineDetail): "restored" | "conflict" | "lo
   // Another open tab's copy is its own work in progress: it saves it itself.
   const elsewhere = local !== null && openElsewhere(detail.id, local);
   useDraft.setState({
-    pipelineId: detail.id, baseVersion: detail.current_version, status: "saved", error: null, conflict: null,
+    pipelineId: detail.id, session: newSession(), baseVersion: detail.current_version, status: "saved", error: null, conflict: null,
     otherTab: elsewhere,
   });
   if (elsewhere) {
@@ -199,14 +213,14 @@ async function save(): Promise<void> {
     // One save at a time: the next one starts from the version this one creates.
     await inFlight;
   }
-  const { pipelineId, baseVersion, status } = useDraft.getState();
+  const { pipelineId, session, baseVersion, status } = useDraft.getState();
   if (pipelineId === null || status === "conflict" || status === "saved") return;
   const document = useEditor.getState().document();
   const revision = useEditor.getState().revision;
   useDraft.setState({ status: "saving" });
   inFlight = (async () => {
     try {
-      const saved = await api.pipelines.save(pipelineId, { document, base_version: baseVersion });
+      const saved = await api.pipelines.save(pipelineId, { document, base_version: baseVersion, session });
       if (useDraft.getState().pipelineId !== pipelineId) return;
       const unchanged = useEditor.getState().revision === revision;
       useDraft.setState({ baseVersion: saved.current_version, status: unchanged ? "saved" : "pending", error: null });

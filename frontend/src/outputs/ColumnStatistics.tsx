@@ -21,6 +21,12 @@ export function ColumnStatistics({ port, columns }: { port: string; columns: Sta
       <div className="outputs-scroll outputs-stats-table">
         <table className="outputs-table">
           <caption className="outputs-caption">Statistics of every column of {port}</caption>
+          {/* Shares of the box's width (the table is laid out fixed, to fit it). */}
+          <colgroup>
+            {[16, 11, 8, 8, 8, 8, 11, 11, 10, 9].map((percent, i) => (
+              <col key={i} style={{ width: `${percent}%` }} />
+            ))}
+          </colgroup>
           <thead>
             <tr>
               {["Column", "Type", "Role", "Count", "Missing", "Unique", "Min", "Max", "Mean", "Std dev"].map((h, i) => (

@@ -9,6 +9,7 @@ import type { Dataset, Delimiter, ModuleSpec, UploadReading } from "../types";
 import { Help } from "../ui/Help";
 import { Markdown } from "../ui/Markdown";
 import { useToasts } from "../ui/toasts";
+import { searchModules } from "./search";
 import { uploadAdvice } from "./uploadAdvice";
 
 export interface PaletteDrop {
@@ -34,46 +35,55 @@ const CATEGORY_ORDER = [
   "Statistical Functions",
 ];
 
-function matches(spec: ModuleSpec, words: string[]): boolean {
-  const text = `${spec.name} ${spec.id} ${spec.category} ${spec.description}`.toLowerCase();
-  return words.every((w) => text.includes(w));
-}
-
 export function Palette({ modules, onAdd, readOnly }: Props) {
   const [query, setQuery] = useState("");
+  const searching = query.trim() !== "";
   const groups = useMemo(() => {
-    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-    const found = modules.filter((m) => matches(m, words));
     const byCategory = new Map<string, ModuleSpec[]>();
-    for (const m of found) byCategory.set(m.category, [...(byCategory.get(m.category) ?? []), m]);
+    for (const m of modules) byCategory.set(m.category, [...(byCategory.get(m.category) ?? []), m]);
     const rank = (c: string) => (CATEGORY_ORDER.indexOf(c) + 1 || 99);
     return [...byCategory.entries()].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
-  }, [modules, query]);
+  }, [modules]);
+  // Ranked across categories: the best match on top wherever it is filed.
+  const found = useMemo(() => (searching ? searchModules(modules, query) : []), [modules, query, searching]);
 
   return (
     <aside className="palette" aria-label="Module palette">
       <input
         type="search"
         className="palette-search"
-        placeholder="Search modules…"
+        placeholder="Search: e.g. drop column"
         aria-label="Search modules"
         value={query}
         onChange={(e) => setQuery(e.target.value)}
       />
       <div className="palette-groups">
         {/* Data first: a pipeline starts from it. */}
-        <Datasets samples={sampleNames(modules)} onAdd={onAdd} disabled={readOnly} />
-        {groups.map(([category, specs]) => (
-          <details key={category} open className="palette-group">
-            <summary>{category}</summary>
-            <ul>
-              {specs.map((spec) => (
-                <PaletteItem key={spec.id} spec={spec} onAdd={onAdd} disabled={readOnly} />
-              ))}
-            </ul>
-          </details>
-        ))}
-        {!groups.length && <p className="muted">No module matches “{query}”.</p>}
+        <Datasets samples={sampleNames(modules)} onAdd={onAdd} disabled={readOnly} query={query} />
+        {searching ? (
+          found.length > 0 && (
+            <details open className="palette-group">
+              <summary>Modules</summary>
+              <ul aria-label="Modules found">
+                {found.map((spec) => (
+                  <PaletteItem key={spec.id} spec={spec} onAdd={onAdd} disabled={readOnly} />
+                ))}
+              </ul>
+            </details>
+          )
+        ) : (
+          groups.map(([category, specs]) => (
+            <details key={category} open className="palette-group">
+              <summary>{category}</summary>
+              <ul>
+                {specs.map((spec) => (
+                  <PaletteItem key={spec.id} spec={spec} onAdd={onAdd} disabled={readOnly} />
+                ))}
+              </ul>
+            </details>
+          ))
+        )}
+        {searching && !found.length && <p className="muted">No module matches “{query}”.</p>}
       </div>
     </aside>
   );
@@ -240,7 +250,7 @@ function ReadingOptions({ reading, onChange, open, onToggle }: {
 }
 
 /** Datasets to drag onto the canvas (each an Import Data already set): the samples and yours. */
-function Datasets({ samples, onAdd, disabled }: { samples: string[]; onAdd: Props["onAdd"]; disabled?: boolean }) {
+function Datasets({ samples, onAdd, disabled, query }: { samples: string[]; onAdd: Props["onAdd"]; disabled?: boolean; query: string }) {
   const [datasets, setDatasets] = useState<Dataset[]>([]);
   const [uploading, setUploading] = useState(false);
   const [reading, setReading] = useState<UploadReading>(DEFAULT_READING);
@@ -277,14 +287,17 @@ function Datasets({ samples, onAdd, disabled }: { samples: string[]; onAdd: Prop
     }
   };
 
+  // A search narrows the datasets by name too, so that the modules found stay in sight.
+  const wanted = query.trim().toLowerCase();
+  const named = (name: string) => !wanted || name.toLowerCase().includes(wanted);
   return (
     <details open className="palette-group">
       <summary>Datasets</summary>
       <ul>
-        {samples.map((name) => (
+        {samples.filter(named).map((name) => (
           <SampleItem key={name} name={name} onAdd={onAdd} disabled={disabled} />
         ))}
-        {datasets.map((d) => (
+        {datasets.filter((d) => named(d.name)).map((d) => (
           <DatasetItem key={d.id} dataset={d} onAdd={onAdd} disabled={disabled} />
         ))}
       </ul>

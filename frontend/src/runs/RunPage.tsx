@@ -6,6 +6,7 @@ import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useEffect, useState } from "react";
 import { api, ApiError } from "../api";
 import { Canvas, FIT_VIEW } from "../canvas/Canvas";
+import { isLaidOut } from "../canvas/graph";
 import { ShortcutHelp, useShortcuts } from "../canvas/shortcuts";
 import { useEditor } from "../canvas/store";
 import { Inspector } from "../inspector/Inspector";
@@ -27,6 +28,7 @@ export function RunPage({ runId }: { runId: string }) {
 function RunView({ runId }: { runId: string }) {
   const [error, setError] = useState<string | null>(null);
   const [loaded, setLoaded] = useState(false);
+  const [unplaced, setUnplaced] = useState(false);
   const [showShortcuts, setShowShortcuts] = useState(false);
   const name = useRunView((s) => s.detail?.pipeline_name);
   const selectedNode = useEditor((s) => {
@@ -54,6 +56,7 @@ function RunView({ runId }: { runId: string }) {
       (detail) => {
         if (cancelled) return;
         useEditor.getState().load(detail.pipeline);
+        setUnplaced(!isLaidOut(detail.pipeline));
         useRunView.getState().show(detail);
         setLoaded(true);
       },
@@ -118,7 +121,7 @@ function RunView({ runId }: { runId: string }) {
       </header>
       <div className="editor-body no-palette">
         <div className="editor-center">
-          <ErrorBoundary what="The canvas">{loaded ? <Canvas readOnly /> : <p className="page-message">Loading…</p>}</ErrorBoundary>
+          <ErrorBoundary what="The canvas">{loaded ? <Canvas readOnly layOutOnLoad={unplaced} /> : <p className="page-message">Loading…</p>}</ErrorBoundary>
           <ErrorBoundary what="The run panel">
             <RunPanel
               selectedNode={selectedNode}

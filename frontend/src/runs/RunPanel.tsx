@@ -9,9 +9,13 @@ import { formatSeconds, originLabel } from "../canvas/ModuleNode";
 import { TERMINAL_RUN_STATUSES } from "../types";
 import { STATUS_LABEL, WAITING_LABEL } from "./runState";
 import { useRunView } from "./runStore";
+import { graphOrder, stepCounts } from "./stepOrder";
 
 // Tables and charts load when a step's outputs are first shown, not with the canvas.
 const OutputsPanel = lazy(() => import("../outputs").then((m) => ({ default: m.OutputsPanel })));
+
+// How long Visualize waits for the column statistics to load before it stops looking.
+const STATISTICS_WAIT_MS = 10_000;
 
 interface Props {
   selectedNode: string | null;
@@ -27,23 +31,48 @@ export function RunPanel({ selectedNode, onSelectNode, onCancel, onRerun, onReru
   const detail = useRunView((s) => s.detail);
   const [tab, setTab] = useState<"outputs" | "logs">("outputs");
   const [maximized, setMaximized] = useState(false);
+  const panel = useRef<HTMLElement>(null);
+  const focus = useRunView((s) => s.focus);
+  // A module's menu asked for its outputs, statistics or log: the tab it needs; Visualize
+  // gets the whole panel and its column statistics brought into view once they load.
+  useEffect(() => {
+    if (!focus) return;
+    setTab(focus.view === "logs" ? "logs" : "outputs");
+    setMaximized(focus.view === "statistics");
+    if (focus.view !== "statistics" || !panel.current) return;
+    const element = panel.current;
+    const reveal = () => {
+      const statistics = element.querySelector(".outputs-stats");
+      statistics?.scrollIntoView({ block: "start" });
+      return statistics !== null;
+    };
+    if (reveal()) return;
+    const observer = new MutationObserver(() => reveal() && observer.disconnect());
+    observer.observe(element, { childList: true, subtree: true });
+    // A step without a table (Evaluate Model opens on its charts) never shows statistics:
+    // a table tab opened much later is not scrolled to.
+    const giveUp = setTimeout(() => observer.disconnect(), STATISTICS_WAIT_MS);
+    return () => {
+      observer.disconnect();
+      clearTimeout(giveUp);
+    };
+  }, [focus]);
   if (!run) return null;
   const active = !TERMINAL_RUN_STATUSES.includes(run.status);
   const step = selectedNode ? run.steps[selectedNode] : undefined;
   const stepRun = detail?.steps.find((s) => s.node === selectedNode);
-  const counts = Object.values(run.steps).reduce<Record<string, number>>((acc, s) => ({ ...acc, [s.status]: (acc[s.status] ?? 0) + 1 }), {});
+  // The file the run ran, not the graph being edited: that may have changed since.
+  const steps = graphOrder(detail?.id === run.id ? detail.pipeline : null, Object.keys(run.steps));
 
   return (
-    <section className={`run-panel${maximized ? " maximized" : ""}`} aria-label="Run">
+    <section ref={panel} className={`run-panel${maximized ? " maximized" : ""}`} aria-label="Run">
       <header className="run-panel-header">
         <strong>Run</strong>
         <span className={`badge badge-${run.status}`} aria-label="run status" data-status={run.status}>
           {run.status}
         </span>
-        <span className="muted">
-          {Object.entries(counts)
-            .map(([status, n]) => `${n} ${status}`)
-            .join(" · ")}
+        <span className="muted" aria-label="step counts">
+          {stepCounts(Object.values(run.steps).map((s) => s.status))}
         </span>
         <span className="spacer" />
         {active && (
@@ -77,15 +106,15 @@ export function RunPanel({ selectedNode, onSelectNode, onCancel, onRerun, onReru
       {!selectedNode || !step ? (
         <div className="run-steps">
           <p className="muted">Select a module to see its outputs and logs.</p>
-          <ul>
-            {Object.entries(run.steps).map(([node, s]) => (
+          <ul aria-label="Steps">
+            {steps.map((node) => (
               <li key={node}>
                 <button type="button" className="link" onClick={() => onSelectNode(node)} aria-label={`Show ${node}`}>
                   {node}
                 </button>{" "}
-                <span className={`badge badge-${s.status}`}>{STATUS_LABEL[s.status]}</span>
-                {s.waiting && <span className="muted"> {WAITING_LABEL[s.waiting]}</span>}
-                {s.durationS != null && <span className="muted"> {formatSeconds(s.durationS)}</span>}
+                <span className={`badge badge-${run.steps[node].status}`}>{STATUS_LABEL[run.steps[node].status]}</span>
+                {run.steps[node].waiting && <span className="muted"> {WAITING_LABEL[run.steps[node].waiting!]}</span>}
+                {run.steps[node].durationS != null && <span className="muted"> {formatSeconds(run.steps[node].durationS!)}</span>}
               </li>
             ))}
           </ul>

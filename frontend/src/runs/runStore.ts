@@ -3,6 +3,14 @@ import { create } from "zustand";
 import type { RunDetail, RunMessage } from "../types";
 import { applyRunMessage, runFromDetail, type LiveRun } from "./runState";
 
+/** What the run panel is asked to show of a node (from its module's menu); `at` tells one
+ * request from the next for the same view. */
+export interface RunPanelFocus {
+  node: string;
+  view: "outputs" | "statistics" | "logs";
+  at: number;
+}
+
 interface RunViewState {
   run: LiveRun | null;
   /** The REST detail (step outputs, metrics), refreshed as steps finish. */
@@ -12,11 +20,15 @@ interface RunViewState {
   apply(message: RunMessage): void;
   /** Replace a node's live log lines with the full log fetched from the API. */
   setLogs(node: string, lines: string[]): void;
+  focus: RunPanelFocus | null;
+  showInPanel(node: string, view: RunPanelFocus["view"]): void;
 }
 
 export const useRunView = create<RunViewState>()((set, get) => ({
   run: null,
   detail: null,
+  focus: null,
+  showInPanel: (node, view) => set({ focus: { node, view, at: Date.now() } }),
   show: (detail) => set({ run: detail ? runFromDetail(detail) : null, detail }),
   refresh: (detail) => {
     const run = get().run;
