@@ -285,7 +285,9 @@ def test_dragging_an_output_into_empty_space_offers_the_modules_that_take_it(pag
     offer = page.get_by_role("dialog", name="Modules that take cars.dataset")
     expect(offer.get_by_role("button", name="Train Model")).to_be_visible()
     expect(offer.get_by_role("button", name="Linear Regression")).to_have_count(0)  # it takes no table
-    offer.get_by_label("Search modules to connect").fill("clean missing")
+    # Searched by what it does, as in the palette: the best match first.
+    offer.get_by_label("Search modules to connect").fill("impute")
+    expect(offer.get_by_role("listitem").first).to_have_text("Clean Missing Data")
     offer.get_by_role("button", name="Clean Missing Data").click()
     expect(offer).to_have_count(0)
     expect(page.get_by_test_id("rf__edge-clean_missing_data.dataset")).to_have_count(1)

@@ -1,8 +1,10 @@
 /**
  * Dragging from an output port into empty space: a search of the modules that take what
- * the port gives; the chosen one is placed where the drag ended, wired to that port.
+ * the port gives (searched like the palette); the chosen one is placed where the drag
+ * ended, wired to that port.
  */
 import { useEffect, useMemo, useRef, useState } from "react";
+import { searchScore } from "../palette/search";
 import type { ModuleSpec } from "../types";
 import { modulesAccepting } from "./ports";
 import { useEditor } from "./store";
@@ -24,8 +26,18 @@ export function ModuleOffer({ offer, onChoose, onClose }: {
   const [search, setSearch] = useState("");
   const box = useRef<HTMLDivElement>(null);
   const accepting = useMemo(() => modulesAccepting(offer.type, specs), [offer.type, specs]);
-  const words = search.trim().toLowerCase();
-  const shown = accepting.filter(({ spec }) => !words || `${spec.name} ${spec.description}`.toLowerCase().includes(words));
+  const words = search.trim();
+  // Found by what they do, as in the palette: "drop column" finds Select Columns in Dataset.
+  const shown = useMemo(
+    () => (words
+      ? accepting
+          .map((offered) => ({ offered, score: searchScore(offered.spec, words) }))
+          .filter(({ score }) => score > 0)
+          .sort((a, b) => b.score - a.score)
+          .map(({ offered }) => offered)
+      : accepting),
+    [accepting, words],
+  );
 
   useEffect(() => {
     const close = (e: PointerEvent) => !box.current?.contains(e.target as Node) && onClose();
