@@ -211,3 +211,50 @@ def test_the_column_statistics_fit_the_panel(page: Page, server: LiveServer, use
     box = statistics.bounding_box()
     panel = page.get_by_role("region", name="Run").bounding_box()
     assert box and panel and box["x"] + box["width"] <= panel["x"] + panel["width"]
+
+
+def test_a_module_dropped_onto_a_wire_goes_into_it(page: Page, server: LiveServer, user: Any) -> None:
+    document = _two_nodes("insert")
+    document["layout"]["picked"] = {"x": 40, "y": 420}  # a long wire to drop on
+    pipeline = pipeline_create(user=user, document=document)
+    page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
+    wire = page.get_by_test_id("rf__edge-picked.dataset").locator("path.react-flow__edge-path")
+    box = wire.bounding_box()
+    assert box
+    item = page.locator('button[data-module="clean_missing_data"]')
+    item.scroll_into_view_if_needed()
+    start = item.bounding_box()
+    assert start
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=12)
+    page.mouse.up()
+
+    # typed → Clean Missing Data → picked: the old wire is gone, two new ones in its place.
+    expect(node(page, "clean_missing_data")).to_be_visible()
+    expect(page.get_by_test_id("rf__edge-clean_missing_data.dataset")).to_have_count(1)
+    expect(page.get_by_test_id("rf__edge-picked.dataset")).to_have_count(1)
+    expect(page.get_by_label("Save status")).to_have_attribute("data-status", "saved")
+
+    def saved_nodes() -> dict[str, Any] | None:
+        nodes = pipeline.versions.order_by("-number").first().document["nodes"]
+        return nodes if "clean_missing_data" in nodes else None
+
+    saved = eventually(saved_nodes, what="the insertion saved")
+    assert saved["clean_missing_data"]["inputs"] == {"dataset": "typed.dataset"}
+    assert saved["picked"]["inputs"] == {"dataset": "clean_missing_data.dataset"}
+
+    # A module the wire cannot run through is only placed.
+    box = page.get_by_test_id("rf__edge-picked.dataset").locator("path.react-flow__edge-path").bounding_box()
+    assert box
+    item = page.locator('button[data-module="linear_regression"]')
+    item.scroll_into_view_if_needed()
+    start = item.bounding_box()
+    assert start
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 150, box["y"] + box["height"] / 2, steps=12)
+    page.mouse.up()
+    expect(node(page, "linear_regression")).to_be_visible()
+    expect(page.get_by_test_id("rf__edge-picked.dataset")).to_have_count(1)
+    expect(page.locator('[data-testid^="rf__edge-"]')).to_have_count(2)

@@ -14,12 +14,13 @@ import { RunPanel } from "../runs/RunPanel";
 import { lastUsedOptions, type RunOptions } from "../runs/runOptions";
 import { useRunView } from "../runs/runStore";
 import { useRunSocket } from "../runs/useRunSocket";
-import { TERMINAL_RUN_STATUSES, type GraphError, type ModuleSpec, type RunDetail} from "../types";
+import { TERMINAL_RUN_STATUSES, type GraphError, type ModuleSpec, type RunDetail } from "../types";
 import { ErrorBoundary } from "../ui/ErrorBoundary";
 import { navigate } from "../ui/router";
 import { useToasts } from "../ui/toasts";
 import { Canvas, FIT_VIEW } from "./Canvas";
 import { isLaidOut } from "./graph";
+import { insertion } from "./insertIntoWire";
 import { autoLayout } from "./layout";
 import { NodeMenu, type NodeMenuAt } from "./NodeMenu";
 import { nodeMenuItems, type NodeAction } from "./nodeMenu";
@@ -60,6 +61,22 @@ function wireToNearbyInput(id: string, at: { x: number; y: number }) {
     if (output) best = { distance, output: output.name, target, input };
   }
   if (best) connect(id, best.output, best.target, best.input);
+}
+
+/** A module dropped onto a wire goes into it (see insertIntoWire.ts); false when there is
+ * no wire under the drop point, or the module cannot go into it. */
+function insertIntoWireAt(id: string, at: { x: number; y: number }): boolean {
+  const { nodes, edges, specs, insertIntoEdge } = useEditor.getState();
+  for (const element of document.elementsFromPoint(at.x, at.y)) {
+    const edgeId = element.closest<SVGElement>(".react-flow__edge")?.dataset.id;
+    const edge = edgeId ? edges.find((e) => e.id === edgeId) : undefined;
+    const how = edge ? insertion(id, edge, nodes, edges, specs) : null;
+    if (edge && how) {
+      insertIntoEdge(id, edge.id, how.input, how.output);
+      return true;
+    }
+  }
+  return false;
 }
 
 export function EditorPage({ pipelineId, modules }: { pipelineId: number; modules: ModuleSpec[] }) {
@@ -158,7 +175,7 @@ function Editor({ pipelineId, modules }: { pipelineId: number; modules: ModuleSp
       }
       const id = editor.addNode(drop.module, position);
       for (const [name, value] of Object.entries(drop.params ?? {})) useEditor.getState().setParam(id, name, value);
-      if (at) wireToNearbyInput(id, at);
+      if (at && !insertIntoWireAt(id, at)) wireToNearbyInput(id, at);
       // Placed where there was room, which may be off screen: bring it into view, at the same zoom.
       const box = canvasBox.current?.querySelector(".canvas")?.getBoundingClientRect();
       const corner = flowToScreenPosition(position);

@@ -47,6 +47,8 @@ export interface EditorState {
   beginDrag(): void;
   addNode(moduleId: string, position: XYPosition): string;
   connect(source: string, sourcePort: string, target: string, targetPort: string): void;
+  /** Put node `id` into the wire `edgeId`: the wire's source feeds `input`, and `output` feeds the wire's input. */
+  insertIntoEdge(id: string, edgeId: string, input: string, output: string): void;
   /** Remove the input's edges (only the one from `source`, when given). */
   disconnect(target: string, targetPort: string, source?: string): void;
   updateNode(id: string, patch: Partial<ModuleNodeData>, coalesceKey?: string): void;
@@ -167,6 +169,19 @@ export const useEditor = create<EditorState>()((set, get) => ({
       const { kept } = besideOf(source, target, targetPort, s.nodes, s.edges, get().specs);
       const others = s.edges.filter((e) => e === kept || !(e.target === target && e.targetHandle === targetPort));
       return { edges: [...others, makeEdge(source, sourcePort, target, targetPort, kept !== undefined && !isBeside(kept))] };
+    }),
+
+  insertIntoEdge: (id, edgeId, input, output) =>
+    get().change((s) => {
+      const edge = s.edges.find((e) => e.id === edgeId);
+      if (!edge) return {};
+      return {
+        edges: [
+          ...s.edges.filter((e) => e !== edge),
+          makeEdge(edge.source, edge.sourceHandle ?? "", id, input),
+          makeEdge(id, output, edge.target, edge.targetHandle ?? ""),
+        ],
+      };
     }),
 
   disconnect: (target, targetPort, source) =>
