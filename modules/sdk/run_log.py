@@ -19,9 +19,9 @@ bounded here whatever the API itself enforces.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Any, Iterator
@@ -152,22 +152,15 @@ def record_run_log(ctx: StepContext, folder: Path, uploads: Path | None = None) 
 def script_api(folder: Path, uploads: Path | None = None) -> Iterator[None]:
     """While the block runs a script in this process, `atelier` and `azureml` import from
     `script_api/` and log into `folder` (which must exist); both are forgotten after, so a
-    warm process's next script imports them fresh."""
-    saved = {name: os.environ.get(name) for name in (RUN_LOG_ENV, UPLOADS_ENV)}
-    os.environ[RUN_LOG_ENV] = str(folder / RUN_LOG_FILE)
-    os.environ.pop(UPLOADS_ENV, None)
-    if uploads is not None:
-        os.environ[UPLOADS_ENV] = str(uploads)
+    warm process's next script imports them fresh. (Told directly, not through the
+    environment, which the script reads: it holds nothing of Atelier's.)"""
     sys.path.insert(0, str(SCRIPT_API_DIR))
     try:
+        api = importlib.import_module("atelier.run")
+        api.Run._where = (str(folder / RUN_LOG_FILE), str(uploads) if uploads is not None else None)
         yield
     finally:
         with contextlib.suppress(ValueError):
             sys.path.remove(str(SCRIPT_API_DIR))
         for name in [m for m in sys.modules if m.split(".")[0] in ("atelier", "azureml")]:
             del sys.modules[name]
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

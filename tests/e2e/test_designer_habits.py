@@ -102,7 +102,6 @@ def test_a_module_has_a_right_click_menu(page: Page, server: LiveServer, user: A
     expect(page.locator(".react-flow__node")).to_have_count(2)
 
     page.get_by_label("Run pipeline").click()
-    page.get_by_role("button", name="Submit run").click()
     expect(page.get_by_label("run status")).to_have_attribute("data-status", "completed", timeout=RUN_TIMEOUT_MS)
     page.keyboard.press("Escape")
 
@@ -195,7 +194,6 @@ def test_the_column_statistics_fit_the_panel(page: Page, server: LiveServer, use
     page.set_viewport_size({"width": 1280, "height": 720})
     page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
     page.get_by_label("Run pipeline").click()
-    page.get_by_role("button", name="Submit run").click()
     expect(page.get_by_label("run status")).to_have_attribute("data-status", "completed", timeout=RUN_TIMEOUT_MS)
     node(page, "picked").locator(".module-node-title").click()
     statistics = page.get_by_label("Column statistics of dataset")

@@ -123,3 +123,18 @@ def test_start_a_pipeline_from_data_on_home(page: Page, server: LiveServer, tmp_
     expect(page.get_by_label("Pipeline name")).to_have_value("automobile-price-raw (2)")
     started = Pipeline.objects.get(name="prices").versions.latest("number").document
     assert started["nodes"]["import_data"]["params"] == {"source": "dataset", "name": "prices"}
+
+
+def test_homes_buttons_stay_put_while_its_lists_load(page: Page, server: LiveServer, user: Any) -> None:
+    """A click lands where the button was when it was aimed at: the sample list arriving
+    later must not move New pipeline (it once did, and a click meant for it missed)."""
+    held: list[Any] = []
+    page.route("**/api/pipelines/samples/", lambda route: held.append(route))
+    page.goto(f"{server.url}/")
+    button = page.get_by_role("button", name="New pipeline")
+    expect(button).to_be_visible()
+    before = button.bounding_box()
+    assert held, "the sample list was not asked for"
+    held[0].continue_()
+    expect(page.get_by_label("Sample pipeline").locator("option")).not_to_have_count(1)
+    assert button.bounding_box() == before

@@ -325,7 +325,7 @@ function SamplePicker({ samples, onPick }: { samples: SampleInfo[]; onPick(slug:
   const [slug, setSlug] = useState("");
   return (
     <form
-      className="inline"
+      className="inline sample-picker"
       onSubmit={(e) => {
         e.preventDefault();
         if (slug) onPick(slug);

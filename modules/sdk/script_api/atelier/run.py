@@ -66,6 +66,9 @@ class Run:
     """One run of a script; `Run.get_context()` (or `run`) is the current one."""
 
     _current: "Run | None" = None
+    # Where the run log and uploads go when Atelier runs the script in its own process
+    # (Execute Python Script) and says so here; else the environment says (a job's process).
+    _where: "tuple[str, str | None] | None" = None
 
     def __init__(self, log_path: str | None, uploads: str | None = None) -> None:
         self._log_path = Path(log_path) if log_path else None
@@ -75,7 +78,8 @@ class Run:
     @classmethod
     def get_context(cls, allow_offline: bool = True, **kwargs: Any) -> "Run":
         if not isinstance(Run._current, cls):
-            Run._current = cls(os.environ.get(RUN_LOG_ENV), os.environ.get(UPLOADS_ENV))
+            log, uploads = Run._where or (os.environ.get(RUN_LOG_ENV), os.environ.get(UPLOADS_ENV))
+            Run._current = cls(log, uploads)
         return Run._current
 
     @property
@@ -163,4 +167,11 @@ class Run:
         """Nothing to do: every call is written at once."""
 
 
-run = Run.get_context()
+class _CurrentRun:
+    """`run`: the current run, whichever it is when a call is made (a script imports it once)."""
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(Run.get_context(), attribute)
+
+
+run: Any = _CurrentRun()
