@@ -53,9 +53,10 @@ def job_environment(*, run: Run) -> dict[str, Any]:
     started = step.started_at if step is not None else None
     ended = (step.finished_at if step is not None else None) or timezone.now()
     built_here = environment.built_at is not None and started is not None and started <= environment.built_at <= ended
-    # A failed build leaves no image and no time: a job whose step failed for its compute shows its log.
+    # A failed build leaves no image and no time: a job whose step failed for its compute, on an
+    # environment with no image since (failed, or being built again), shows its log.
     failed_here = (
-        environment.status == EnvironmentStatus.FAILED and step is not None and step.status == StepStatus.FAILED
+        environment.status != EnvironmentStatus.READY and step is not None and step.status == StepStatus.FAILED
         and (step.error or {}).get("origin") == "infrastructure"
     )
     body.update({

@@ -14,6 +14,14 @@ from tests.runs.conftest import manage  # noqa: F401 (fixture)
 SAMPLE_JOB = ROOT / "designer" / "samples" / "jobs" / "adult-income"
 
 
+@pytest.fixture(autouse=True)
+def no_warm_containers(settings) -> None:
+    """Jobs run on docker compute in this process keep no warm container: one would outlive
+    the test (found by a later test's check that no step container is left), and one started
+    on an environment that failed to build would build it again while the test reads it."""
+    settings.ATELIER = {**settings.ATELIER, "DOCKER_WARM_POOL": 0}
+
+
 def write_code(folder: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
