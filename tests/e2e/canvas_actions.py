@@ -2,9 +2,24 @@
 with the mouse, select a node, wait for run states."""
 from __future__ import annotations
 
+from typing import Any
+
 from playwright.sync_api import Locator, Page, expect
 
 RUN_TIMEOUT_MS = 180_000
+
+
+def two_nodes(name: str) -> dict[str, Any]:
+    """A small pipeline file: a typed table and Select Columns below it, wired."""
+    return {
+        "format": "atelier/pipeline@1", "name": name,
+        "nodes": {
+            "typed": {"module": "enter_data_manually", "params": {"data": "make,price\naudi,13950\nbmw,16430\n"}},
+            "picked": {"module": "select_columns", "inputs": {"dataset": "typed.dataset"},
+                       "params": {"columns": {"include": "all"}}},
+        },
+        "layout": {"typed": {"x": 40, "y": 40}, "picked": {"x": 40, "y": 200}},
+    }
 
 
 def node(page: Page, node_id: str) -> Locator:
@@ -22,14 +37,20 @@ def new_pipeline(page: Page, name: str) -> None:
 
 def drag_module(page: Page, module_id: str, x: float, y: float) -> None:
     """Drag a module from the palette and drop it at (x, y) of the canvas pane."""
+    pane = page.locator(".react-flow__pane").bounding_box()
+    assert pane
+    drag_module_to(page, module_id, pane["x"] + x, pane["y"] + y)
+
+
+def drag_module_to(page: Page, module_id: str, x: float, y: float) -> None:
+    """Drag a module from the palette and drop it at (x, y) of the page."""
     item = page.locator(f'button[data-module="{module_id}"]')
     item.scroll_into_view_if_needed()
     start = item.bounding_box()
-    pane = page.locator(".react-flow__pane").bounding_box()
-    assert start and pane
+    assert start
     page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
     page.mouse.down()
-    page.mouse.move(pane["x"] + x, pane["y"] + y, steps=12)
+    page.mouse.move(x, y, steps=12)
     page.mouse.up()
 
 

@@ -11,26 +11,14 @@ from playwright.sync_api import Page, expect
 from designer.pipelines.services import pipeline_create, pipeline_from_sample
 from tests.waiting import eventually
 
-from .canvas_actions import RUN_TIMEOUT_MS, expect_status, node
+from .canvas_actions import RUN_TIMEOUT_MS, drag_module_to, expect_status, node, two_nodes
 from .conftest import LIVE_DATABASE, LiveServer
 
 pytestmark = LIVE_DATABASE
 
 
-def _two_nodes(name: str) -> dict[str, Any]:
-    return {
-        "format": "atelier/pipeline@1", "name": name,
-        "nodes": {
-            "typed": {"module": "enter_data_manually", "params": {"data": "make,price\naudi,13950\nbmw,16430\n"}},
-            "picked": {"module": "select_columns", "inputs": {"dataset": "typed.dataset"},
-                       "params": {"columns": {"include": "all"}}},
-        },
-        "layout": {"typed": {"x": 40, "y": 40}, "picked": {"x": 40, "y": 200}},
-    }
-
-
 def test_the_palette_finds_modules_by_what_they_do(page: Page, server: LiveServer, user: Any) -> None:
-    pipeline = pipeline_create(user=user, document=_two_nodes("search"))
+    pipeline = pipeline_create(user=user, document=two_nodes("search"))
     page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
     search = page.get_by_label("Search modules")
     found = page.get_by_label("Modules found").locator("button.palette-module")
@@ -54,7 +42,7 @@ def test_the_palette_finds_modules_by_what_they_do(page: Page, server: LiveServe
 
 
 def test_nodes_show_titles_and_the_toolbar_links_to_the_api_docs(page: Page, server: LiveServer, user: Any) -> None:
-    pipeline = pipeline_create(user=user, document=_two_nodes("titles"))
+    pipeline = pipeline_create(user=user, document=two_nodes("titles"))
     page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
     picked = node(page, "picked")
     expect(picked).to_contain_text("Select Columns in Dataset")
@@ -72,7 +60,7 @@ def _menu_item(page: Page, name: str) -> Any:
 
 
 def test_a_module_has_a_right_click_menu(page: Page, server: LiveServer, user: Any) -> None:
-    pipeline = pipeline_create(user=user, document=_two_nodes("menu"))
+    pipeline = pipeline_create(user=user, document=two_nodes("menu"))
     page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
     picked = node(page, "picked")
 
@@ -159,7 +147,7 @@ def test_a_sample_without_a_layout_opens_laid_out(page: Page, server: LiveServer
 
 
 def test_autosave_keeps_one_version_per_editing_session(page: Page, server: LiveServer, user: Any) -> None:
-    pipeline = pipeline_create(user=user, document=_two_nodes("sessions"))
+    pipeline = pipeline_create(user=user, document=two_nodes("sessions"))
     page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
     name = page.get_by_label("Pipeline name")
     status = page.get_by_label("Save status")
@@ -212,21 +200,14 @@ def test_the_column_statistics_fit_the_panel(page: Page, server: LiveServer, use
 
 
 def test_a_module_dropped_onto_a_wire_goes_into_it(page: Page, server: LiveServer, user: Any) -> None:
-    document = _two_nodes("insert")
+    document = two_nodes("insert")
     document["layout"]["picked"] = {"x": 40, "y": 420}  # a long wire to drop on
     pipeline = pipeline_create(user=user, document=document)
     page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
     wire = page.get_by_test_id("rf__edge-picked.dataset").locator("path.react-flow__edge-path")
     box = wire.bounding_box()
     assert box
-    item = page.locator('button[data-module="clean_missing_data"]')
-    item.scroll_into_view_if_needed()
-    start = item.bounding_box()
-    assert start
-    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=12)
-    page.mouse.up()
+    drag_module_to(page, "clean_missing_data", box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
     # typed → Clean Missing Data → picked: the old wire is gone, two new ones in its place.
     expect(node(page, "clean_missing_data")).to_be_visible()
@@ -245,14 +226,7 @@ def test_a_module_dropped_onto_a_wire_goes_into_it(page: Page, server: LiveServe
     # A module the wire cannot run through is only placed.
     box = page.get_by_test_id("rf__edge-picked.dataset").locator("path.react-flow__edge-path").bounding_box()
     assert box
-    item = page.locator('button[data-module="linear_regression"]')
-    item.scroll_into_view_if_needed()
-    start = item.bounding_box()
-    assert start
-    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] / 2 + 150, box["y"] + box["height"] / 2, steps=12)
-    page.mouse.up()
+    drag_module_to(page, "linear_regression", box["x"] + box["width"] / 2 + 150, box["y"] + box["height"] / 2)
     expect(node(page, "linear_regression")).to_be_visible()
     expect(page.get_by_test_id("rf__edge-picked.dataset")).to_have_count(1)
     expect(page.locator('[data-testid^="rf__edge-"]')).to_have_count(2)

@@ -12,22 +12,10 @@ from designer.runs.models import Run
 from modules.builtin.samples import SAMPLE_NAMES
 from tests.waiting import eventually
 
-from .canvas_actions import expect_status, node, select_node
+from .canvas_actions import expect_status, node, select_node, two_nodes
 from .conftest import LIVE_DATABASE, LiveServer
 
 pytestmark = LIVE_DATABASE
-
-
-def _small(name: str) -> dict[str, Any]:
-    return {
-        "format": "atelier/pipeline@1", "name": name,
-        "nodes": {
-            "typed": {"module": "enter_data_manually", "params": {"data": "make,price\naudi,13950\nbmw,16430\n"}},
-            "picked": {"module": "select_columns", "inputs": {"dataset": "typed.dataset"},
-                       "params": {"columns": {"include": "all"}}},
-        },
-        "layout": {"typed": {"x": 40, "y": 40}, "picked": {"x": 40, "y": 200}},
-    }
 
 
 def _run_to_the_end(page: Page) -> None:
@@ -37,7 +25,7 @@ def _run_to_the_end(page: Page) -> None:
 
 def test_the_logs_of_a_finished_step_open_and_the_app_stays(page: Page, server: LiveServer, user: Any) -> None:
     # It was a white page: the logs' effect returned scrollIntoView()'s Promise as its cleanup.
-    pipeline = pipeline_create(user=user, document=_small("cars"))
+    pipeline = pipeline_create(user=user, document=two_nodes("cars"))
     page.goto(f"{server.url}/pipelines/{pipeline.pk}/")
     _run_to_the_end(page)
     select_node(page, "picked")
@@ -59,7 +47,7 @@ def test_the_logs_of_a_finished_step_open_and_the_app_stays(page: Page, server: 
 def test_a_pipeline_shows_its_own_last_run_whatever_the_names(page: Page, server: LiveServer, user: Any) -> None:
     # The editor looked up "its" run by name: a renamed pipeline lost its runs, and a
     # pipeline that took the old name showed them (and Rerun reran the other pipeline).
-    original = pipeline_create(user=user, document=_small("cars"))
+    original = pipeline_create(user=user, document=two_nodes("cars"))
     page.goto(f"{server.url}/pipelines/{original.pk}/")
     _run_to_the_end(page)
     run = Run.objects.get()

@@ -1,15 +1,8 @@
 import type { Edge } from "@xyflow/react";
 import { describe, expect, it } from "vitest";
-import type { ModuleSpec } from "../types";
 import { documentToFlow, makeEdge } from "./graph";
+import { spec } from "./testSpecs";
 import { insertion } from "./insertIntoWire";
-
-const spec = (id: string, inputs: [string, string, boolean?][], outputs: [string, string][], requestInput = false): ModuleSpec => ({
-  id, version: 1, name: id, category: "x", description: "", help: "", deterministic: true, replaces: [], params: [],
-  request_input: requestInput, keywords: [],
-  inputs: inputs.map(([name, type, optional]) => ({ name, type, help: "", optional })),
-  outputs: outputs.map(([name, type]) => ({ name, type, help: "" })),
-});
 
 const specs = {
   import_data: spec("import_data", [], [["dataset", "DataFrame"]]),
